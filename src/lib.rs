@@ -1,0 +1,7 @@
+//! whisk runs declarative YAML recipes against OAuth-protected HTTP APIs.
+//!
+//! The modules follow the data flow: `source` and `recipe` load a file into a typed model,
+//! `plan` validates it into a `Plan`, `exec` runs the plan and emits `event`s, and `report`
+//! turns results into JSON, text and other formats. `diagnostic` renders every user-facing error.
+
+pub mod sandbox;

@@ -1,0 +1,1 @@
+//! The embedded sandbox: loopback emulations of the seed platforms.
