@@ -1,5 +1,3 @@
-//! The `whisk` binary: parse arguments, run, turn the outcome into an exit code.
+//! The `whisk` binary (wired up by the core runner).
 
-fn main() -> std::process::ExitCode {
-    whisk::cli::main()
-}
+fn main() {}
