@@ -2,6 +2,12 @@
 //!
 //! The modules follow the data flow: `source` and `recipe` load a file into a typed model,
 //! `plan` validates it into a `Plan`, `exec` runs the plan and emits `event`s, and `report`
-//! turns results into JSON, text and other formats. `diagnostic` renders every user-facing error.
+//! turns results into JSON, text and other formats. `diagnostic` renders every user-facing error;
+//! `redact` masks secrets in everything that is printed or written.
 
+pub mod diagnostic;
+pub mod plan;
+pub mod recipe;
+pub mod redact;
 pub mod sandbox;
+pub mod source;

@@ -1,0 +1,66 @@
+//! Auth profiles, validated: one kind per profile, templates compiled, and what the token
+//! manager does not support yet rejected with a clear message.
+
+use std::time::Duration;
+
+use crate::recipe::{ClientAuth, Grant};
+
+use super::Tpl;
+
+#[derive(Debug)]
+pub struct AuthPlan {
+    pub name: String,
+    pub kind: AuthKind,
+    /// When to refresh and resend (oauth2 only); never empty for oauth2.
+    pub refresh_on: Vec<RefreshOnPlan>,
+}
+
+#[derive(Debug)]
+pub enum AuthKind {
+    OAuth2(Box<OAuth2Plan>),
+    Bearer(Tpl),
+    Basic { username: Tpl, password: Tpl },
+    Header { name: String, value: Tpl },
+}
+
+#[derive(Debug)]
+pub struct OAuth2Plan {
+    pub grant: Grant,
+    pub token_url: Tpl,
+    pub client_id: Tpl,
+    pub client_secret: Option<Tpl>,
+    pub client_auth: ClientAuth,
+    pub refresh_token: Option<Tpl>,
+    pub scope: Vec<Tpl>,
+    pub params: Vec<(String, Tpl)>,
+    pub refresh_skew: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct RefreshOnPlan {
+    pub status: u16,
+    pub body_contains: Option<String>,
+}
+
+impl RefreshOnPlan {
+    pub fn matches(&self, status: u16, body: &[u8]) -> bool {
+        status == self.status
+            && self.body_contains.as_ref().is_none_or(|needle| {
+                String::from_utf8_lossy(body).contains(needle.as_str())
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refresh_conditions() {
+        let any = RefreshOnPlan { status: 401, body_contains: None };
+        assert!(any.matches(401, b"x") && !any.matches(403, b"x"));
+        let code = RefreshOnPlan { status: 401, body_contains: Some("expired".into()) };
+        assert!(code.matches(401, b"{\"error\":\"oauth_access_token_expired\"}"));
+        assert!(!code.matches(401, b"{\"error\":\"oauth_invalid_accesstoken\"}"));
+    }
+}

@@ -1,0 +1,163 @@
+//! Recipe → Plan: templates and JSONPaths compiled, auth resolved, durations and policies
+//! settled, every name checked. All validation errors are collected here, before anything is
+//! sent; the executor accepts only a `Plan`.
+
+mod auth;
+pub mod bind;
+mod build;
+mod filters;
+pub mod jsonpath;
+mod names;
+mod status;
+pub mod template;
+
+pub use auth::{AuthKind, AuthPlan, OAuth2Plan, RefreshOnPlan};
+pub use build::{build, load_and_build};
+pub use status::StatusSet;
+pub use template::{Templates, Tpl, ValueTpl};
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use serde_json_path::JsonPath;
+
+use crate::recipe::InputType;
+use crate::redact::Redactor;
+use crate::source::Source;
+
+/// A validated run: the root recipe, every recipe it uses, and their compiled templates.
+#[derive(Debug)]
+pub struct Plan {
+    pub root: Arc<RecipePlan>,
+    /// Every recipe of the run, the root first, indexed by `RecipePlan::id`.
+    pub recipes: Vec<Arc<RecipePlan>>,
+    pub templates: Templates,
+    pub redactor: Redactor,
+}
+
+/// One recipe file, validated.
+#[derive(Debug)]
+pub struct RecipePlan {
+    pub id: usize,
+    pub name: String,
+    pub source: Arc<Source>,
+    pub inputs: IndexMap<String, InputPlan>,
+    pub secrets: IndexMap<String, SecretPlan>,
+    pub auth: IndexMap<String, Arc<AuthPlan>>,
+    pub steps: Vec<StepPlan>,
+    pub outputs: Vec<(String, Tpl)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct InputPlan {
+    pub kind: InputType,
+    pub default: Option<serde_json::Value>,
+    pub env: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub enum SecretPlan {
+    Env(String),
+    File(PathBuf),
+}
+
+#[derive(Debug)]
+pub struct StepPlan {
+    pub id: String,
+    pub name: Option<String>,
+    pub when: Option<Tpl>,
+    pub each: Option<Each>,
+    pub body: Body,
+    pub captures: Vec<CapturePlan>,
+    pub checks: Vec<CheckPlan>,
+    pub continue_on_error: bool,
+}
+
+#[derive(Debug)]
+pub struct Each {
+    pub list: Tpl,
+    pub var: String,
+    pub concurrency: Concurrency,
+}
+
+#[derive(Debug)]
+pub enum Concurrency {
+    Fixed(usize),
+    Template(Tpl),
+}
+
+#[derive(Debug)]
+pub enum Body {
+    Request(Box<RequestPlan>),
+    Uses(UsesPlan),
+    Block(Vec<StepPlan>),
+}
+
+#[derive(Debug)]
+pub struct UsesPlan {
+    pub recipe: Arc<RecipePlan>,
+    pub with: Vec<(String, ValueTpl)>,
+}
+
+#[derive(Debug)]
+pub struct RequestPlan {
+    pub method: reqwest::Method,
+    pub url: Tpl,
+    pub query: Vec<(String, ValueTpl)>,
+    pub headers: Vec<(String, Tpl)>,
+    pub body: BodyPlan,
+    /// The auth profile, by name; `None` for no auth.
+    pub auth: Option<Arc<AuthPlan>>,
+    pub expect: StatusSet,
+    pub retry: RetryPolicy,
+    pub timeout: Duration,
+    pub redirects: RedirectPolicy,
+    pub idempotent: bool,
+}
+
+#[derive(Debug)]
+pub enum BodyPlan {
+    None,
+    Json(ValueTpl),
+    Form(Vec<(String, ValueTpl)>),
+    Text(Tpl),
+}
+
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub on_status: Vec<u16>,
+    pub initial: Duration,
+    pub max: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct RedirectPolicy {
+    pub follow: bool,
+    pub forward_auth_to: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct CapturePlan {
+    pub name: String,
+    pub kind: CaptureKind,
+    pub single: bool,
+    pub optional: bool,
+    pub default: Option<serde_json::Value>,
+}
+
+#[derive(Debug)]
+pub enum CaptureKind {
+    JsonPath { path: JsonPath, text: String },
+    Header(String),
+    Regex(regex::Regex),
+}
+
+#[derive(Debug)]
+pub struct CheckPlan {
+    pub that: Tpl,
+    pub text: String,
+    pub message: Option<Tpl>,
+}

@@ -1,0 +1,285 @@
+//! Compiled templates and expressions. Every template string of a recipe is compiled once, at
+//! planning, into one minijinja environment; the plan holds small handles into it.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use minijinja::{Environment, Expression, Template, UndefinedBehavior, Value};
+
+use crate::redact::Redactor;
+
+/// Converts any serialisable value into a template value.
+pub fn to_value<T: serde::Serialize>(value: &T) -> Value {
+    Value::from(minijinja::value::Serde(value))
+}
+
+/// A recipe string, compiled.
+#[derive(Clone, Debug)]
+pub enum Tpl {
+    /// No template syntax: used as written.
+    Literal(serde_json::Value),
+    /// Text with templates inside: renders to a string.
+    Text(usize),
+    /// Exactly one `{{ expr }}` (or a bare expression): yields the native value.
+    Expr(usize),
+}
+
+/// A JSON-shaped value whose strings may be templates (bodies, `with`, query values).
+#[derive(Clone, Debug)]
+pub enum ValueTpl {
+    Tpl(Tpl),
+    Array(Vec<ValueTpl>),
+    Object(Vec<(String, ValueTpl)>),
+}
+
+/// Collects templates while planning.
+pub struct TemplateBuilder {
+    env: Environment<'static>,
+    texts: usize,
+    exprs: Vec<String>,
+}
+
+/// A compile error with the names a template reads.
+pub type Compiled = Result<(Tpl, HashSet<String>), minijinja::Error>;
+
+impl TemplateBuilder {
+    pub fn new(redactor: &Redactor) -> TemplateBuilder {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_recursion_limit(64);
+        super::filters::register(&mut env, redactor);
+        TemplateBuilder {
+            env,
+            texts: 0,
+            exprs: Vec::new(),
+        }
+    }
+
+    /// Names that are always defined (minijinja's global functions).
+    pub fn globals(&self) -> HashSet<String> {
+        self.env.globals().map(|(name, _)| name.to_string()).collect()
+    }
+
+    /// Compiles a string field: a literal, a text template or a single expression.
+    pub fn string(&mut self, source: &str) -> Compiled {
+        if !has_syntax(source) {
+            return Ok((Tpl::Literal(serde_json::Value::String(source.to_string())), HashSet::new()));
+        }
+        if let Some(expr) = single_expression(source) {
+            return self.expression(expr);
+        }
+        let name = self.texts.to_string();
+        self.env.add_template_owned(name.clone(), source.to_string())?;
+        self.texts += 1;
+        let vars = self.env.get_template(&name)?.undeclared_variables(true);
+        Ok((Tpl::Text(self.texts - 1), vars))
+    }
+
+    /// Compiles an expression field (`when`, `for_each`, `check.that`, outputs), written bare
+    /// or in braces.
+    pub fn expression(&mut self, source: &str) -> Compiled {
+        let source = single_expression(source).unwrap_or(source).trim();
+        let vars = self.env.compile_expression(source)?.undeclared_variables(true);
+        self.exprs.push(source.to_string());
+        Ok((Tpl::Expr(self.exprs.len() - 1), vars))
+    }
+
+    /// Compiles every string inside a JSON value.
+    pub fn value(&mut self, value: &serde_json::Value) -> Result<(ValueTpl, HashSet<String>), minijinja::Error> {
+        let mut vars = HashSet::new();
+        let tpl = self.value_into(value, &mut vars)?;
+        Ok((tpl, vars))
+    }
+
+    fn value_into(
+        &mut self,
+        value: &serde_json::Value,
+        vars: &mut HashSet<String>,
+    ) -> Result<ValueTpl, minijinja::Error> {
+        Ok(match value {
+            serde_json::Value::String(text) => {
+                let (tpl, names) = self.string(text)?;
+                vars.extend(names);
+                ValueTpl::Tpl(tpl)
+            }
+            serde_json::Value::Array(items) => ValueTpl::Array(
+                items.iter().map(|item| self.value_into(item, vars)).collect::<Result<_, _>>()?,
+            ),
+            serde_json::Value::Object(map) => ValueTpl::Object(
+                map.iter()
+                    .map(|(k, v)| Ok((k.clone(), self.value_into(v, vars)?)))
+                    .collect::<Result<_, minijinja::Error>>()?,
+            ),
+            other => ValueTpl::Tpl(Tpl::Literal(other.clone())),
+        })
+    }
+
+    pub fn finish(self) -> Result<Templates, minijinja::Error> {
+        let owner = Owner {
+            env: self.env,
+            texts: self.texts,
+            exprs: self.exprs,
+        };
+        let inner = Inner::try_new(owner, |owner| {
+            let templates = (0..owner.texts)
+                .map(|i| owner.env.get_template(&i.to_string()))
+                .collect::<Result<Vec<_>, _>>()?;
+            let exprs = owner
+                .exprs
+                .iter()
+                .map(|e| owner.env.compile_expression(e.as_str()))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok::<_, minijinja::Error>(Parts { templates, exprs })
+        })?;
+        Ok(Templates(Arc::new(inner)))
+    }
+}
+
+struct Owner {
+    env: Environment<'static>,
+    texts: usize,
+    exprs: Vec<String>,
+}
+
+struct Parts<'a> {
+    templates: Vec<Template<'a, 'a>>,
+    exprs: Vec<Expression<'a, 'a>>,
+}
+
+self_cell::self_cell!(
+    struct Inner {
+        owner: Owner,
+        #[covariant]
+        dependent: Parts,
+    }
+);
+
+/// Every compiled template of a run. Cheap to clone.
+#[derive(Clone)]
+pub struct Templates(Arc<Inner>);
+
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Templates")
+    }
+}
+
+impl Templates {
+    /// Evaluates a compiled string to a native value (a string for text templates).
+    pub fn eval(&self, tpl: &Tpl, ctx: &Value) -> Result<Value, minijinja::Error> {
+        let parts = self.0.borrow_dependent();
+        match tpl {
+            Tpl::Literal(value) => Ok(to_value(value)),
+            Tpl::Text(i) => parts.templates[*i].render(ctx).map(Value::from),
+            Tpl::Expr(i) => parts.exprs[*i].eval(ctx),
+        }
+    }
+
+    /// Evaluates to JSON.
+    pub fn json(&self, tpl: &Tpl, ctx: &Value) -> Result<serde_json::Value, minijinja::Error> {
+        match tpl {
+            Tpl::Literal(value) => Ok(value.clone()),
+            other => to_json(&self.eval(other, ctx)?),
+        }
+    }
+
+    /// Evaluates to text: strings as they are, other values as JSON.
+    pub fn text(&self, tpl: &Tpl, ctx: &Value) -> Result<String, minijinja::Error> {
+        Ok(match self.json(tpl, ctx)? {
+            serde_json::Value::String(text) => text,
+            other => other.to_string(),
+        })
+    }
+
+    /// Evaluates every template inside a JSON-shaped value.
+    pub fn value(&self, tpl: &ValueTpl, ctx: &Value) -> Result<serde_json::Value, minijinja::Error> {
+        Ok(match tpl {
+            ValueTpl::Tpl(tpl) => self.json(tpl, ctx)?,
+            ValueTpl::Array(items) => serde_json::Value::Array(
+                items.iter().map(|i| self.value(i, ctx)).collect::<Result<_, _>>()?,
+            ),
+            ValueTpl::Object(entries) => serde_json::Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), self.value(v, ctx)?)))
+                    .collect::<Result<_, minijinja::Error>>()?,
+            ),
+        })
+    }
+
+    /// Evaluates an expression for its truth.
+    pub fn truthy(&self, tpl: &Tpl, ctx: &Value) -> Result<bool, minijinja::Error> {
+        Ok(self.eval(tpl, ctx)?.is_true())
+    }
+}
+
+/// Converts a template value to JSON; undefined and non-data values are errors.
+pub fn to_json(value: &Value) -> Result<serde_json::Value, minijinja::Error> {
+    if value.is_undefined() {
+        return Err(minijinja::Error::new(
+            minijinja::ErrorKind::UndefinedError,
+            "the expression is undefined",
+        ));
+    }
+    serde_json::to_value(value).map_err(|e| {
+        minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("the value cannot be used as data: {e}"),
+        )
+    })
+}
+
+fn has_syntax(text: &str) -> bool {
+    text.contains("{{") || text.contains("{%") || text.contains("{#")
+}
+
+/// The expression inside a string that is exactly one `{{ expr }}`.
+pub fn single_expression(text: &str) -> Option<&str> {
+    let inner = text.trim().strip_prefix("{{")?.strip_suffix("}}")?;
+    if inner.contains("{{") || inner.contains("}}") {
+        return None;
+    }
+    let inner = inner.strip_prefix('-').unwrap_or(inner);
+    let inner = inner.strip_suffix('-').unwrap_or(inner);
+    Some(inner.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minijinja::context;
+
+    #[test]
+    fn single_expressions_keep_native_values() {
+        let mut builder = TemplateBuilder::new(&Redactor::new());
+        let (list, vars) = builder.string("{{ inputs.ids }}").unwrap();
+        assert!(vars.contains("inputs.ids"));
+        let (text, _) = builder.string("{{ inputs.base }}/v1/{{ n + 1 }}").unwrap();
+        let (bare, _) = builder.expression("inputs.ids | length").unwrap();
+        let (lit, vars) = builder.string("plain").unwrap();
+        assert!(vars.is_empty());
+        let templates = builder.finish().unwrap();
+        let ctx = to_value(serde_json::json!({"inputs": {"ids": [1, 2], "base": "http://h"}, "n": 1}));
+        assert_eq!(templates.json(&list, &ctx).unwrap(), serde_json::json!([1, 2]));
+        assert_eq!(templates.text(&text, &ctx).unwrap(), "http://h/v1/2");
+        assert_eq!(templates.json(&bare, &ctx).unwrap(), serde_json::json!(2));
+        assert_eq!(templates.text(&lit, &ctx).unwrap(), "plain");
+    }
+
+    #[test]
+    fn undefined_names_are_errors() {
+        let mut builder = TemplateBuilder::new(&Redactor::new());
+        let (tpl, _) = builder.string("x{{ missing }}").unwrap();
+        let templates = builder.finish().unwrap();
+        let error = templates.text(&tpl, &to_value(context! {})).unwrap_err();
+        assert_eq!(error.kind(), minijinja::ErrorKind::UndefinedError);
+    }
+
+    #[test]
+    fn recognises_single_expressions() {
+        assert_eq!(single_expression("{{ a.b }}"), Some("a.b"));
+        assert_eq!(single_expression(" {{- a -}} "), Some("a"));
+        assert_eq!(single_expression("{{ a }}{{ b }}"), None);
+        assert_eq!(single_expression("x{{ a }}"), None);
+    }
+}

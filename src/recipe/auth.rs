@@ -1,0 +1,177 @@
+//! The auth model: named profiles of kind `oauth2`, `bearer`, `basic` or `header`.
+
+use std::fmt;
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use super::Duration;
+
+/// An auth profile: exactly one of `oauth2`, `bearer`, `basic`, `header`.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthProfile {
+    /// OAuth 2.0: whisk fetches, caches and refreshes the access token.
+    #[serde(default)]
+    pub oauth2: Option<OAuth2>,
+    /// A fixed bearer token: `Authorization: Bearer <value>`.
+    #[serde(default)]
+    pub bearer: Option<String>,
+    /// HTTP Basic authentication.
+    #[serde(default)]
+    pub basic: Option<BasicAuth>,
+    /// Any header carrying a credential, e.g. an API key.
+    #[serde(default)]
+    pub header: Option<HeaderAuth>,
+    /// When a response means "refresh the token and resend" (oauth2 only).
+    /// Default: any 401.
+    #[serde(default)]
+    pub refresh_on: Option<Vec<RefreshOn>>,
+}
+
+/// The OAuth 2.0 grant whisk uses to get tokens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Grant {
+    ClientCredentials,
+    RefreshToken,
+    AuthorizationCode,
+}
+
+impl Grant {
+    pub fn name(self) -> &'static str {
+        match self {
+            Grant::ClientCredentials => "client_credentials",
+            Grant::RefreshToken => "refresh_token",
+            Grant::AuthorizationCode => "authorization_code",
+        }
+    }
+}
+
+/// How the client authenticates to the token endpoint.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuth {
+    /// `Authorization: Basic base64(client_id:client_secret)`.
+    #[default]
+    Basic,
+    /// `client_id` and `client_secret` as form fields.
+    Body,
+}
+
+/// An OAuth 2.0 profile.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth2 {
+    /// `client_credentials`, `refresh_token` or `authorization_code`.
+    pub grant: Grant,
+    /// The token endpoint; HTTPS unless it is a loopback address.
+    pub token_url: String,
+    pub client_id: String,
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    /// `basic` (the default) or `body`.
+    #[serde(default)]
+    pub client_auth: ClientAuth,
+    /// The refresh token for the `refresh_token` grant.
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    /// Requested scope: a string or a list; omitted when empty.
+    #[serde(default)]
+    pub scope: Option<Scope>,
+    /// Extra form fields for the token request (audience, resource, ...).
+    #[serde(default)]
+    pub params: IndexMap<String, String>,
+    /// Keep tokens across runs under this key in the token store.
+    #[serde(default)]
+    pub store: Option<String>,
+    /// Refresh a token this long before it expires, at most half its lifetime (default `60s`).
+    #[serde(default)]
+    pub refresh_skew: Option<Duration>,
+}
+
+/// An OAuth 2.0 scope: one string, or a list joined with spaces.
+#[derive(Clone, Debug, Default, JsonSchema)]
+#[serde(untagged)]
+pub enum Scope {
+    #[default]
+    None,
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Scope {
+    /// The scope as sent, or `None` when empty.
+    pub fn joined(&self) -> Option<String> {
+        let text = match self {
+            Scope::None => return None,
+            Scope::One(one) => one.trim().to_string(),
+            Scope::Many(many) => many.join(" ").trim().to_string(),
+        };
+        (!text.is_empty()).then_some(text)
+    }
+
+    pub fn parts(&self) -> Vec<&str> {
+        match self {
+            Scope::None => Vec::new(),
+            Scope::One(one) => vec![one.as_str()],
+            Scope::Many(many) => many.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Scope {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ScopeVisitor;
+        impl<'de> Visitor<'de> for ScopeVisitor {
+            type Value = Scope;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a scope string or a list of scope strings")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Scope, E> {
+                Ok(Scope::One(v.to_string()))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Scope, E> {
+                Ok(Scope::None)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scope, A::Error> {
+                let mut parts = Vec::new();
+                while let Some(part) = seq.next_element::<String>()? {
+                    parts.push(part);
+                }
+                Ok(Scope::Many(parts))
+            }
+        }
+        deserializer.deserialize_any(ScopeVisitor)
+    }
+}
+
+/// HTTP Basic credentials.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BasicAuth {
+    pub username: String,
+    pub password: String,
+}
+
+/// A header that carries a credential.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderAuth {
+    pub name: String,
+    pub value: String,
+}
+
+/// A response that means the token must be refreshed and the request resent.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshOn {
+    /// The status that triggers a refresh (default 401).
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// Refresh only when the response body contains this text, e.g. a provider error code.
+    #[serde(default)]
+    pub body_contains: Option<String>,
+}

@@ -1,0 +1,14 @@
+//! The recipe model: serde types that mirror the YAML exactly, with no validation beyond shape.
+//! `plan` turns a `Recipe` into something that can run.
+
+mod auth;
+mod duration;
+pub mod load;
+mod model;
+mod step;
+
+pub use auth::{AuthProfile, BasicAuth, ClientAuth, Grant, HeaderAuth, OAuth2, RefreshOn, Scope};
+pub use duration::Duration;
+pub use load::{LoadError, load_file, load_str};
+pub use model::{Backoff, Defaults, Input, InputType, Recipe, Redirects, Retry, SecretSource};
+pub use step::{Capture, CaptureSpec, Check, Concurrency, Expect, Request, Step};

@@ -1,0 +1,141 @@
+//! Secret masking: the one place every output passes through. It knows every secret value,
+//! every token a server returned, and the encoded forms they travel in, and replaces each with
+//! `***` in text and in JSON values.
+
+use std::borrow::Cow;
+use std::sync::{Arc, RwLock};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+pub const MASK: &str = "***";
+
+/// The set of sensitive values of one run. Cheap to clone; clones share the set.
+#[derive(Clone, Debug, Default)]
+pub struct Redactor {
+    values: Arc<RwLock<Vec<String>>>,
+}
+
+impl Redactor {
+    pub fn new() -> Redactor {
+        Redactor::default()
+    }
+
+    /// Adds a secret together with the forms it is commonly sent in (base64, percent-encoded,
+    /// JSON-escaped).
+    pub fn add(&self, secret: &str) {
+        if secret.is_empty() {
+            return;
+        }
+        let mut forms = vec![secret.to_string(), STANDARD.encode(secret)];
+        let encoded = percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC)
+            .to_string();
+        forms.push(encoded);
+        forms.push(form_urlencoded(secret));
+        if let Ok(json) = serde_json::to_string(secret) {
+            forms.push(json.trim_matches('"').to_string());
+        }
+        self.add_exact(forms);
+    }
+
+    /// Adds values exactly as given (a derived credential such as a Basic header's payload).
+    pub fn add_derived(&self, value: &str) {
+        if !value.is_empty() {
+            self.add_exact(vec![value.to_string()]);
+        }
+    }
+
+    fn add_exact(&self, forms: Vec<String>) {
+        let mut values = self.values.write().unwrap_or_else(|e| e.into_inner());
+        for form in forms {
+            if !form.is_empty() && !values.contains(&form) {
+                values.push(form);
+            }
+        }
+        // Longest first, so that a secret containing another is masked whole.
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    }
+
+    /// True when `text` contains any sensitive value.
+    pub fn touches(&self, text: &str) -> bool {
+        let values = self.values.read().unwrap_or_else(|e| e.into_inner());
+        values.iter().any(|v| text.contains(v.as_str()))
+    }
+
+    /// `text` with every sensitive value replaced by `***`.
+    pub fn mask<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let values = self.values.read().unwrap_or_else(|e| e.into_inner());
+        let mut out = Cow::Borrowed(text);
+        for value in values.iter() {
+            if out.contains(value.as_str()) {
+                out = Cow::Owned(out.replace(value.as_str(), MASK));
+            }
+        }
+        out
+    }
+
+    /// Masks every string (and object key) inside a JSON value.
+    pub fn mask_value(&self, value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::String(text) => {
+                if let Cow::Owned(masked) = self.mask(text) {
+                    *text = masked;
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|item| self.mask_value(item)),
+            serde_json::Value::Object(map) => {
+                let entries = std::mem::take(map);
+                for (key, mut item) in entries {
+                    self.mask_value(&mut item);
+                    map.insert(self.mask(&key).into_owned(), item);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn form_urlencoded(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => out.push(byte as char),
+            b' ' => out.push('+'),
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_secrets_and_their_encodings() {
+        let redactor = Redactor::new();
+        redactor.add("s3cr3t/+x");
+        let b64 = STANDARD.encode("s3cr3t/+x");
+        let text = format!("a s3cr3t/+x b {b64} c s3cr3t%2F%2Bx");
+        assert_eq!(redactor.mask(&text), "a *** b *** c ***");
+    }
+
+    #[test]
+    fn masks_inside_json_values_and_keys() {
+        let redactor = Redactor::new();
+        redactor.add("tok");
+        let mut value = serde_json::json!({"a": ["x tok"], "tok": 1});
+        redactor.mask_value(&mut value);
+        assert_eq!(value, serde_json::json!({"a": ["x ***"], "***": 1}));
+    }
+
+    #[test]
+    fn longer_values_win() {
+        let redactor = Redactor::new();
+        redactor.add("abc");
+        redactor.add_derived("xxabcxx");
+        assert_eq!(redactor.mask("1 xxabcxx 2 abc"), "1 *** 2 ***");
+        assert!(redactor.touches("zabc"));
+        assert!(!redactor.touches("ab"));
+    }
+}

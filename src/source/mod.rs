@@ -1,0 +1,62 @@
+//! Source files: a recipe's text and path, and lookups from field paths to line and column.
+
+mod field_path;
+mod index;
+
+pub use field_path::FieldPath;
+pub use index::PositionIndex;
+
+use std::path::{Path, PathBuf};
+
+/// A position in a source file, 1-based.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Position {
+    pub line: u32,
+    pub column: u32,
+}
+
+/// The text of one file, kept so that errors can quote the offending line.
+#[derive(Debug)]
+pub struct Source {
+    pub path: PathBuf,
+    pub text: String,
+    index: std::sync::OnceLock<PositionIndex>,
+}
+
+impl Source {
+    pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Source {
+        Source {
+            path: path.into(),
+            text: text.into(),
+            index: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub fn read(path: &Path) -> std::io::Result<Source> {
+        Ok(Source::new(path, std::fs::read_to_string(path)?))
+    }
+
+    /// The display name of the file, as the user gave it.
+    pub fn name(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    /// The position of the value at `path`, falling back to its closest known ancestor.
+    pub fn value_position(&self, path: &FieldPath) -> Option<Position> {
+        self.index().lookup(path, false)
+    }
+
+    /// The position of the key that introduces `path` (for unknown or duplicate keys).
+    pub fn key_position(&self, path: &FieldPath) -> Option<Position> {
+        self.index().lookup(path, true)
+    }
+
+    fn index(&self) -> &PositionIndex {
+        self.index.get_or_init(|| PositionIndex::build(&self.text))
+    }
+
+    /// The text of a 1-based line, without its line break.
+    pub fn line(&self, line: u32) -> Option<&str> {
+        self.text.lines().nth(line.checked_sub(1)? as usize)
+    }
+}
