@@ -5,9 +5,13 @@
 //! turns results into JSON, text and other formats. `diagnostic` renders every user-facing error;
 //! `redact` masks secrets in everything that is printed or written.
 
+pub mod cli;
 pub mod diagnostic;
+pub mod event;
+pub mod exec;
 pub mod plan;
 pub mod recipe;
 pub mod redact;
+pub mod report;
 pub mod sandbox;
 pub mod source;

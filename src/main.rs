@@ -1,3 +1,5 @@
-//! The `whisk` binary (wired up by the core runner).
+//! The `whisk` binary: parse arguments, run, turn the outcome into an exit code.
 
-fn main() {}
+fn main() -> std::process::ExitCode {
+    whisk::cli::main()
+}

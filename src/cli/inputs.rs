@@ -1,0 +1,113 @@
+//! Reading what the user gives a run: `--input k=v`, `--inputs-file`, `--env-file`.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::diagnostic::Diagnostic;
+use crate::plan::bind::{Env, Given, Provided};
+use crate::source::Source;
+
+/// Collects inputs and environment from the command line.
+pub fn provided(inputs: &[String], inputs_file: Option<&Path>, env_file: Option<&Path>) -> Result<Provided, Vec<Diagnostic>> {
+    let mut provided = Provided::default();
+    let mut problems = Vec::new();
+    if let Some(path) = inputs_file {
+        match read_inputs_file(path) {
+            Ok(values) => {
+                for (name, value) in values {
+                    provided.inputs.insert(name, Given::Value(value));
+                }
+            }
+            Err(diagnostic) => problems.push(diagnostic),
+        }
+    }
+    for pair in inputs {
+        match pair.split_once('=') {
+            Some((name, value)) if !name.trim().is_empty() => {
+                provided.inputs.insert(name.trim().to_string(), Given::Text(value.to_string()));
+            }
+            _ => problems.push(
+                Diagnostic::new(format!("`--input {pair}` is not of the form NAME=VALUE"))
+                    .help("write `--input name=value`; arrays and objects as JSON: `--input ids='[\"101\"]'`"),
+            ),
+        }
+    }
+    if let Some(path) = env_file {
+        match std::fs::read_to_string(path) {
+            Ok(text) => match parse_env_file(&text) {
+                Ok(vars) => provided.env = Env { file: vars, isolated: false },
+                Err((line, message)) => {
+                    let source = Source::new(path, text.clone());
+                    problems.push(Diagnostic::new(message).help("each line is `NAME=VALUE`; `#` starts a comment").at_position(&source, line, 1));
+                }
+            },
+            Err(error) => problems.push(Diagnostic::new(format!("cannot read env file `{}`: {error}", path.display()))),
+        }
+    }
+    if problems.is_empty() { Ok(provided) } else { Err(problems) }
+}
+
+fn read_inputs_file(path: &Path) -> Result<serde_json::Map<String, serde_json::Value>, Diagnostic> {
+    let source = Source::read(path)
+        .map_err(|error| Diagnostic::new(format!("cannot read inputs file `{}`: {error}", path.display())))?;
+    let value: serde_json::Value = crate::recipe::load::parse(&source)?;
+    match value {
+        serde_json::Value::Object(map) => Ok(map),
+        serde_json::Value::Null => Ok(serde_json::Map::new()),
+        _ => Err(Diagnostic::new("an inputs file holds a mapping of input names to values")
+            .help("write `name: value` lines")
+            .at_position(&source, 1, 1)),
+    }
+}
+
+/// Parses `NAME=VALUE` lines (optional `export `, quotes, `#` comments).
+pub fn parse_env_file(text: &str) -> Result<HashMap<String, String>, (u32, String)> {
+    let mut vars = HashMap::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((name, value)) = line.split_once('=') else {
+            return Err((index as u32 + 1, format!("line {} of the env file has no `=`", index + 1)));
+        };
+        let name = name.trim();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err((index as u32 + 1, format!("`{name}` is not a variable name")));
+        }
+        let value = value.trim();
+        let value = if value.len() >= 2 && ((value.starts_with('"') && value.ends_with('"')) || (value.starts_with('\'') && value.ends_with('\''))) {
+            &value[1..value.len() - 1]
+        } else {
+            value
+        };
+        vars.insert(name.to_string(), value.to_string());
+    }
+    Ok(vars)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_files() {
+        let vars = parse_env_file("# c\nexport A=1\nB = \"two words\"\n\nC='x=y'\n").unwrap();
+        assert_eq!(vars["A"], "1");
+        assert_eq!(vars["B"], "two words");
+        assert_eq!(vars["C"], "x=y");
+        assert_eq!(parse_env_file("A=1\nnope\n").unwrap_err().0, 2);
+    }
+
+    #[test]
+    fn input_pairs() {
+        let provided = provided(&["a=1=2".into()], None, None).unwrap();
+        assert!(matches!(&provided.inputs["a"], Given::Text(t) if t == "1=2"));
+        assert!(provided_err(&["novalue".into()]));
+    }
+
+    fn provided_err(inputs: &[String]) -> bool {
+        super::provided(inputs, None, None).is_err()
+    }
+}

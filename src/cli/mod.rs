@@ -1,0 +1,141 @@
+//! The command line: clap definitions, and dispatch to the subcommands. Each subcommand turns
+//! its arguments into library calls and an exit code; nothing here formats results.
+
+mod inputs;
+mod run;
+mod schema;
+mod validate;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::diagnostic::{Diagnostic, render};
+use crate::redact::Redactor;
+
+const EXAMPLES: &str = "\
+Examples:
+  whisk run recipes/tibco/enable-api-access.yaml --input child_locators='[\"101\",\"102\"]' --report report.json
+  whisk run recipe.yaml --inputs-file inputs.yaml --env-file .env -v
+  whisk validate recipes/*/*.yaml
+  whisk schema recipe > recipe.schema.json
+
+Exit codes: 0 success, 1 a step failed, 2 invalid recipe or command line (nothing sent),
+3 authentication failed.";
+
+#[derive(Parser, Debug)]
+#[command(name = "whisk", version, about = "Run declarative YAML recipes against OAuth-protected HTTP APIs.", after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// When to use colours in messages (NO_COLOR is honoured).
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a recipe.
+    #[command(after_help = "Examples:\n  whisk run recipe.yaml --input base_url=http://127.0.0.1:8080 --report report.json\n  whisk run recipe.yaml --input ids='[1,2,3]' -v")]
+    Run(RunArgs),
+    /// Check recipes without sending anything.
+    #[command(after_help = "Examples:\n  whisk validate recipes/*/*.yaml")]
+    Validate(ValidateArgs),
+    /// Print the JSON Schema of recipes or reports.
+    #[command(after_help = "Examples:\n  whisk schema recipe > schemas/recipe.schema.json")]
+    Schema(SchemaArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The recipe file.
+    pub recipe: PathBuf,
+    /// An input value, parsed by the input's declared type (JSON for arrays and objects).
+    #[arg(long = "input", short = 'i', value_name = "NAME=VALUE")]
+    pub inputs: Vec<String>,
+    /// A YAML or JSON file of input values; `--input` wins over it.
+    #[arg(long, value_name = "FILE")]
+    pub inputs_file: Option<PathBuf>,
+    /// A file of `NAME=VALUE` lines read as environment variables (the real environment wins).
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+    /// Write the JSON report here.
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
+    /// Show requests and responses (-v); repeat for more.
+    #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Print only errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    /// Recipe files.
+    #[arg(required = true)]
+    pub recipes: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct SchemaArgs {
+    /// Which schema.
+    #[arg(value_enum)]
+    pub kind: schema::Kind,
+}
+
+/// How a command ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    Success = 0,
+    Failed = 1,
+    Invalid = 2,
+    Auth = 3,
+}
+
+/// Parses the command line, runs the command, and returns its exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let color = match cli.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
+    };
+    let exit = match cli.command {
+        Command::Validate(args) => validate::validate(&args, color),
+        Command::Schema(args) => schema::print(args.kind),
+        Command::Run(args) => match runtime() {
+            Ok(runtime) => runtime.block_on(run::run(&args, color)),
+            Err(error) => {
+                eprintln!("error: cannot start the async runtime: {error}");
+                Exit::Failed
+            }
+        },
+    };
+    ExitCode::from(exit as u8)
+}
+
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()
+}
+
+/// Prints diagnostics on stderr, masked.
+pub fn print_diagnostics(diagnostics: &[Diagnostic], redactor: &Redactor, color: bool) {
+    let mut stderr = std::io::stderr().lock();
+    for diagnostic in diagnostics {
+        let text = render(diagnostic, color);
+        let _ = writeln!(stderr, "{}\n", redactor.mask(&text));
+    }
+    if diagnostics.len() > 1 {
+        let _ = writeln!(stderr, "{} problems found; nothing was sent", diagnostics.len());
+    }
+}

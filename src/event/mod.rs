@@ -1,0 +1,56 @@
+//! Events the runner emits as things happen, and the sinks that receive them (terminal lines,
+//! log pipelines). Reports are built from the typed results; events are for watching.
+
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+/// Something that happened during a run. Values are not yet masked: sinks mask.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    RunStarted { recipe: String },
+    StepStarted { step: String, items: Option<usize> },
+    StepSkipped { step: String },
+    RequestSent { step: String, method: String, url: String, attempt: u32 },
+    ResponseReceived { step: String, method: String, url: String, status: u16, duration_ms: u64 },
+    RequestFailed { step: String, method: String, url: String, error: String },
+    Retry { step: String, attempt: u32, wait_ms: u64, reason: String },
+    TokenFetched { profile: String, grant: String, reason: String },
+    IterationFinished { step: String, index: usize, succeeded: bool },
+    StepFinished { step: String, status: crate::exec::Status, duration_ms: u64, error: Option<String> },
+    RunFinished { status: crate::exec::Status, duration_ms: u64 },
+}
+
+/// Receives events. Implementations must be cheap: they run on the request path.
+pub trait EventSink: Send + Sync {
+    fn emit(&self, event: &Event);
+}
+
+/// Discards events.
+pub struct NullSink;
+
+impl EventSink for NullSink {
+    fn emit(&self, _: &Event) {}
+}
+
+/// Keeps every event (tests, and writers that need the whole stream).
+#[derive(Default)]
+pub struct Collector(pub Mutex<Vec<Event>>);
+
+impl EventSink for Collector {
+    fn emit(&self, event: &Event) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(event.clone());
+    }
+}
+
+/// Sends each event to several sinks.
+pub struct Fanout(pub Vec<Box<dyn EventSink>>);
+
+impl EventSink for Fanout {
+    fn emit(&self, event: &Event) {
+        for sink in &self.0 {
+            sink.emit(event);
+        }
+    }
+}

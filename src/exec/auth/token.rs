@@ -1,0 +1,125 @@
+//! Token endpoint requests and answers (RFC 6749 §4.4, §6, §5.1, §5.2).
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use reqwest::header::{ACCEPT, AUTHORIZATION};
+
+use super::oauth2::Config;
+use crate::exec::capture::preview;
+use crate::recipe::ClientAuth;
+use crate::redact::Redactor;
+
+const TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Authentication failed: the message names the token URL and the provider's error code.
+#[derive(Clone, Debug)]
+pub struct AuthError {
+    pub message: String,
+}
+
+/// A successful token answer.
+pub struct TokenAnswer {
+    pub access_token: String,
+    pub expires_in: Option<Duration>,
+    pub refresh_token: Option<String>,
+}
+
+/// Sends one token request with `fields` (grant_type and the grant's own fields).
+pub async fn request(
+    client: &reqwest::Client,
+    config: &Config,
+    fields: Vec<(&str, String)>,
+    redactor: &Redactor,
+) -> Result<TokenAnswer, AuthError> {
+    let grant = fields.iter().find(|(k, _)| *k == "grant_type").map(|(_, v)| v.clone()).unwrap_or_default();
+    let mut form: Vec<(String, String)> = fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    if let Some(scope) = &config.scope {
+        form.push(("scope".into(), scope.clone()));
+    }
+    form.extend(config.params.iter().cloned());
+    let mut request = client
+        .post(config.token_url.clone())
+        .header(ACCEPT, "application/json")
+        .timeout(TOKEN_TIMEOUT);
+    match (config.client_auth, &config.client_secret) {
+        (ClientAuth::Basic, Some(secret)) => {
+            let pair = format!("{}:{}", form_encode(&config.client_id), form_encode(secret));
+            let encoded = STANDARD.encode(pair);
+            redactor.add_derived(&encoded);
+            request = request.header(AUTHORIZATION, format!("Basic {encoded}"));
+        }
+        (_, secret) => {
+            form.push(("client_id".into(), config.client_id.clone()));
+            if let Some(secret) = secret {
+                form.push(("client_secret".into(), secret.clone()));
+            }
+        }
+    }
+    let url = &config.token_url;
+    let response = request.form(&form).send().await.map_err(|e| AuthError {
+        message: format!("cannot reach the token endpoint {url}: {e}")
+    })?;
+    let status = response.status();
+    let body = response.bytes().await.map_err(|e| AuthError {
+        message: format!("the token endpoint {url} broke off its answer: {e}")
+    })?;
+    let json: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
+    if !status.is_success() {
+        return Err(refusal(url, &grant, status.as_u16(), json.as_ref(), &body));
+    }
+    let Some(json) = json else {
+        return Err(AuthError {
+            message: format!("the token endpoint {url} answered {status} with a body that is not JSON: `{}`", preview(&body))
+        });
+    };
+    let Some(access_token) = json.get("access_token").and_then(|v| v.as_str()) else {
+        return Err(refusal(url, &grant, status.as_u16(), Some(&json), &body));
+    };
+    redactor.add(access_token);
+    let refresh_token = json.get("refresh_token").and_then(|v| v.as_str()).map(str::to_string);
+    if let Some(refresh_token) = &refresh_token {
+        redactor.add(refresh_token);
+    }
+    if let Some(id_token) = json.get("id_token").and_then(|v| v.as_str()) {
+        redactor.add(id_token);
+    }
+    let expires_in = json.get("expires_in").and_then(|v| match v {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    });
+    Ok(TokenAnswer {
+        access_token: access_token.to_string(),
+        expires_in: expires_in.filter(|s| *s > 0.0 && s.is_finite()).map(Duration::from_secs_f64),
+        refresh_token,
+    })
+}
+
+/// An RFC 6749 §5.2 error answer (or an error page) as a message.
+fn refusal(url: &reqwest::Url, grant: &str, status: u16, json: Option<&serde_json::Value>, body: &[u8]) -> AuthError {
+    let code = json.and_then(|j| j.get("error")).and_then(|v| v.as_str()).map(str::to_string);
+    let description = json.and_then(|j| j.get("error_description")).and_then(|v| v.as_str());
+    let message = match (&code, description) {
+        (Some(code), Some(description)) => format!(
+            "the token endpoint {url} refused the `{grant}` grant with {status} `{code}`: {description}"
+        ),
+        (Some(code), None) => format!("the token endpoint {url} refused the `{grant}` grant with {status} `{code}`"),
+        _ if json.is_some() => format!(
+            "the token endpoint {url} answered {status} without an access token: `{}`",
+            preview(body)
+        ),
+        _ => format!(
+            "the token endpoint {url} refused the `{grant}` grant with {status} and a non-JSON body: `{}`",
+            preview(body)
+        ),
+    };
+    AuthError { message }
+}
+
+/// `application/x-www-form-urlencoded` encoding, as RFC 6749 §2.3.1 asks for client
+/// credentials in a Basic header.
+fn form_encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}

@@ -1,0 +1,124 @@
+//! Capture extraction: JSONPath over the JSON body, a header, or a regex over the text.
+//! Pure functions of the response.
+
+use crate::plan::{CaptureKind, CapturePlan};
+
+/// What a capture reads from.
+pub struct ResponseView<'a> {
+    pub headers: &'a reqwest::header::HeaderMap,
+    pub body: &'a [u8],
+    /// The body parsed as JSON, when it is JSON.
+    pub json: Option<&'a serde_json::Value>,
+}
+
+/// Extracts one capture's value, or says why it cannot.
+pub fn extract(capture: &CapturePlan, response: &ResponseView<'_>) -> Result<serde_json::Value, String> {
+    let found = match &capture.kind {
+        CaptureKind::JsonPath { path, text } => {
+            let Some(json) = response.json else {
+                return Err(format!(
+                    "capture `{}`: JSONPath `{text}` needs a JSON body, but the response is not JSON (it starts with `{}`)",
+                    capture.name,
+                    preview(response.body)
+                ));
+            };
+            let matches = path.query(json).all();
+            if capture.single {
+                match matches.len() {
+                    1 => Some(matches[0].clone()),
+                    0 => None,
+                    n => {
+                        return Err(format!(
+                            "capture `{}`: JSONPath `{text}` matched {n} values, but `single: true` needs exactly one",
+                            capture.name
+                        ));
+                    }
+                }
+            } else {
+                Some(serde_json::Value::Array(matches.into_iter().cloned().collect()))
+            }
+        }
+        CaptureKind::Header(name) => {
+            let values: Vec<&str> = response
+                .headers
+                .get_all(name.as_str())
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            (!values.is_empty()).then(|| serde_json::Value::String(values.join(", ")))
+        }
+        CaptureKind::Regex(regex) => {
+            let text = String::from_utf8_lossy(response.body);
+            regex.captures(&text).map(|caps| {
+                let found = caps.get(1).or_else(|| caps.get(0)).map(|m| m.as_str()).unwrap_or_default();
+                serde_json::Value::String(found.to_string())
+            })
+        }
+    };
+    match found {
+        Some(value) => Ok(value),
+        None if capture.optional => Ok(capture.default.clone().unwrap_or(serde_json::Value::Null)),
+        None => Err(match &capture.kind {
+            CaptureKind::JsonPath { text, .. } => format!(
+                "capture `{}`: JSONPath `{text}` matched nothing, but `single: true` needs exactly one (add `optional: true` or a `default` if it may be absent)",
+                capture.name
+            ),
+            CaptureKind::Header(name) => format!(
+                "capture `{}`: the response has no `{name}` header (add `optional: true` or a `default` if it may be absent)",
+                capture.name
+            ),
+            CaptureKind::Regex(regex) => format!(
+                "capture `{}`: regex `{}` did not match the body (add `optional: true` or a `default` if it may not)",
+                capture.name,
+                regex.as_str()
+            ),
+        }),
+    }
+}
+
+/// The first bytes of a body, for messages.
+pub fn preview(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(120)]);
+    let mut text: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if body.len() > 120 {
+        text.push('…');
+    }
+    text.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::jsonpath;
+
+    fn plan(kind: CaptureKind, single: bool, optional: bool) -> CapturePlan {
+        CapturePlan { name: "c".into(), kind, single, optional, default: None }
+    }
+
+    fn path(text: &str) -> CaptureKind {
+        CaptureKind::JsonPath { path: jsonpath::compile(text).unwrap(), text: text.into() }
+    }
+
+    #[test]
+    fn jsonpath_lists_and_singles() {
+        let json = serde_json::json!([{"id": 1, "name": "a"}, {"id": 2, "name": "b"}]);
+        let headers = reqwest::header::HeaderMap::new();
+        let view = ResponseView { headers: &headers, body: b"", json: Some(&json) };
+        assert_eq!(extract(&plan(path("$[*].name"), false, false), &view).unwrap(), serde_json::json!(["a", "b"]));
+        assert_eq!(extract(&plan(path("$[0].id"), true, false), &view).unwrap(), serde_json::json!(1));
+        assert!(extract(&plan(path("$[*].id"), true, false), &view).unwrap_err().contains("matched 2 values"));
+        assert!(extract(&plan(path("$[5].id"), true, false), &view).unwrap_err().contains("matched nothing"));
+        assert_eq!(extract(&plan(path("$[5].id"), true, true), &view).unwrap(), serde_json::Value::Null);
+    }
+
+    #[test]
+    fn header_and_regex() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("etag", "\"v1\"".parse().unwrap());
+        let view = ResponseView { headers: &headers, body: b"token=abc123;", json: None };
+        assert_eq!(extract(&plan(CaptureKind::Header("etag".into()), false, false), &view).unwrap(), serde_json::json!("\"v1\""));
+        let regex = CaptureKind::Regex(regex::Regex::new("token=([a-z0-9]+)").unwrap());
+        assert_eq!(extract(&plan(regex, false, false), &view).unwrap(), serde_json::json!("abc123"));
+        assert!(extract(&plan(path("$.x"), false, false), &view).unwrap_err().contains("not JSON"));
+    }
+}

@@ -1,0 +1,203 @@
+//! Sending one attempt: the request, redirects followed by hand (so that every hop is recorded
+//! and the Authorization header goes only where it may), and a body read up to a cap.
+
+use std::time::Duration;
+
+use reqwest::header::{COOKIE, HeaderMap, HeaderName, HeaderValue, LOCATION};
+use reqwest::{Client, Method, Url};
+
+use super::result::Hop;
+use crate::plan::RedirectPolicy;
+
+const MAX_REDIRECTS: usize = 10;
+
+/// A request ready to send.
+pub struct Outgoing {
+    pub method: Method,
+    pub url: Url,
+    pub headers: HeaderMap,
+    pub body: Option<Vec<u8>>,
+    /// The credential header from the auth profile.
+    pub auth: Option<(HeaderName, HeaderValue)>,
+}
+
+/// An answer, after redirects.
+pub struct Incoming {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+/// Why an attempt got no answer.
+pub enum SendError {
+    Timeout(String),
+    Network(String),
+    Redirect(String),
+    Body(String),
+}
+
+/// Sends `out`, following redirects per `policy`, within `timeout` for the whole attempt.
+pub async fn send(
+    client: &Client,
+    out: &Outgoing,
+    policy: &RedirectPolicy,
+    timeout: Duration,
+    max_body: usize,
+) -> (Result<Incoming, SendError>, Vec<Hop>) {
+    let mut hops = Vec::new();
+    let result = tokio::time::timeout(timeout, follow(client, out, policy, max_body, &mut hops)).await;
+    let result = match result {
+        Ok(result) => result,
+        Err(_) => Err(SendError::Timeout(format!(
+            "no answer from {} {} within {}",
+            out.method,
+            out.url,
+            crate::recipe::Duration(timeout)
+        ))),
+    };
+    (result, hops)
+}
+
+async fn follow(
+    client: &Client,
+    out: &Outgoing,
+    policy: &RedirectPolicy,
+    max_body: usize,
+    hops: &mut Vec<Hop>,
+) -> Result<Incoming, SendError> {
+    let mut method = out.method.clone();
+    let mut url = out.url.clone();
+    let mut body = out.body.clone();
+    let mut headers = out.headers.clone();
+    let mut with_auth = true;
+    loop {
+        let mut request = client.request(method.clone(), url.clone()).headers(headers.clone());
+        if with_auth && let Some((name, value)) = &out.auth {
+            request = request.header(name, value);
+        }
+        if let Some(body) = &body {
+            request = request.body(body.clone());
+        }
+        let response = request.send().await.map_err(|e| SendError::Network(describe(&method, &url, &e)))?;
+        let status = response.status();
+        if status.is_redirection() && policy.follow && let Some(location) = response.headers().get(LOCATION) {
+            if hops.len() >= MAX_REDIRECTS {
+                return Err(SendError::Redirect(format!("more than {MAX_REDIRECTS} redirects, starting at {method} {}", out.url)));
+            }
+            let location = location.to_str().map_err(|_| SendError::Redirect(format!("{method} {url}: the redirect location is not text")))?;
+            let next = url.join(location).map_err(|e| SendError::Redirect(format!("{method} {url}: bad redirect location `{location}`: {e}")))?;
+            if url.scheme() == "https" && next.scheme() == "http" {
+                return Err(SendError::Redirect(format!("{method} {url} redirects from HTTPS to plain HTTP ({next}); whisk refuses to follow")));
+            }
+            let same_host = authority(&next) == authority(&out.url);
+            with_auth = with_auth && (same_host || forwarded(&next, &policy.forward_auth_to));
+            if !same_host {
+                headers.remove(COOKIE);
+            }
+            let code = status.as_u16();
+            if code == 303 || ((code == 301 || code == 302) && method == Method::POST) {
+                if method != Method::HEAD {
+                    method = Method::GET;
+                }
+                body = None;
+                headers.remove(reqwest::header::CONTENT_TYPE);
+                headers.remove(reqwest::header::CONTENT_LENGTH);
+            }
+            hops.push(Hop {
+                status: code,
+                location: next.to_string(),
+                auth_forwarded: with_auth && out.auth.is_some(),
+            });
+            // Drain the redirect's body so that the connection can be reused.
+            let _ = read_body(response, max_body).await;
+            url = next;
+            continue;
+        }
+        let headers = response.headers().clone();
+        let body = read_body(response, max_body).await.map_err(|e| match e {
+            BodyError::TooLarge => SendError::Body(format!(
+                "the response body of {method} {url} is larger than {} MiB; whisk stopped reading it",
+                max_body / (1024 * 1024)
+            )),
+            BodyError::Broken(detail) => SendError::Network(format!("{method} {url}: the connection broke while reading the body: {detail}")),
+        })?;
+        return Ok(Incoming {
+            status: status.as_u16(),
+            headers,
+            body,
+        });
+    }
+}
+
+enum BodyError {
+    TooLarge,
+    Broken(String),
+}
+
+async fn read_body(mut response: reqwest::Response, max_body: usize) -> Result<Vec<u8>, BodyError> {
+    if response.content_length().is_some_and(|n| n > max_body as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| BodyError::Broken(error_chain(&e)))? {
+        if body.len() + chunk.len() > max_body {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn authority(url: &Url) -> (String, Option<u16>) {
+    (url.host_str().unwrap_or_default().to_ascii_lowercase(), url.port_or_known_default())
+}
+
+/// Whether `url`'s host is listed in `forward_auth_to` (a bare host matches any port).
+pub fn forwarded(url: &Url, hosts: &[String]) -> bool {
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    let port = url.port_or_known_default();
+    hosts.iter().any(|entry| {
+        let entry = entry.trim().to_ascii_lowercase();
+        match entry.rsplit_once(':') {
+            Some((h, p)) if !h.is_empty() && p.chars().all(|c| c.is_ascii_digit()) && !entry.ends_with(']') => {
+                h.trim_matches(['[', ']']) == host.trim_matches(['[', ']']) && p.parse::<u16>().ok() == port
+            }
+            _ => entry.trim_matches(['[', ']']) == host.trim_matches(['[', ']']),
+        }
+    })
+}
+
+fn describe(method: &Method, url: &Url, error: &reqwest::Error) -> String {
+    format!("{method} {url}: {}", error_chain(error))
+}
+
+/// The error and its causes, in one line.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forward_list_matches_hosts_and_ports() {
+        let url = Url::parse("http://127.0.0.2:8080/x").unwrap();
+        assert!(forwarded(&url, &["127.0.0.2".into()]));
+        assert!(forwarded(&url, &["127.0.0.2:8080".into()]));
+        assert!(!forwarded(&url, &["127.0.0.2:9090".into()]));
+        assert!(!forwarded(&url, &["example.com".into()]));
+        let https = Url::parse("https://design.example.com/ic").unwrap();
+        assert!(forwarded(&https, &["design.example.com:443".into()]));
+    }
+}

@@ -1,0 +1,83 @@
+//! Plan → results and events: the step loop, template context, HTTP, captures, checks, retry
+//! policy, and (in `auth`) the token manager.
+
+mod auth;
+mod capture;
+mod context;
+mod http;
+mod request;
+mod result;
+mod retry;
+mod runner;
+
+pub use result::*;
+
+use std::time::Instant;
+
+use crate::event::{Event, EventSink};
+use crate::plan::Plan;
+use crate::plan::bind::{Bound, Env};
+
+/// Settings of a run that do not come from the recipe.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// The largest response body read, in bytes.
+    pub max_body: usize,
+    /// An upper bound on every step's `concurrency`.
+    pub max_concurrency: usize,
+    /// Environment for inputs of used recipes.
+    pub env: Env,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions {
+            max_body: 16 * 1024 * 1024,
+            max_concurrency: 256,
+            env: Env::default(),
+        }
+    }
+}
+
+/// Runs a validated plan with its bound values.
+pub async fn run(plan: &Plan, bound: &Bound, options: RunOptions, sink: &dyn EventSink) -> RunResult {
+    let started = Instant::now();
+    sink.emit(&Event::RunStarted { recipe: plan.root.name.clone() });
+    let client = match client() {
+        Ok(client) => client,
+        Err(error) => {
+            return RunResult {
+                status: Status::Failed,
+                steps: Vec::new(),
+                outputs: None,
+                error: Some(ErrorInfo::new(ErrorKind::Network, format!("cannot set up the HTTP client: {error}"))),
+            };
+        }
+    };
+    let runner = runner::Runner {
+        plan,
+        bound,
+        auth: auth::AuthManager::new(client.clone(), plan.redactor.clone()),
+        client,
+        sink,
+        options,
+    };
+    let outcome = runner.run_recipe(&plan.root, bound.inputs.clone()).await;
+    let status = if outcome.failed { Status::Failed } else { Status::Succeeded };
+    sink.emit(&Event::RunFinished { status, duration_ms: started.elapsed().as_millis() as u64 });
+    RunResult {
+        status,
+        steps: outcome.steps,
+        outputs: outcome.outputs,
+        error: outcome.error,
+    }
+}
+
+/// One pooled client for the whole run. Redirects are followed by hand (see `http`).
+fn client() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .user_agent(concat!("whisk/", env!("CARGO_PKG_VERSION")))
+        .build()
+}

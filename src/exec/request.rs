@@ -1,0 +1,300 @@
+//! One request of a step: rendered from its templates, sent with its credential, retried per
+//! the policy, and resent once with a refreshed token when the answer asks for it.
+
+use std::time::{Instant, SystemTime};
+
+use minijinja::Value;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::Url;
+
+use super::auth::{AuthError, Resolver};
+use super::http::{self, Incoming, Outgoing, SendError};
+use super::result::{Attempt, ErrorInfo, ErrorKind, Exchange};
+use super::retry;
+use super::runner::Runner;
+use crate::event::Event;
+use crate::plan::{AuthKind, BodyPlan, RequestPlan};
+
+/// Renders and sends the request of step `step_id`.
+pub async fn perform(
+    runner: &Runner<'_>,
+    step_id: &str,
+    plan: &RequestPlan,
+    ctx: &Value,
+    auth_ctx: &Value,
+) -> (Option<Exchange>, Result<Incoming, ErrorInfo>) {
+    let mut out = match render(runner, step_id, plan, ctx) {
+        Ok(out) => out,
+        Err(error) => return (None, Err(error)),
+    };
+    let mut exchange = Exchange {
+        method: plan.method.to_string(),
+        url: out.url.to_string(),
+        status: None,
+        attempts: Vec::new(),
+    };
+    let resolver = Resolver { templates: &runner.plan.templates, ctx: auth_ctx };
+    let mut credential = None;
+    if let Some(profile) = &plan.auth {
+        match runner.auth.credential(profile, &resolver, runner.sink).await {
+            Ok(found) => {
+                out.auth = Some(found.header.clone());
+                credential = Some(found);
+            }
+            Err(error) => return (Some(exchange), Err(auth_error(step_id, error))),
+        }
+    }
+    let mut attempts = 0;
+    let mut refreshed = false;
+    loop {
+        attempts += 1;
+        runner.sink.emit(&Event::RequestSent {
+            step: step_id.to_string(),
+            method: exchange.method.clone(),
+            url: exchange.url.clone(),
+            attempt: attempts,
+        });
+        let started = Instant::now();
+        let (result, hops) = http::send(&runner.client, &out, &plan.redirects, plan.timeout, runner.options.max_body).await;
+        let mut attempt = Attempt {
+            status: None,
+            duration_ms: started.elapsed().as_millis() as u64,
+            redirects: hops,
+            outcome: None,
+            wait_ms: None,
+            error: None,
+        };
+        match result {
+            Ok(response) => {
+                attempt.status = Some(response.status);
+                exchange.status = Some(response.status);
+                runner.sink.emit(&Event::ResponseReceived {
+                    step: step_id.to_string(),
+                    method: exchange.method.clone(),
+                    url: exchange.url.clone(),
+                    status: response.status,
+                    duration_ms: attempt.duration_ms,
+                });
+                let profile = plan.auth.as_ref().filter(|p| matches!(p.kind, AuthKind::OAuth2(_)));
+                let refusal = profile.is_some_and(|p| p.refresh_on.iter().any(|c| c.matches(response.status, &response.body)));
+                if let (true, Some(profile), Some(seen)) = (refusal, profile, &credential) {
+                    if refreshed {
+                        exchange.attempts.push(attempt);
+                        let code = provider_code(&response.headers, &response.body);
+                        let message = format!(
+                            "{} {} was refused again after refreshing the token: {} {}",
+                            exchange.method,
+                            exchange.url,
+                            response.status,
+                            code.map(|c| format!("`{c}`")).unwrap_or_else(|| "(no error code)".into())
+                        );
+                        return (Some(exchange), Err(ErrorInfo::new(ErrorKind::Auth, format!("step `{step_id}`: {message}"))));
+                    }
+                    refreshed = true;
+                    attempts -= 1;
+                    attempt.outcome = Some("token_refresh".into());
+                    exchange.attempts.push(attempt);
+                    match runner.auth.refresh(profile, &resolver, seen, runner.sink).await {
+                        Ok(Some(fresh)) => {
+                            out.auth = Some(fresh.header.clone());
+                            credential = Some(fresh);
+                            continue;
+                        }
+                        Ok(None) => return (Some(exchange.clone()), Ok(response)),
+                        Err(error) => return (Some(exchange), Err(auth_error(step_id, error))),
+                    }
+                }
+                if plan.retry.on_status.contains(&response.status) && attempts < plan.retry.attempts {
+                    let wait = response
+                        .headers
+                        .get(RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| retry::retry_after(v, SystemTime::now(), plan.retry.max))
+                        .unwrap_or_else(|| retry::backoff(&plan.retry, attempts, fastrand::f64()));
+                    attempt.outcome = Some("retry".into());
+                    attempt.wait_ms = Some(wait.as_millis() as u64);
+                    exchange.attempts.push(attempt);
+                    runner.sink.emit(&Event::Retry {
+                        step: step_id.to_string(),
+                        attempt: attempts,
+                        wait_ms: wait.as_millis() as u64,
+                        reason: format!("status {}", response.status),
+                    });
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                exchange.attempts.push(attempt);
+                return (Some(exchange), Ok(response));
+            }
+            Err(error) => {
+                let (kind, message) = match error {
+                    SendError::Timeout(m) => (ErrorKind::Timeout, m),
+                    SendError::Network(m) => (ErrorKind::Network, m),
+                    SendError::Redirect(m) => (ErrorKind::Redirect, m),
+                    SendError::Body(m) => (ErrorKind::Body, m),
+                };
+                attempt.error = Some(message.clone());
+                runner.sink.emit(&Event::RequestFailed {
+                    step: step_id.to_string(),
+                    method: exchange.method.clone(),
+                    url: exchange.url.clone(),
+                    error: message.clone(),
+                });
+                let resend = matches!(kind, ErrorKind::Timeout | ErrorKind::Network)
+                    && retry::may_resend_after_error(&plan.method, plan.idempotent)
+                    && attempts < plan.retry.attempts;
+                if resend {
+                    let wait = retry::backoff(&plan.retry, attempts, fastrand::f64());
+                    attempt.outcome = Some("retry".into());
+                    attempt.wait_ms = Some(wait.as_millis() as u64);
+                    exchange.attempts.push(attempt);
+                    runner.sink.emit(&Event::Retry {
+                        step: step_id.to_string(),
+                        attempt: attempts,
+                        wait_ms: wait.as_millis() as u64,
+                        reason: message,
+                    });
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                exchange.attempts.push(attempt);
+                return (Some(exchange), Err(ErrorInfo::new(kind, format!("step `{step_id}`: {message}"))));
+            }
+        }
+    }
+}
+
+fn auth_error(step_id: &str, error: AuthError) -> ErrorInfo {
+    ErrorInfo::new(ErrorKind::Auth, format!("step `{step_id}`: {}", error.message))
+}
+
+fn template_error(step_id: &str, field: &str, error: &minijinja::Error) -> ErrorInfo {
+    ErrorInfo::new(ErrorKind::Template, format!("step `{step_id}`, field `{field}`: {}", describe(error)))
+}
+
+/// A template error in one line, with the missing name when there is one.
+pub fn describe(error: &minijinja::Error) -> String {
+    let detail = error.detail().map(str::to_string).unwrap_or_else(|| error.kind().to_string());
+    match error.kind() {
+        minijinja::ErrorKind::UndefinedError => format!("undefined value: {detail}"),
+        _ => detail,
+    }
+}
+
+fn render(runner: &Runner<'_>, step_id: &str, plan: &RequestPlan, ctx: &Value) -> Result<Outgoing, ErrorInfo> {
+    let templates = &runner.plan.templates;
+    let url_text = templates.text(&plan.url, ctx).map_err(|e| template_error(step_id, "request.url", &e))?;
+    let mut url = Url::parse(&url_text).map_err(|e| {
+        ErrorInfo::new(ErrorKind::Template, format!("step `{step_id}`, field `request.url`: `{url_text}` is not a valid URL: {e}"))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ErrorInfo::new(ErrorKind::Template, format!("step `{step_id}`, field `request.url`: scheme `{}` is not supported", url.scheme())));
+    }
+    if !plan.query.is_empty() {
+        let mut pairs = Vec::new();
+        for (name, tpl) in &plan.query {
+            let value = templates.value(tpl, ctx).map_err(|e| template_error(step_id, &format!("request.query.{name}"), &e))?;
+            for item in scalars(&value) {
+                pairs.push((name.clone(), item));
+            }
+        }
+        url.query_pairs_mut().extend_pairs(pairs);
+    }
+    let mut headers = HeaderMap::new();
+    for (name, tpl) in &plan.headers {
+        let value = templates.text(tpl, ctx).map_err(|e| template_error(step_id, &format!("request.headers.{name}"), &e))?;
+        let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| ErrorInfo::new(ErrorKind::Template, format!("step `{step_id}`: `{name}` is not a valid header name")))?;
+        let mut value = HeaderValue::from_str(&value).map_err(|_| {
+            ErrorInfo::new(ErrorKind::Template, format!("step `{step_id}`, field `request.headers.{name}`: the value is not a valid header value"))
+        })?;
+        if runner.plan.redactor.touches(value.to_str().unwrap_or_default()) {
+            value.set_sensitive(true);
+        }
+        headers.insert(header, value);
+    }
+    let body = match &plan.body {
+        BodyPlan::None => None,
+        BodyPlan::Json(tpl) => {
+            let value = templates.value(tpl, ctx).map_err(|e| template_error(step_id, "request.json", &e))?;
+            default_type(&mut headers, "application/json");
+            Some(serde_json::to_vec(&value).unwrap_or_default())
+        }
+        BodyPlan::Form(pairs) => {
+            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            for (name, tpl) in pairs {
+                let value = templates.value(tpl, ctx).map_err(|e| template_error(step_id, &format!("request.form.{name}"), &e))?;
+                for item in scalars(&value) {
+                    form.append_pair(name, &item);
+                }
+            }
+            default_type(&mut headers, "application/x-www-form-urlencoded");
+            Some(form.finish().into_bytes())
+        }
+        BodyPlan::Text(tpl) => {
+            let text = templates.text(tpl, ctx).map_err(|e| template_error(step_id, "request.body", &e))?;
+            default_type(&mut headers, "text/plain; charset=utf-8");
+            Some(text.into_bytes())
+        }
+    };
+    Ok(Outgoing { method: plan.method.clone(), url, headers, body, auth: None })
+}
+
+fn default_type(headers: &mut HeaderMap, value: &'static str) {
+    if !headers.contains_key(CONTENT_TYPE) {
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(value));
+    }
+}
+
+/// A query or form value as text items: a list repeats the parameter; null is omitted.
+fn scalars(value: &serde_json::Value) -> Vec<String> {
+    match value {
+        serde_json::Value::Null => Vec::new(),
+        serde_json::Value::String(s) => vec![s.clone()],
+        serde_json::Value::Array(items) => items.iter().flat_map(scalars).collect(),
+        other => vec![other.to_string()],
+    }
+}
+
+/// The provider's error code in a refusal: a JSON `error`/`errorCode`/`code` field, an
+/// `oauth_*` code in the text, or the `error` of a `WWW-Authenticate` header.
+pub fn provider_code(headers: &HeaderMap, body: &[u8]) -> Option<String> {
+    if let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) {
+        for key in ["error", "errorCode", "error_code", "code"] {
+            if let Some(code) = json.get(key).and_then(|v| v.as_str()) {
+                return Some(code.to_string());
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(body);
+    if let Some(start) = text.find("oauth_") {
+        let code: String = text[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        return Some(code);
+    }
+    let challenge = headers.get(reqwest::header::WWW_AUTHENTICATE)?.to_str().ok()?;
+    let start = challenge.find("error=\"")? + 7;
+    let end = challenge[start..].find('"')? + start;
+    Some(challenge[start..end].to_string())
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_provider_codes() {
+        let headers = HeaderMap::new();
+        assert_eq!(provider_code(&headers, br#"{"error":"invalid_token"}"#).as_deref(), Some("invalid_token"));
+        assert_eq!(provider_code(&headers, b"UNAUTHORIZED (401): oauth_invalid_accesstoken").as_deref(), Some("oauth_invalid_accesstoken"));
+        let mut headers = HeaderMap::new();
+        headers.insert("www-authenticate", "Bearer error=\"invalid_token\"".parse().unwrap());
+        assert_eq!(provider_code(&headers, b"").as_deref(), Some("invalid_token"));
+        assert_eq!(provider_code(&HeaderMap::new(), b"nope"), None);
+    }
+
+    #[test]
+    fn query_values_become_items() {
+        assert_eq!(scalars(&serde_json::json!(["a", 1, null, true])), ["a", "1", "true"]);
+        assert!(scalars(&serde_json::Value::Null).is_empty());
+    }
+}

@@ -1,0 +1,465 @@
+//! The step loop: steps in order, `when`, `for_each` with bounded concurrency (results kept in
+//! item order), blocks, `uses`, captures, checks, `continue_on_error`, outputs.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Instant;
+
+use futures_util::StreamExt;
+use minijinja::Value;
+
+use super::auth::AuthManager;
+use super::capture::{self, ResponseView};
+use super::context::{Scope, loop_value};
+use super::http::Incoming;
+use super::request::{self, describe};
+use super::result::*;
+use super::RunOptions;
+use crate::event::{Event, EventSink};
+use crate::plan::bind::{self, Bound, Given};
+use crate::plan::template::to_value;
+use crate::plan::{Body, Concurrency, Plan, RecipePlan, StepPlan, UsesPlan};
+
+pub struct Runner<'a> {
+    pub plan: &'a Plan,
+    pub bound: &'a Bound,
+    pub client: reqwest::Client,
+    pub auth: AuthManager,
+    pub sink: &'a dyn EventSink,
+    pub options: RunOptions,
+}
+
+/// The steps of one recipe or block, run.
+pub struct StepsOutcome {
+    pub results: Vec<StepResult>,
+    pub failed: bool,
+    /// Stopped early: a step failed without `continue_on_error`, or authentication failed.
+    pub aborted: bool,
+}
+
+/// One run of a recipe (the root, or a used one).
+pub struct RecipeOutcome {
+    pub steps: Vec<StepResult>,
+    pub outputs: Option<serde_json::Map<String, serde_json::Value>>,
+    pub failed: bool,
+    pub error: Option<ErrorInfo>,
+}
+
+/// One execution of a step body.
+struct BodyOutcome {
+    run: Execution,
+    /// `steps.<id>` fields of this execution: status, headers, body, duration_ms.
+    data: serde_json::Map<String, serde_json::Value>,
+    error: Option<ErrorInfo>,
+}
+
+type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+impl<'a> Runner<'a> {
+    pub fn run_recipe<'s>(&'s self, recipe: &'s RecipePlan, inputs: serde_json::Map<String, serde_json::Value>) -> Boxed<'s, RecipeOutcome> {
+        Box::pin(async move {
+            let secrets = &self.bound.secrets[recipe.id];
+            let mut scope = Scope::new(&inputs, secrets);
+            let auth_ctx = scope.value();
+            let outcome = self.run_steps(&recipe.steps, &mut scope, &auth_ctx).await;
+            let mut error = None;
+            let mut failed = outcome.failed;
+            let outputs = if outcome.aborted {
+                None
+            } else {
+                let ctx = scope.value();
+                let mut outputs = serde_json::Map::new();
+                for (name, tpl) in &recipe.outputs {
+                    match self.plan.templates.json(tpl, &ctx) {
+                        Ok(value) => {
+                            outputs.insert(name.clone(), value);
+                        }
+                        Err(e) => {
+                            error = Some(ErrorInfo::new(ErrorKind::Template, format!("output `{name}`: {}", describe(&e))));
+                            failed = true;
+                            break;
+                        }
+                    }
+                }
+                Some(outputs)
+            };
+            RecipeOutcome { steps: outcome.results, outputs, failed, error }
+        })
+    }
+
+    fn run_steps<'s>(&'s self, steps: &'s [StepPlan], scope: &'s mut Scope, auth_ctx: &'s Value) -> Boxed<'s, StepsOutcome> {
+        Box::pin(async move {
+            let mut results = Vec::new();
+            let mut failed = false;
+            let mut aborted = false;
+            for step in steps {
+                let result = self.run_step(step, scope, auth_ctx).await;
+                let step_failed = result.status == Status::Failed;
+                let auth = result.error.as_ref().is_some_and(|e| e.kind == ErrorKind::Auth);
+                results.push(result);
+                if step_failed {
+                    failed = true;
+                    if !step.continue_on_error || auth {
+                        aborted = true;
+                        break;
+                    }
+                }
+            }
+            StepsOutcome { results, failed, aborted }
+        })
+    }
+
+    async fn run_step(&self, step: &StepPlan, scope: &mut Scope, auth_ctx: &Value) -> StepResult {
+        let started = Instant::now();
+        let mut result = StepResult {
+            id: step.id.clone(),
+            name: step.name.clone(),
+            status: Status::Succeeded,
+            duration_ms: 0,
+            run: None,
+            iterations: None,
+            succeeded: None,
+            failed: None,
+            error: None,
+        };
+        if let Some(when) = &step.when {
+            match self.plan.templates.truthy(when, &scope.value()) {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.sink.emit(&Event::StepSkipped { step: step.id.clone() });
+                    result.status = Status::Skipped;
+                    return result;
+                }
+                Err(e) => {
+                    result.status = Status::Failed;
+                    result.error = Some(ErrorInfo::new(ErrorKind::Template, format!("step `{}`, field `when`: {}", step.id, describe(&e))));
+                    return self.finish(result, started);
+                }
+            }
+        }
+        match &step.each {
+            Some(_) => self.run_loop(step, scope, auth_ctx, &mut result).await,
+            None => {
+                self.sink.emit(&Event::StepStarted { step: step.id.clone(), items: None });
+                let outcome = self.execute(step, scope, auth_ctx).await;
+                for (name, value) in &outcome.run.captures {
+                    scope.set_json(name, value);
+                }
+                scope.set_step(&step.id, to_value(&outcome.data));
+                if let Some(error) = outcome.error {
+                    result.status = Status::Failed;
+                    result.error = Some(error);
+                }
+                result.run = Some(outcome.run);
+            }
+        }
+        self.finish(result, started)
+    }
+
+    fn finish(&self, mut result: StepResult, started: Instant) -> StepResult {
+        result.duration_ms = started.elapsed().as_millis() as u64;
+        self.sink.emit(&Event::StepFinished {
+            step: result.id.clone(),
+            status: result.status,
+            duration_ms: result.duration_ms,
+            error: result.error.as_ref().map(|e| e.message.clone()),
+        });
+        result
+    }
+
+    async fn run_loop(&self, step: &StepPlan, scope: &mut Scope, auth_ctx: &Value, result: &mut StepResult) {
+        let Some(each) = &step.each else { return };
+        let ctx = scope.value();
+        let items = match self.plan.templates.json(&each.list, &ctx) {
+            Ok(serde_json::Value::Array(items)) => items,
+            Ok(other) => {
+                result.status = Status::Failed;
+                result.error = Some(ErrorInfo::new(ErrorKind::Template, format!("step `{}`, field `for_each`: expected a list, found `{}`", step.id, preview_json(&other))));
+                return;
+            }
+            Err(e) => {
+                result.status = Status::Failed;
+                result.error = Some(ErrorInfo::new(ErrorKind::Template, format!("step `{}`, field `for_each`: {}", step.id, describe(&e))));
+                return;
+            }
+        };
+        let concurrency = match &each.concurrency {
+            Concurrency::Fixed(n) => Ok(*n),
+            Concurrency::Template(tpl) => match self.plan.templates.json(tpl, &ctx) {
+                Ok(value) => value
+                    .as_u64()
+                    .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
+                    .filter(|n| *n >= 1)
+                    .map(|n| n as usize)
+                    .ok_or_else(|| format!("expected a positive integer, found `{value}`")),
+                Err(e) => Err(describe(&e)),
+            },
+        };
+        let concurrency = match concurrency {
+            Ok(n) => n.min(self.options.max_concurrency),
+            Err(message) => {
+                result.status = Status::Failed;
+                result.error = Some(ErrorInfo::new(ErrorKind::Template, format!("step `{}`, field `concurrency`: {message}", step.id)));
+                return;
+            }
+        };
+        self.sink.emit(&Event::StepStarted { step: step.id.clone(), items: Some(items.len()) });
+        let length = items.len();
+        let base: &Scope = scope;
+        let outcomes: Vec<(Iteration, serde_json::Map<String, serde_json::Value>)> = futures_util::stream::iter(items.into_iter().enumerate())
+            .map(|(index, item)| {
+                let mut item_scope = base.clone();
+                item_scope.set_json(&each.var, &item);
+                item_scope.set("loop", loop_value(index, length));
+                async move {
+                    let started = Instant::now();
+                    let outcome = self.execute(step, &mut item_scope, auth_ctx).await;
+                    let status = if outcome.error.is_some() { Status::Failed } else { Status::Succeeded };
+                    self.sink.emit(&Event::IterationFinished { step: step.id.clone(), index, succeeded: status == Status::Succeeded });
+                    let mut data = outcome.data;
+                    data.insert("item".into(), item.clone());
+                    (
+                        Iteration {
+                            index,
+                            item,
+                            status,
+                            duration_ms: started.elapsed().as_millis() as u64,
+                            run: outcome.run,
+                            error: outcome.error,
+                        },
+                        data,
+                    )
+                }
+            })
+            .buffered(concurrency.max(1))
+            .collect()
+            .await;
+        // Captures become lists in item order; a failed item contributes null.
+        let mut names: Vec<String> = step.captures.iter().map(|c| c.name.clone()).collect();
+        if let Body::Block(block) = &step.body {
+            names.extend(produced(block));
+        }
+        for name in &names {
+            let list: Vec<serde_json::Value> = outcomes
+                .iter()
+                .map(|(it, _)| it.run.captures.get(name).cloned().unwrap_or(serde_json::Value::Null))
+                .collect();
+            scope.set_json(name, &serde_json::Value::Array(list));
+        }
+        let succeeded = outcomes.iter().filter(|(it, _)| it.status == Status::Succeeded).count();
+        let failed = outcomes.len() - succeeded;
+        let mut data = outcomes.last().map(|(_, d)| d.clone()).unwrap_or_default();
+        data.remove("item");
+        data.insert("results".into(), serde_json::Value::Array(outcomes.iter().map(|(_, d)| serde_json::Value::Object(d.clone())).collect()));
+        data.insert("succeeded".into(), succeeded.into());
+        data.insert("failed".into(), failed.into());
+        scope.set_step(&step.id, to_value(&data));
+        if failed > 0 {
+            result.status = Status::Failed;
+            let first = outcomes.iter().find_map(|(it, _)| it.error.clone());
+            let auth = outcomes.iter().any(|(it, _)| it.error.as_ref().is_some_and(|e| e.kind == ErrorKind::Auth));
+            let first_message = first.map(|e| e.message).unwrap_or_default();
+            result.error = Some(ErrorInfo::new(
+                if auth { ErrorKind::Auth } else { ErrorKind::Iteration },
+                format!("{failed} of {length} iterations of step `{}` failed; the first: {first_message}", step.id),
+            ));
+        }
+        result.succeeded = Some(succeeded);
+        result.failed = Some(failed);
+        result.iterations = Some(outcomes.into_iter().map(|(it, _)| it).collect());
+    }
+
+    /// Runs a step's body once (for one item, or for a step without `for_each`).
+    async fn execute(&self, step: &StepPlan, scope: &mut Scope, auth_ctx: &Value) -> BodyOutcome {
+        let started = Instant::now();
+        let mut outcome = BodyOutcome { run: Execution::default(), data: serde_json::Map::new(), error: None };
+        match &step.body {
+            Body::Request(plan) => {
+                let ctx = scope.value();
+                let (exchange, response) = request::perform(self, &step.id, plan, &ctx, auth_ctx).await;
+                outcome.run.request = exchange;
+                match response {
+                    Ok(response) => {
+                        self.respond(step, plan.expect.accepts(response.status), &plan.expect.to_string(), &response, scope, &mut outcome, started);
+                    }
+                    Err(error) => outcome.error = Some(error),
+                }
+            }
+            Body::Uses(uses) => {
+                self.uses(step, uses, scope, &mut outcome).await;
+                outcome.data.insert("duration_ms".into(), (started.elapsed().as_millis() as u64).into());
+            }
+            Body::Block(block) => {
+                let mut block_scope = scope.clone();
+                let inner = self.run_steps(block, &mut block_scope, auth_ctx).await;
+                for name in produced(block) {
+                    if let Some(value) = block_scope.value().get_attr(&name).ok().filter(|v| !v.is_undefined()) {
+                        if let Ok(json) = serde_json::to_value(&value) {
+                            outcome.run.captures.insert(name.clone(), json);
+                        }
+                        scope.set(&name, value);
+                    }
+                }
+                if inner.failed {
+                    let first = inner.results.iter().find_map(|r| r.error.clone());
+                    outcome.error = Some(match first {
+                        Some(error) if error.kind == ErrorKind::Auth => error,
+                        Some(error) => ErrorInfo::new(error.kind, error.message),
+                        None => ErrorInfo::new(ErrorKind::Iteration, format!("a step of the block of `{}` failed", step.id)),
+                    });
+                }
+                if let Some(last) = inner.results.iter().rev().find(|r| r.status != Status::Skipped)
+                    && let Some(data) = block_scope.value().get_attr("steps").ok().and_then(|s| s.get_attr(&last.id).ok())
+                    && let Ok(serde_json::Value::Object(map)) = serde_json::to_value(&data)
+                {
+                    outcome.data = map;
+                }
+                outcome.run.steps = Some(inner.results);
+                outcome.data.insert("duration_ms".into(), (started.elapsed().as_millis() as u64).into());
+            }
+        }
+        if outcome.error.is_none() {
+            self.checks(step, scope, &mut outcome);
+        }
+        outcome
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn respond(&self, step: &StepPlan, accepted: bool, expected: &str, response: &Incoming, scope: &mut Scope, outcome: &mut BodyOutcome, started: Instant) {
+        let json: Option<serde_json::Value> = if response.body.is_empty() { None } else { serde_json::from_slice(&response.body).ok() };
+        let mut headers = serde_json::Map::new();
+        for (name, value) in &response.headers {
+            let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            match headers.get_mut(name.as_str()) {
+                Some(serde_json::Value::String(existing)) => {
+                    existing.push_str(", ");
+                    existing.push_str(&text);
+                }
+                _ => {
+                    headers.insert(name.as_str().to_string(), text.into());
+                }
+            }
+        }
+        outcome.data.insert("status".into(), response.status.into());
+        outcome.data.insert("headers".into(), serde_json::Value::Object(headers));
+        outcome.data.insert(
+            "body".into(),
+            json.clone().unwrap_or_else(|| serde_json::Value::String(String::from_utf8_lossy(&response.body).into_owned())),
+        );
+        outcome.data.insert("duration_ms".into(), (started.elapsed().as_millis() as u64).into());
+        if !accepted {
+            let exchange = outcome.run.request.as_ref();
+            outcome.error = Some(ErrorInfo::new(
+                ErrorKind::Status,
+                format!(
+                    "step `{}`: expected status {expected}, got {} from {} {}: `{}`",
+                    step.id,
+                    response.status,
+                    exchange.map(|e| e.method.as_str()).unwrap_or_default(),
+                    exchange.map(|e| e.url.as_str()).unwrap_or_default(),
+                    capture::preview(&response.body)
+                ),
+            ));
+            return;
+        }
+        let view = ResponseView { headers: &response.headers, body: &response.body, json: json.as_ref() };
+        for plan in &step.captures {
+            match capture::extract(plan, &view) {
+                Ok(value) => {
+                    scope.set_json(&plan.name, &value);
+                    outcome.run.captures.insert(plan.name.clone(), value);
+                }
+                Err(message) => {
+                    outcome.error = Some(ErrorInfo::new(ErrorKind::Capture, format!("step `{}`: {message}", step.id)));
+                    return;
+                }
+            }
+        }
+    }
+
+    fn checks(&self, step: &StepPlan, scope: &Scope, outcome: &mut BodyOutcome) {
+        if step.checks.is_empty() {
+            return;
+        }
+        let mut ctx_scope = scope.clone();
+        for (name, value) in &outcome.run.captures {
+            ctx_scope.set_json(name, value);
+        }
+        let ctx = ctx_scope.value();
+        for check in &step.checks {
+            let message = check.message.as_ref().and_then(|m| self.plan.templates.text(m, &ctx).ok());
+            let (passed, error) = match self.plan.templates.truthy(&check.that, &ctx) {
+                Ok(passed) => (passed, None),
+                Err(e) => (false, Some(describe(&e))),
+            };
+            outcome.run.checks.push(CheckResult { that: check.text.clone(), passed, message: message.clone() });
+            if !passed && outcome.error.is_none() {
+                let text = match (error, message) {
+                    (Some(error), _) => format!("step `{}`: check `{}` could not be evaluated: {error}", step.id, check.text),
+                    (None, Some(message)) => format!("step `{}`: check failed: {message} (`{}`)", step.id, check.text),
+                    (None, None) => format!("step `{}`: check failed: `{}`", step.id, check.text),
+                };
+                outcome.error = Some(ErrorInfo::new(ErrorKind::Check, text));
+            }
+        }
+    }
+
+    async fn uses(&self, step: &StepPlan, uses: &UsesPlan, scope: &mut Scope, outcome: &mut BodyOutcome) {
+        let ctx = scope.value();
+        let mut given = indexmap::IndexMap::new();
+        for (name, tpl) in &uses.with {
+            match self.plan.templates.value(tpl, &ctx) {
+                Ok(value) => {
+                    given.insert(name.clone(), Given::Value(value));
+                }
+                Err(e) => {
+                    outcome.error = Some(ErrorInfo::new(ErrorKind::Template, format!("step `{}`, field `with.{name}`: {}", step.id, describe(&e))));
+                    return;
+                }
+            }
+        }
+        let inputs = match bind::bind_inputs(&uses.recipe, &given, &self.options.env) {
+            Ok(inputs) => inputs,
+            Err(problems) => {
+                let messages: Vec<String> = problems.into_iter().map(|d| d.message).collect();
+                outcome.error = Some(ErrorInfo::new(ErrorKind::Uses, format!("step `{}`: inputs of `{}`: {}", step.id, uses.recipe.name, messages.join("; "))));
+                return;
+            }
+        };
+        let sub = self.run_recipe(&uses.recipe, inputs).await;
+        if let Some(outputs) = &sub.outputs {
+            for (name, value) in outputs {
+                scope.set_json(name, value);
+                outcome.run.captures.insert(name.clone(), value.clone());
+            }
+        }
+        if sub.failed {
+            let first = sub.error.clone().or_else(|| sub.steps.iter().find_map(|s| s.error.clone()));
+            outcome.error = Some(match first {
+                Some(error) if error.kind == ErrorKind::Auth => error,
+                Some(error) => ErrorInfo::new(ErrorKind::Uses, format!("step `{}`: recipe `{}` failed: {}", step.id, uses.recipe.name, error.message)),
+                None => ErrorInfo::new(ErrorKind::Uses, format!("step `{}`: recipe `{}` failed", step.id, uses.recipe.name)),
+            });
+        }
+        outcome.run.steps = Some(sub.steps);
+    }
+}
+
+/// Capture names a block of steps produces (collected as lists after a loop).
+fn produced(steps: &[StepPlan]) -> Vec<String> {
+    let mut names = Vec::new();
+    for step in steps {
+        names.extend(step.captures.iter().map(|c| c.name.clone()));
+        match &step.body {
+            Body::Uses(uses) => names.extend(uses.recipe.outputs.iter().map(|(n, _)| n.clone())),
+            Body::Block(block) => names.extend(produced(block)),
+            Body::Request(_) => {}
+        }
+    }
+    names
+}
+
+fn preview_json(value: &serde_json::Value) -> String {
+    let text = value.to_string();
+    if text.len() > 80 { format!("{}…", &text[..text.char_indices().nth(80).map(|(i, _)| i).unwrap_or(text.len())]) } else { text }
+}

@@ -1,0 +1,45 @@
+//! Reports: the report model (what a run wrote down) and one writer per format. Every writer
+//! masks secrets through the run's `Redactor`.
+
+mod json;
+mod summary;
+mod terminal;
+
+pub use json::{to_masked_json, write_json};
+pub use summary::summary;
+pub use terminal::TerminalSink;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::exec::RunResult;
+
+/// The report of one run (`--report FILE.json`).
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[schemars(title = "whisk run report")]
+pub struct Report {
+    /// The version of whisk that ran.
+    pub whisk_version: String,
+    pub recipe: RecipeInfo,
+    /// The inputs the run used (secrets masked as `***`).
+    pub inputs: serde_json::Map<String, serde_json::Value>,
+    /// RFC 3339 start time.
+    pub started_at: String,
+    /// RFC 3339 end time.
+    pub ended_at: String,
+    pub duration_ms: u64,
+    #[serde(flatten)]
+    pub result: RunResult,
+}
+
+/// Which recipe ran.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct RecipeInfo {
+    pub name: String,
+    pub path: String,
+}
+
+/// The current time as RFC 3339.
+pub fn timestamp(at: time::OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
