@@ -76,14 +76,21 @@ fn byte_offset(line: &str, column: u32) -> usize {
         .unwrap_or(line.len())
 }
 
-/// Where the token starting at `start` ends: the rest of a `key:` or value, trimmed.
+/// Where the token starting at `start` ends: a quoted string to its closing quote, a key to its
+/// colon, a plain value to the end of the line or of its flow collection entry.
 fn token_end(line: &str, start: usize) -> usize {
     let rest = &line[start..];
-    let trimmed = rest.trim_end();
-    let end = if let Some(colon) = trimmed.find(": ").or_else(|| trimmed.strip_suffix(':').map(|s| s.len())) {
-        if colon == 0 { trimmed.len() } else { colon }
-    } else {
-        trimmed.len()
+    let end = match rest.chars().next() {
+        Some(quote @ ('"' | '\'')) => rest[1..].find(quote).map(|i| i + 2).unwrap_or(rest.len()),
+        _ => {
+            let trimmed = rest.trim_end();
+            let stops = [": ", ",", " }", "}", "]", " #"];
+            let cut = stops.iter().filter_map(|s| trimmed.find(s)).min();
+            match cut {
+                Some(0) | None => trimmed.strip_suffix(':').map(str::len).unwrap_or(trimmed.len()),
+                Some(cut) => cut,
+            }
+        }
     };
     (start + end.max(1)).min(line.len().max(start))
 }

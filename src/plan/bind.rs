@@ -84,7 +84,7 @@ pub fn bind(plan: &Plan, provided: &Provided) -> Result<Bound, Vec<Diagnostic>> 
         let mut values = IndexMap::new();
         for (name, source) in &recipe.secrets {
             let field = FieldPath::root().key("secrets").key(name);
-            match read_secret(recipe, source, &provided.env) {
+            match read_secret(recipe, source, &provided.env).map_err(|(m, h)| (format!("secret `{name}`: {m}"), h)) {
                 Ok(value) => {
                     plan.redactor.add(&value);
                     values.insert(name.clone(), value);
@@ -155,7 +155,7 @@ fn read_secret(recipe: &RecipePlan, source: &SecretPlan, env: &Env) -> Result<St
     match source {
         SecretPlan::Env(var) => env.get(var).ok_or_else(|| {
             (
-                format!("secret reads environment variable `{var}`, which is not set"),
+                format!("environment variable `{var}` is not set"),
                 format!("set `{var}` in the environment or in an `--env-file`"),
             )
         }),

@@ -180,7 +180,7 @@ impl Builder {
         let valid = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
             && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !valid {
-            self.problem(at, field, true, format!("{what} name `{name}` is not valid"), Some("use lowercase letters, digits and `_`, starting with a letter or `_`".into()));
+            self.problem(at, field, true, format!("{what} `{name}` is not a valid name"), Some("use lowercase letters, digits and `_`, starting with a letter or `_`".into()));
         }
         valid
     }

@@ -114,6 +114,9 @@ fn improve(message: &str) -> (String, Option<String>) {
             Some(format!("add `{field}:` here")),
         );
     }
+    if message == "invalid boolean" {
+        return ("invalid boolean".into(), Some("write `true` or `false`".into()));
+    }
     (message.to_string(), None)
 }
 

@@ -2,3 +2,5 @@
 
 mod harness;
 mod format_example;
+mod schema;
+mod errors;

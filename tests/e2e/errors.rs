@@ -1,0 +1,141 @@
+//! Bad input gets a clear error: file, line and column, step and field, what to do. Each case's
+//! exit code and stderr are pinned by a snapshot.
+
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::harness::{Whisk, scrub};
+
+async fn server() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET")).and(path("/items"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([{"id": 1}, {"id": 2}])))
+        .mount(&server).await;
+    Mock::given(method("GET")).and(path("/text"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("<html>not json</html>"))
+        .mount(&server).await;
+    Mock::given(method("GET")).and(path("/broken"))
+        .respond_with(ResponseTemplate::new(500).set_body_string("{\"error\":\"boom\"}"))
+        .mount(&server).await;
+    server
+}
+
+const HEAD: &str = "version: 1\nname: bad\ninputs:\n  base: { type: string }\n";
+
+fn step(body: &str) -> String {
+    format!("{HEAD}steps:\n{body}")
+}
+
+async fn case(name: &str, files: &[(&str, String)], extra: &[&str]) {
+    let server = server().await;
+    let whisk = Whisk::new();
+    let dir = whisk.dir.path().to_path_buf();
+    for (file, text) in files {
+        whisk.file(file, text);
+    }
+    let mut whisk = whisk.input("base", &server.uri());
+    for arg in extra {
+        whisk = whisk.arg(*arg);
+    }
+    let out = whisk.run_file(&dir.join(files[0].0));
+    assert!(out.code != 0, "{name}: expected a failure");
+    let text = format!("exit code: {}\n{}", out.code, scrub(&out.stderr, &dir));
+    insta::assert_snapshot!(format!("error_{name}"), text);
+}
+
+#[tokio::test]
+async fn malformed_yaml() {
+    case("malformed_yaml", &[("recipe.yaml", format!("{HEAD}steps: [\n  - id: a\n"))], &[]).await;
+}
+
+#[tokio::test]
+async fn wrong_type() {
+    case("wrong_type", &[("recipe.yaml", step("  - id: a\n    idempotent: maybe\n    request: { url: \"{{ inputs.base }}/items\" }\n"))], &[]).await;
+}
+
+#[tokio::test]
+async fn unknown_key() {
+    case("unknown_key", &[("recipe.yaml", step("  - id: a\n    reqest: { url: \"{{ inputs.base }}/items\" }\n"))], &[]).await;
+}
+
+#[tokio::test]
+async fn undefined_variable() {
+    case("undefined_variable", &[("recipe.yaml", step("  - id: a\n    request: { url: \"{{ inputs.bse }}/items\" }\n"))], &[]).await;
+}
+
+#[tokio::test]
+async fn bad_jsonpath() {
+    case("bad_jsonpath", &[("recipe.yaml", step("  - id: a\n    request: { url: \"{{ inputs.base }}/items\" }\n    capture:\n      ids: $[?@.id ==\n"))], &[]).await;
+}
+
+#[tokio::test]
+async fn duplicate_id() {
+    case("duplicate_id", &[("recipe.yaml", step("  - id: a\n    request: { url: \"{{ inputs.base }}/items\" }\n  - id: a\n    request: { url: \"{{ inputs.base }}/items\" }\n"))], &[]).await;
+}
+
+#[tokio::test]
+async fn unknown_auth_profile() {
+    let text = format!("{HEAD}auth:\n  tci:\n    bearer: abc\nsteps:\n  - id: a\n    auth: tcj\n    request: {{ url: \"{{{{ inputs.base }}}}/items\" }}\n");
+    case("unknown_auth_profile", &[("recipe.yaml", text)], &[]).await;
+}
+
+#[tokio::test]
+async fn non_json_body() {
+    case("non_json_body", &[("recipe.yaml", step("  - id: a\n    request: { url: \"{{ inputs.base }}/text\" }\n    capture:\n      ids: $[*].id\n"))], &[]).await;
+}
+
+#[tokio::test]
+async fn single_with_no_match() {
+    case("single_with_no_match", &[("recipe.yaml", step("  - id: a\n    request: { url: \"{{ inputs.base }}/items\" }\n    capture:\n      first:\n        jsonpath: $[9].id\n        single: true\n"))], &[]).await;
+}
+
+#[tokio::test]
+async fn single_with_two_matches() {
+    case("single_with_two_matches", &[("recipe.yaml", step("  - id: a\n    request: { url: \"{{ inputs.base }}/items\" }\n    capture:\n      first:\n        jsonpath: $[*].id\n        single: true\n"))], &[]).await;
+}
+
+#[tokio::test]
+async fn unexpected_status() {
+    case("unexpected_status", &[("recipe.yaml", step("  - id: a\n    request: { url: \"{{ inputs.base }}/broken\" }\n    expect: { status: [200, 204] }\n"))], &[]).await;
+}
+
+#[tokio::test]
+async fn missing_secret_env() {
+    let text = format!("{HEAD}secrets:\n  token: {{ env: WHISK_TEST_UNSET_TOKEN }}\nsteps:\n  - id: a\n    request: {{ url: \"{{{{ inputs.base }}}}/items\" }}\n");
+    case("missing_secret_env", &[("recipe.yaml", text)], &[]).await;
+}
+
+#[tokio::test]
+async fn uses_cycle() {
+    let a = step("  - id: call_b\n    uses: b.yaml\n    with: { base: \"{{ inputs.base }}\" }\n");
+    let b = step("  - id: call_a\n    uses: recipe.yaml\n    with: { base: \"{{ inputs.base }}\" }\n");
+    case("uses_cycle", &[("recipe.yaml", a), ("b.yaml", b)], &[]).await;
+}
+
+#[tokio::test]
+async fn capture_shadows_an_input() {
+    case("capture_shadows_an_input", &[("recipe.yaml", step("  - id: a\n    request: { url: \"{{ inputs.base }}/items\" }\n    capture:\n      base: $[*].id\n"))], &[]).await;
+}
+
+#[tokio::test]
+async fn bad_expect_status() {
+    case("bad_expect_status", &[("recipe.yaml", step("  - id: a\n    request: { url: \"{{ inputs.base }}/items\" }\n    expect: { status: 2xy }\n"))], &[]).await;
+}
+
+#[tokio::test]
+async fn missing_required_input() {
+    let text = "version: 1\nname: bad\ninputs:\n  base: { type: string }\n  org: { type: string, env: WHISK_TEST_UNSET_ORG }\nsteps:\n  - id: a\n    request: { url: \"{{ inputs.base }}/{{ inputs.org }}\" }\n".to_string();
+    case("missing_required_input", &[("recipe.yaml", text)], &[]).await;
+}
+
+#[tokio::test]
+async fn several_problems_at_once() {
+    let text = step("  - id: A\n    request: { url: \"{{ nope }}\", method: FETCH }\n  - id: b\n    auth: ghost\n    request: { url: \"{{ steps.later.status }}\" }\n");
+    case("several_problems_at_once", &[("recipe.yaml", text)], &[]).await;
+}
+
+#[tokio::test]
+async fn input_of_the_wrong_type() {
+    let text = "version: 1\nname: bad\ninputs:\n  base: { type: string }\n  count: { type: integer }\nsteps:\n  - id: a\n    request: { url: \"{{ inputs.base }}/items\" }\n".to_string();
+    case("input_of_the_wrong_type", &[("recipe.yaml", text)], &["--input", "count=many"]).await;
+}
