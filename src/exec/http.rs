@@ -7,11 +7,16 @@ use reqwest::header::{COOKIE, HeaderMap, HeaderName, HeaderValue, LOCATION};
 use reqwest::{Client, Method, Url};
 
 use super::result::Hop;
-use crate::plan::RedirectPolicy;
 
 const MAX_REDIRECTS: usize = 10;
 
 /// A request ready to send.
+/// How redirects are followed for one request (templates rendered).
+pub struct Redirects {
+    pub follow: bool,
+    pub forward_auth_to: Vec<String>,
+}
+
 pub struct Outgoing {
     pub method: Method,
     pub url: Url,
@@ -40,7 +45,7 @@ pub enum SendError {
 pub async fn send(
     client: &Client,
     out: &Outgoing,
-    policy: &RedirectPolicy,
+    policy: &Redirects,
     timeout: Duration,
     max_body: usize,
 ) -> (Result<Incoming, SendError>, Vec<Hop>) {
@@ -61,7 +66,7 @@ pub async fn send(
 async fn follow(
     client: &Client,
     out: &Outgoing,
-    policy: &RedirectPolicy,
+    policy: &Redirects,
     max_body: usize,
     hops: &mut Vec<Hop>,
 ) -> Result<Incoming, SendError> {

@@ -44,6 +44,13 @@ pub async fn perform(
             Err(error) => return (Some(exchange), Err(auth_error(step_id, error))),
         }
     }
+    let mut redirects = http::Redirects { follow: plan.redirects.follow, forward_auth_to: Vec::new() };
+    for host in &plan.redirects.forward_auth_to {
+        match runner.plan.templates.text(host, ctx) {
+            Ok(host) => redirects.forward_auth_to.push(host),
+            Err(e) => return (Some(exchange), Err(template_error(step_id, "redirects.forward_auth_to", &e))),
+        }
+    }
     let mut attempts = 0;
     let mut refreshed = false;
     loop {
@@ -55,7 +62,7 @@ pub async fn perform(
             attempt: attempts,
         });
         let started = Instant::now();
-        let (result, hops) = http::send(&runner.client, &out, &plan.redirects, plan.timeout, runner.options.max_body).await;
+        let (result, hops) = http::send(&runner.client, &out, &redirects, plan.timeout, runner.options.max_body).await;
         let mut attempt = Attempt {
             status: None,
             duration_ms: started.elapsed().as_millis() as u64,

@@ -592,7 +592,27 @@ impl Builder {
             None => StatusSet::default(),
         };
         let retry = self.retry(at, field, recipe.defaults.retry.as_ref(), step.retry.as_ref());
-        let redirects = redirect_policy(recipe.defaults.redirects.as_ref(), step.redirects.as_ref());
+        let (hosts, hosts_field) = match step.redirects.as_ref().and_then(|r| r.forward_auth_to.as_ref()) {
+            Some(hosts) => (hosts.clone(), field.key("redirects").key("forward_auth_to")),
+            None => (
+                recipe.defaults.redirects.as_ref().and_then(|r| r.forward_auth_to.clone()).unwrap_or_default(),
+                FieldPath::root().key("defaults").key("redirects").key("forward_auth_to"),
+            ),
+        };
+        let forward_auth_to = hosts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, host)| self.string(at, &hosts_field.index(i), host, scope))
+            .collect();
+        let redirects = RedirectPolicy {
+            follow: step
+                .redirects
+                .as_ref()
+                .and_then(|r| r.follow)
+                .or_else(|| recipe.defaults.redirects.as_ref().and_then(|r| r.follow))
+                .unwrap_or(true),
+            forward_auth_to,
+        };
         let timeout = step.timeout.or(recipe.defaults.timeout).map(|d| d.0).unwrap_or(DEFAULT_TIMEOUT);
         Some(RequestPlan {
             method: method?,
@@ -772,16 +792,6 @@ fn shadows(name: &str, scope: &Scope) -> Option<String> {
         Some(format!("the loop variable `{name}`"))
     } else {
         None
-    }
-}
-
-fn redirect_policy(defaults: Option<&recipe::Redirects>, step: Option<&recipe::Redirects>) -> RedirectPolicy {
-    RedirectPolicy {
-        follow: step.and_then(|r| r.follow).or_else(|| defaults.and_then(|r| r.follow)).unwrap_or(true),
-        forward_auth_to: step
-            .and_then(|r| r.forward_auth_to.clone())
-            .or_else(|| defaults.and_then(|r| r.forward_auth_to.clone()))
-            .unwrap_or_default(),
     }
 }
 

@@ -137,7 +137,9 @@ pub struct RetryPolicy {
 #[derive(Clone, Debug)]
 pub struct RedirectPolicy {
     pub follow: bool,
-    pub forward_auth_to: Vec<String>,
+    /// Hosts (`host` or `host:port`, templates allowed) that may receive the Authorization
+    /// header after a redirect leaves the original host.
+    pub forward_auth_to: Vec<Tpl>,
 }
 
 #[derive(Debug)]

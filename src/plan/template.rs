@@ -78,6 +78,10 @@ impl TemplateBuilder {
     /// Compiles an expression field (`when`, `for_each`, `check.that`, outputs), written bare
     /// or in braces.
     pub fn expression(&mut self, source: &str) -> Compiled {
+        if has_syntax(source) && single_expression(source).is_none() {
+            // Text around templates (`"hello {{ user }}"`) is a text template, not an expression.
+            return self.string(source);
+        }
         let source = single_expression(source).unwrap_or(source).trim();
         let vars = self.env.compile_expression(source)?.undeclared_variables(true);
         self.exprs.push(source.to_string());

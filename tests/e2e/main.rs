@@ -4,3 +4,4 @@ mod harness;
 mod format_example;
 mod schema;
 mod errors;
+mod features;
