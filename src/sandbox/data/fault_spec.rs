@@ -62,15 +62,13 @@ mod tests {
     fn parses_every_key() {
         let fault: Fault = "path=/tci/*, method=GET, status=429, retry_after=2, count=3"
             .parse()
-            .unwrap_or_else(|e| panic!("{e}"));
+            .expect("a valid fault");
         assert_eq!(fault.path, "/tci/*");
         assert_eq!(fault.method.as_deref(), Some("GET"));
         assert_eq!(fault.status, Some(429));
         assert_eq!(fault.retry_after, Some(2));
         assert_eq!(fault.count, 3);
-        let slow: Fault = "path=/x,delay_ms=1500"
-            .parse()
-            .unwrap_or_else(|e| panic!("{e}"));
+        let slow: Fault = "path=/x,delay_ms=1500".parse().expect("a valid fault");
         assert_eq!(
             (slow.status, slow.delay_ms, slow.count),
             (None, Some(1500), 1)

@@ -51,6 +51,15 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_example_is_valid() {
+        let data = SandboxData::parse(include_str!("example.yaml"), false).expect("valid yaml");
+        assert!(data.validate().is_ok(), "{:?}", data.validate());
+        assert_eq!(data.faults.len(), 4);
+        assert_eq!(data.tibco.organizations.len(), 4);
+        assert!(!data.ibm.clients[1].subscribed);
+    }
+
+    #[test]
     fn json_and_unknown_keys() {
         let data = SandboxData::parse(r#"{"oracle": {"scope": "s"}}"#, true).expect("valid json");
         assert_eq!(data.oracle.scope, "s");

@@ -1,6 +1,7 @@
 //! The sandbox's seed data and knobs: what a data file (YAML or JSON) may hold.
 //!
-//! Every field has a default, so an empty file (or no file) gives the documented demo data.
+//! Every field has a default, so an empty file (or no file) gives the documented demo data;
+//! `example.yaml` beside this file shows every key.
 
 mod defaults;
 mod fault;
