@@ -1,0 +1,71 @@
+//! The middleware around every route: counts the request, applies an injected fault, and
+//! logs method, path, status and duration once the answer is ready.
+
+use std::time::Instant;
+
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::log::{Listener, RequestRecord};
+use super::state::Shared;
+
+/// Paths under this prefix are the sandbox's own (stats); they are neither counted nor faulted.
+pub(crate) const INTERNAL_PREFIX: &str = "/_sandbox/";
+
+/// Middleware of the main listener: counters, faults, log.
+pub(crate) async fn main_listener(
+    State(state): State<Shared>,
+    req: Request,
+    next: Next,
+) -> Response {
+    observe(state, Listener::Main, req, next).await
+}
+
+/// Middleware of the Oracle runtime listener: counters and log, never faults.
+pub(crate) async fn runtime_listener(
+    State(state): State<Shared>,
+    req: Request,
+    next: Next,
+) -> Response {
+    observe(state, Listener::OracleRuntime, req, next).await
+}
+
+async fn observe(state: Shared, listener: Listener, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
+    if path.starts_with(INTERNAL_PREFIX) {
+        return next.run(req).await;
+    }
+    let auth = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let fault = state.with(|inner| {
+        inner.stats.record_arrival(listener, &path, auth);
+        match listener {
+            Listener::Main => inner.faults.draw(&method, &path),
+            Listener::OracleRuntime => None,
+        }
+    });
+    if let Some(delay) = fault.as_ref().and_then(|f| f.delay()) {
+        tokio::time::sleep(delay).await;
+    }
+    let response = match fault.as_ref().and_then(|f| f.status.map(|s| (f, s))) {
+        Some((fault, status)) => fault.response(status, &path),
+        None => next.run(req).await,
+    };
+    let record = RequestRecord {
+        listener,
+        method,
+        path,
+        status: response.status().as_u16(),
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        fault: fault.is_some(),
+    };
+    state.log.emit(&record);
+    state.with(|inner| inner.stats.record_done(record));
+    response
+}

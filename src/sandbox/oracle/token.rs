@@ -1,0 +1,81 @@
+//! `POST /oauth2/v1/token`: client credentials only, Basic client authentication required,
+//! and exactly the application's scope.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde_json::json;
+
+use crate::sandbox::params::Params;
+use crate::sandbox::respond::{BasicAuth, basic, is_form, oauth_error, token as token_response};
+use crate::sandbox::state::Shared;
+use crate::sandbox::tokens::{Grant, Platform};
+
+pub(crate) async fn token(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = Params::parse(&String::from_utf8_lossy(&body));
+    let grant_type = params.get("grant_type");
+    state.with(|inner| inner.stats.record_token_request("oracle", grant_type));
+    if !is_form(&headers) {
+        return oauth_error(
+            "invalid_request",
+            "expected an application/x-www-form-urlencoded body",
+        );
+    }
+    if let Some(name) = params.duplicated().first() {
+        return oauth_error(
+            "invalid_request",
+            &format!("parameter `{name}` is given more than once"),
+        );
+    }
+    let oracle = &state.data.oracle;
+    let (id, secret) = match basic(&headers) {
+        BasicAuth::Credentials { id, secret } => (id, secret),
+        BasicAuth::Absent => {
+            let message = "client authentication failed: send `Authorization: Basic base64(client_id:client_secret)`";
+            return oauth_error("invalid_client", message);
+        }
+        BasicAuth::Malformed => {
+            return oauth_error(
+                "invalid_client",
+                "the Basic credentials do not decode to `id:secret`",
+            );
+        }
+    };
+    if id != oracle.client_id || secret != oracle.client_secret {
+        return oauth_error("invalid_client", "client authentication failed");
+    }
+    match grant_type {
+        None => return oauth_error("invalid_request", "the `grant_type` parameter is missing"),
+        Some("client_credentials") => {}
+        Some(other) => {
+            let message =
+                format!("grant type `{other}` is not supported; expected `client_credentials`");
+            return oauth_error("unsupported_grant_type", &message);
+        }
+    }
+    match params.get("scope") {
+        None => return oauth_error("invalid_request", "the `scope` parameter is missing"),
+        Some(scope) if scope != oracle.scope => {
+            let message =
+                format!("scope `{scope}` is not the scope of the confidential application");
+            return oauth_error("invalid_scope", &message);
+        }
+        Some(_) => {}
+    }
+    let ttl = state.data.oracle_access_lifetime();
+    let grant = Grant {
+        subject: id.clone(),
+        client_id: id,
+    };
+    let access = state.with(|inner| inner.tokens.issue_access(Platform::Oracle, grant, ttl));
+    token_response(json!({
+        "access_token": access,
+        "token_type": "Bearer",
+        "expires_in": ttl.as_secs(),
+    }))
+}

@@ -1,0 +1,82 @@
+//! The state every handler shares: seed data, issued tokens, enabled organizations,
+//! authorization codes, faults and counters, behind one lock that is never held across an await.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use super::data::SandboxData;
+use super::faults::FaultBook;
+use super::log::LogSink;
+use super::stats::Stats;
+use super::tokens::{Grant, Platform, TokenStore};
+
+/// Shared by every handler of both listeners.
+pub(crate) type Shared = Arc<AppState>;
+
+#[derive(Debug)]
+pub(crate) struct AppState {
+    pub data: SandboxData,
+    /// `http://127.0.0.1:PORT` of the main listener, where the runtime host redirects.
+    pub design_time_base: String,
+    pub log: LogSink,
+    inner: Mutex<Inner>,
+}
+
+/// Everything that changes while the sandbox runs.
+#[derive(Debug, Default)]
+pub(crate) struct Inner {
+    pub tokens: TokenStore,
+    /// Locators of TIBCO organizations whose API access is enabled.
+    pub tibco_enabled: BTreeSet<String>,
+    pub ibm_codes: HashMap<String, AuthCode>,
+    pub faults: FaultBook,
+    pub stats: Stats,
+}
+
+/// An IBM authorization code waiting for its exchange.
+#[derive(Debug, Clone)]
+pub(crate) struct AuthCode {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub code_challenge: Option<String>,
+    pub expires_at: Instant,
+    pub used: bool,
+}
+
+impl AppState {
+    pub(crate) fn new(data: SandboxData, design_time_base: String, log: LogSink) -> Self {
+        let mut inner = Inner {
+            tibco_enabled: data
+                .tibco
+                .organizations
+                .iter()
+                .filter(|org| org.api_access)
+                .map(|org| org.locator.clone())
+                .collect(),
+            faults: FaultBook::new(&data.faults),
+            ..Inner::default()
+        };
+        let grant = Grant {
+            subject: data.tibco.token_org.clone(),
+            client_id: data.tibco.client_id.clone(),
+        };
+        let ttl = Duration::from_secs(data.tibco.refresh_token_lifetime);
+        inner
+            .tokens
+            .seed_refresh(&data.tibco.refresh_token, Platform::Tibco, grant, ttl);
+        Self {
+            data,
+            design_time_base,
+            log,
+            inner: Mutex::new(inner),
+        }
+    }
+
+    /// Runs `f` with the lock held. A panic elsewhere cannot leave the data half-written in
+    /// a way that matters to an emulator, so a poisoned lock is simply taken over.
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&mut inner)
+    }
+}
