@@ -28,8 +28,9 @@ impl Redactor {
             return;
         }
         let mut forms = vec![secret.to_string(), STANDARD.encode(secret)];
-        let encoded = percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC)
-            .to_string();
+        let encoded =
+            percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC)
+                .to_string();
         forms.push(encoded);
         forms.push(form_urlencoded(secret));
         if let Ok(json) = serde_json::to_string(secret) {
@@ -82,7 +83,9 @@ impl Redactor {
                     *text = masked;
                 }
             }
-            serde_json::Value::Array(items) => items.iter_mut().for_each(|item| self.mask_value(item)),
+            serde_json::Value::Array(items) => {
+                items.iter_mut().for_each(|item| self.mask_value(item))
+            }
             serde_json::Value::Object(map) => {
                 let entries = std::mem::take(map);
                 for (key, mut item) in entries {
@@ -99,7 +102,9 @@ fn form_urlencoded(text: &str) -> String {
     let mut out = String::new();
     for byte in text.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => out.push(byte as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                out.push(byte as char)
+            }
             b' ' => out.push('+'),
             other => out.push_str(&format!("%{other:02X}")),
         }

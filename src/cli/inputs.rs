@@ -8,7 +8,11 @@ use crate::plan::bind::{Env, Given, Provided};
 use crate::source::Source;
 
 /// Collects inputs and environment from the command line.
-pub fn provided(inputs: &[String], inputs_file: Option<&Path>, env_file: Option<&Path>) -> Result<Provided, Vec<Diagnostic>> {
+pub fn provided(
+    inputs: &[String],
+    inputs_file: Option<&Path>,
+    env_file: Option<&Path>,
+) -> Result<Provided, Vec<Diagnostic>> {
     let mut provided = Provided::default();
     let mut problems = Vec::new();
     if let Some(path) = inputs_file {
@@ -35,28 +39,50 @@ pub fn provided(inputs: &[String], inputs_file: Option<&Path>, env_file: Option<
     if let Some(path) = env_file {
         match std::fs::read_to_string(path) {
             Ok(text) => match parse_env_file(&text) {
-                Ok(vars) => provided.env = Env { file: vars, isolated: false },
+                Ok(vars) => {
+                    provided.env = Env {
+                        file: vars,
+                        isolated: false,
+                    }
+                }
                 Err((line, message)) => {
                     let source = Source::new(path, text.clone());
-                    problems.push(Diagnostic::new(message).help("each line is `NAME=VALUE`; `#` starts a comment").at_position(&source, line, 1));
+                    problems.push(
+                        Diagnostic::new(message)
+                            .help("each line is `NAME=VALUE`; `#` starts a comment")
+                            .at_position(&source, line, 1),
+                    );
                 }
             },
-            Err(error) => problems.push(Diagnostic::new(format!("cannot read env file `{}`: {error}", path.display()))),
+            Err(error) => problems.push(Diagnostic::new(format!(
+                "cannot read env file `{}`: {error}",
+                path.display()
+            ))),
         }
     }
-    if problems.is_empty() { Ok(provided) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(provided)
+    } else {
+        Err(problems)
+    }
 }
 
 fn read_inputs_file(path: &Path) -> Result<serde_json::Map<String, serde_json::Value>, Diagnostic> {
-    let source = Source::read(path)
-        .map_err(|error| Diagnostic::new(format!("cannot read inputs file `{}`: {error}", path.display())))?;
+    let source = Source::read(path).map_err(|error| {
+        Diagnostic::new(format!(
+            "cannot read inputs file `{}`: {error}",
+            path.display()
+        ))
+    })?;
     let value: serde_json::Value = crate::recipe::load::parse(&source)?;
     match value {
         serde_json::Value::Object(map) => Ok(map),
         serde_json::Value::Null => Ok(serde_json::Map::new()),
-        _ => Err(Diagnostic::new("an inputs file holds a mapping of input names to values")
-            .help("write `name: value` lines")
-            .at_position(&source, 1, 1)),
+        _ => Err(
+            Diagnostic::new("an inputs file holds a mapping of input names to values")
+                .help("write `name: value` lines")
+                .at_position(&source, 1, 1),
+        ),
     }
 }
 
@@ -70,14 +96,20 @@ pub fn parse_env_file(text: &str) -> Result<HashMap<String, String>, (u32, Strin
         }
         let line = line.strip_prefix("export ").unwrap_or(line);
         let Some((name, value)) = line.split_once('=') else {
-            return Err((index as u32 + 1, format!("line {} of the env file has no `=`", index + 1)));
+            return Err((
+                index as u32 + 1,
+                format!("line {} of the env file has no `=`", index + 1),
+            ));
         };
         let name = name.trim();
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err((index as u32 + 1, format!("`{name}` is not a variable name")));
         }
         let value = value.trim();
-        let value = if value.len() >= 2 && ((value.starts_with('"') && value.ends_with('"')) || (value.starts_with('\'') && value.ends_with('\''))) {
+        let value = if value.len() >= 2
+            && ((value.starts_with('"') && value.ends_with('"'))
+                || (value.starts_with('\'') && value.ends_with('\'')))
+        {
             &value[1..value.len() - 1]
         } else {
             value

@@ -1,8 +1,10 @@
 //! The command line: clap definitions, and dispatch to the subcommands. Each subcommand turns
 //! its arguments into library calls and an exit code; nothing here formats results.
 
+mod demo;
 mod inputs;
 mod run;
+mod sandbox;
 mod schema;
 mod validate;
 
@@ -45,7 +47,9 @@ enum Color {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run a recipe.
-    #[command(after_help = "Examples:\n  whisk run recipe.yaml --input base_url=http://127.0.0.1:8080 --report report.json\n  whisk run recipe.yaml --input ids='[1,2,3]' -v")]
+    #[command(
+        after_help = "Examples:\n  whisk run recipe.yaml --input base_url=http://127.0.0.1:8080 --report report.json\n  whisk run recipe.yaml --input ids='[1,2,3]' -v"
+    )]
     Run(RunArgs),
     /// Check recipes without sending anything.
     #[command(after_help = "Examples:\n  whisk validate recipes/*/*.yaml")]
@@ -53,6 +57,13 @@ enum Command {
     /// Print the JSON Schema of recipes or reports.
     #[command(after_help = "Examples:\n  whisk schema recipe > schemas/recipe.schema.json")]
     Schema(SchemaArgs),
+    /// Serve the embedded sandbox of TIBCO, IBM and Oracle APIs on 127.0.0.1.
+    #[command(
+        after_help = "Examples:\n  whisk sandbox --port 8080\n  whisk sandbox --token-lifetime 5 --fault 'path=/tci/v1/subscriptions/*,status=429,retry_after=1,count=2'"
+    )]
+    Sandbox(sandbox::SandboxArgs),
+    /// Run the TIBCO recipe against the embedded sandbox: no network, no credentials.
+    Demo,
 }
 
 #[derive(Args, Debug)]
@@ -113,19 +124,24 @@ pub fn main() -> ExitCode {
     let exit = match cli.command {
         Command::Validate(args) => validate::validate(&args, color),
         Command::Schema(args) => schema::print(args.kind),
-        Command::Run(args) => match runtime() {
-            Ok(runtime) => runtime.block_on(run::run(&args, color)),
-            Err(error) => {
-                eprintln!("error: cannot start the async runtime: {error}");
-                Exit::Failed
-            }
-        },
+        Command::Run(args) => block_on(run::run(&args, color)),
+        Command::Sandbox(args) => block_on(sandbox::sandbox(&args)),
+        Command::Demo => block_on(demo::demo(color)),
     };
     ExitCode::from(exit as u8)
 }
 
-fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()
+fn block_on(future: impl std::future::Future<Output = Exit>) -> Exit {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(future),
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            Exit::Failed
+        }
+    }
 }
 
 /// Prints diagnostics on stderr, masked.
@@ -136,6 +152,10 @@ pub fn print_diagnostics(diagnostics: &[Diagnostic], redactor: &Redactor, color:
         let _ = writeln!(stderr, "{}\n", redactor.mask(&text));
     }
     if diagnostics.len() > 1 {
-        let _ = writeln!(stderr, "{} problems found; nothing was sent", diagnostics.len());
+        let _ = writeln!(
+            stderr,
+            "{} problems found; nothing was sent",
+            diagnostics.len()
+        );
     }
 }

@@ -1,12 +1,7 @@
 //! `whisk run`: plan, bind, run, then report, summarise and print outputs.
 
-use std::io::Write;
-
 use super::{Exit, RunArgs, inputs, print_diagnostics};
-use crate::event::EventSink;
-use crate::exec::{RunOptions, Status};
 use crate::plan::bind;
-use crate::report::{RecipeInfo, Report, TerminalSink, summary, timestamp, write_json};
 
 pub async fn run(args: &RunArgs, color: bool) -> Exit {
     let plan = match crate::plan::load_and_build(&args.recipe) {
@@ -16,7 +11,11 @@ pub async fn run(args: &RunArgs, color: bool) -> Exit {
             return Exit::Invalid;
         }
     };
-    let provided = match inputs::provided(&args.inputs, args.inputs_file.as_deref(), args.env_file.as_deref()) {
+    let provided = match inputs::provided(
+        &args.inputs,
+        args.inputs_file.as_deref(),
+        args.env_file.as_deref(),
+    ) {
         Ok(provided) => provided,
         Err(problems) => {
             print_diagnostics(&problems, &plan.redactor, color);
@@ -30,16 +29,47 @@ pub async fn run(args: &RunArgs, color: bool) -> Exit {
             return Exit::Invalid;
         }
     };
-    let verbosity = if args.quiet { -1 } else { args.verbose as i8 };
-    let sink = TerminalSink { verbosity, redactor: plan.redactor.clone() };
-    let options = RunOptions { env: provided.env.clone(), ..RunOptions::default() };
+    let settings = Settings {
+        recipe_path: args.recipe.display().to_string(),
+        report: args.report.clone(),
+        verbosity: if args.quiet { -1 } else { args.verbose as i8 },
+    };
+    execute(&plan, &bound, provided.env, &settings).await
+}
+
+/// What a run writes and shows.
+pub struct Settings {
+    pub recipe_path: String,
+    pub report: Option<std::path::PathBuf>,
+    /// -1 quiet, 0 normal, 1 and more verbose.
+    pub verbosity: i8,
+}
+
+/// Runs a bound plan, writes the report, prints the summary on stderr and outputs on stdout.
+pub async fn execute(
+    plan: &crate::plan::Plan,
+    bound: &bind::Bound,
+    env: bind::Env,
+    settings: &Settings,
+) -> Exit {
+    let sink = TerminalSink {
+        verbosity: settings.verbosity,
+        redactor: plan.redactor.clone(),
+    };
+    let options = RunOptions {
+        env,
+        ..RunOptions::default()
+    };
     let started = time::OffsetDateTime::now_utc();
     let clock = std::time::Instant::now();
-    let result = crate::exec::run(&plan, &bound, options, &sink as &dyn EventSink).await;
+    let result = crate::exec::run(plan, bound, options, &sink as &dyn EventSink).await;
     let duration_ms = clock.elapsed().as_millis() as u64;
     let report = Report {
         whisk_version: env!("CARGO_PKG_VERSION").to_string(),
-        recipe: RecipeInfo { name: plan.root.name.clone(), path: args.recipe.display().to_string() },
+        recipe: RecipeInfo {
+            name: plan.root.name.clone(),
+            path: settings.recipe_path.clone(),
+        },
         inputs: bound.inputs.clone(),
         started_at: timestamp(started),
         ended_at: timestamp(time::OffsetDateTime::now_utc()),
@@ -53,15 +83,18 @@ pub async fn run(args: &RunArgs, color: bool) -> Exit {
     } else {
         Exit::Success
     };
-    if let Some(path) = &args.report
+    if let Some(path) = &settings.report
         && let Err(error) = write_json(&report, &plan.redactor, path)
     {
-        eprintln!("error: cannot write the report to `{}`: {error}", path.display());
+        eprintln!(
+            "error: cannot write the report to `{}`: {error}",
+            path.display()
+        );
         if exit == Exit::Success {
             exit = Exit::Failed;
         }
     }
-    if !args.quiet || exit != Exit::Success {
+    if settings.verbosity >= 0 || exit != Exit::Success {
         let text = summary(&report.result, &plan.root.name, duration_ms);
         eprintln!("{}", plan.redactor.mask(&text));
     }
@@ -75,3 +108,9 @@ pub async fn run(args: &RunArgs, color: bool) -> Exit {
     }
     exit
 }
+
+use std::io::Write;
+
+use crate::event::EventSink;
+use crate::exec::{RunOptions, Status};
+use crate::report::{RecipeInfo, Report, TerminalSink, summary, timestamp, write_json};

@@ -25,7 +25,7 @@ pub struct Location {
 pub struct Diagnostic {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub location: Option<Location>,
+    pub location: Option<Box<Location>>,
     /// The step the error concerns, by id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub step: Option<String>,
@@ -68,7 +68,7 @@ impl Diagnostic {
         } else {
             source.value_position(field)
         };
-        self.location = Some(match position {
+        self.location = Some(Box::new(match position {
             Some(position) => Location {
                 file: source.name(),
                 line: position.line,
@@ -81,35 +81,38 @@ impl Diagnostic {
                 column: 1,
                 source_line: source.line(1).map(str::to_string),
             },
-        });
+        }));
         self
     }
 
     /// Points the diagnostic at a known line and column of `source`.
     pub fn at_position(mut self, source: &Source, line: u32, column: u32) -> Diagnostic {
-        self.location = Some(Location {
+        self.location = Some(Box::new(Location {
             file: source.name(),
             line,
             column,
             source_line: source.line(line).map(str::to_string),
-        });
+        }));
         self
     }
 
     /// Names the file only (for errors that have no position, such as an unreadable file).
     pub fn in_file(mut self, file: impl Into<String>) -> Diagnostic {
-        self.location = Some(Location {
+        self.location = Some(Box::new(Location {
             file: file.into(),
             line: 0,
             column: 0,
             source_line: None,
-        });
+        }));
         self
     }
 }
 
 /// "did you mean `x`?" for a name close to one of `candidates`.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     candidates
         .into_iter()
         .map(|candidate| (strsim::jaro_winkler(name, candidate), candidate))

@@ -31,12 +31,14 @@ pub fn render(diagnostic: &Diagnostic, color: bool) -> String {
                 if let Some(context) = &context {
                     annotation = annotation.label(context.as_str());
                 }
-                first = Some(title.clone().element(
-                    Snippet::source(line.as_str())
-                        .line_start(location.line as usize)
-                        .path(location.file.as_str())
-                        .annotation(annotation),
-                ));
+                first = Some(
+                    title.clone().element(
+                        Snippet::source(line.as_str())
+                            .line_start(location.line as usize)
+                            .path(location.file.as_str())
+                            .annotation(annotation),
+                    ),
+                );
             }
             _ => {
                 location_text = if location.line > 0 {
@@ -60,10 +62,14 @@ pub fn render(diagnostic: &Diagnostic, color: bool) -> String {
         ));
     }
     for note in &notes {
-        groups.push(Group::with_title(Level::NOTE.secondary_title(note.as_str())));
+        groups.push(Group::with_title(
+            Level::NOTE.secondary_title(note.as_str()),
+        ));
     }
     if let Some(help) = &diagnostic.help {
-        groups.push(Group::with_title(Level::HELP.secondary_title(help.as_str())));
+        groups.push(Group::with_title(
+            Level::HELP.secondary_title(help.as_str()),
+        ));
     }
     renderer.render(&groups).to_string()
 }
@@ -87,7 +93,10 @@ fn token_end(line: &str, start: usize) -> usize {
             let stops = [": ", ",", " }", "}", "]", " #"];
             let cut = stops.iter().filter_map(|s| trimmed.find(s)).min();
             match cut {
-                Some(0) | None => trimmed.strip_suffix(':').map(str::len).unwrap_or(trimmed.len()),
+                Some(0) | None => trimmed
+                    .strip_suffix(':')
+                    .map(str::len)
+                    .unwrap_or(trimmed.len()),
                 Some(cut) => cut,
             }
         }
@@ -103,12 +112,12 @@ mod tests {
     #[test]
     fn renders_location_caret_and_help() {
         let mut diagnostic = Diagnostic::new("unknown field `nmae`").help("did you mean `name`?");
-        diagnostic.location = Some(Location {
+        diagnostic.location = Some(Box::new(Location {
             file: "r.yaml".into(),
             line: 2,
             column: 1,
             source_line: Some("nmae: x".into()),
-        });
+        }));
         let text = render(&diagnostic, false);
         assert!(text.contains("r.yaml:2:1"), "{text}");
         assert!(text.contains("nmae: x"), "{text}");

@@ -9,17 +9,61 @@ use serde::Serialize;
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    RunStarted { recipe: String },
-    StepStarted { step: String, items: Option<usize> },
-    StepSkipped { step: String },
-    RequestSent { step: String, method: String, url: String, attempt: u32 },
-    ResponseReceived { step: String, method: String, url: String, status: u16, duration_ms: u64 },
-    RequestFailed { step: String, method: String, url: String, error: String },
-    Retry { step: String, attempt: u32, wait_ms: u64, reason: String },
-    TokenFetched { profile: String, grant: String, reason: String },
-    IterationFinished { step: String, index: usize, succeeded: bool },
-    StepFinished { step: String, status: crate::exec::Status, duration_ms: u64, error: Option<String> },
-    RunFinished { status: crate::exec::Status, duration_ms: u64 },
+    RunStarted {
+        recipe: String,
+    },
+    StepStarted {
+        step: String,
+        items: Option<usize>,
+    },
+    StepSkipped {
+        step: String,
+    },
+    RequestSent {
+        step: String,
+        method: String,
+        url: String,
+        attempt: u32,
+    },
+    ResponseReceived {
+        step: String,
+        method: String,
+        url: String,
+        status: u16,
+        duration_ms: u64,
+    },
+    RequestFailed {
+        step: String,
+        method: String,
+        url: String,
+        error: String,
+    },
+    Retry {
+        step: String,
+        attempt: u32,
+        wait_ms: u64,
+        reason: String,
+    },
+    TokenFetched {
+        profile: String,
+        grant: String,
+        reason: String,
+    },
+    IterationFinished {
+        step: String,
+        index: usize,
+        succeeded: bool,
+    },
+    StepFinished {
+        step: String,
+        status: crate::exec::Status,
+        duration_ms: u64,
+        error: Option<String>,
+    },
+    RunFinished {
+        status: crate::exec::Status,
+        duration_ms: u64,
+    },
 }
 
 /// Receives events. Implementations must be cheap: they run on the request path.
@@ -40,7 +84,10 @@ pub struct Collector(pub Mutex<Vec<Event>>);
 
 impl EventSink for Collector {
     fn emit(&self, event: &Event) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(event.clone());
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(event.clone());
     }
 }
 

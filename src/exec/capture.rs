@@ -12,7 +12,10 @@ pub struct ResponseView<'a> {
 }
 
 /// Extracts one capture's value, or says why it cannot.
-pub fn extract(capture: &CapturePlan, response: &ResponseView<'_>) -> Result<serde_json::Value, String> {
+pub fn extract(
+    capture: &CapturePlan,
+    response: &ResponseView<'_>,
+) -> Result<serde_json::Value, String> {
     let found = match &capture.kind {
         CaptureKind::JsonPath { path, text } => {
             let Some(json) = response.json else {
@@ -35,7 +38,9 @@ pub fn extract(capture: &CapturePlan, response: &ResponseView<'_>) -> Result<ser
                     }
                 }
             } else {
-                Some(serde_json::Value::Array(matches.into_iter().cloned().collect()))
+                Some(serde_json::Value::Array(
+                    matches.into_iter().cloned().collect(),
+                ))
             }
         }
         CaptureKind::Header(name) => {
@@ -50,7 +55,11 @@ pub fn extract(capture: &CapturePlan, response: &ResponseView<'_>) -> Result<ser
         CaptureKind::Regex(regex) => {
             let text = String::from_utf8_lossy(response.body);
             regex.captures(&text).map(|caps| {
-                let found = caps.get(1).or_else(|| caps.get(0)).map(|m| m.as_str()).unwrap_or_default();
+                let found = caps
+                    .get(1)
+                    .or_else(|| caps.get(0))
+                    .map(|m| m.as_str())
+                    .unwrap_or_default();
                 serde_json::Value::String(found.to_string())
             })
         }
@@ -79,7 +88,10 @@ pub fn extract(capture: &CapturePlan, response: &ResponseView<'_>) -> Result<ser
 /// The first bytes of a body, for messages.
 pub fn preview(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(120)]);
-    let mut text: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let mut text: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     if body.len() > 120 {
         text.push('…');
     }
@@ -92,33 +104,81 @@ mod tests {
     use crate::plan::jsonpath;
 
     fn plan(kind: CaptureKind, single: bool, optional: bool) -> CapturePlan {
-        CapturePlan { name: "c".into(), kind, single, optional, default: None }
+        CapturePlan {
+            name: "c".into(),
+            kind,
+            single,
+            optional,
+            default: None,
+        }
     }
 
     fn path(text: &str) -> CaptureKind {
-        CaptureKind::JsonPath { path: jsonpath::compile(text).unwrap(), text: text.into() }
+        CaptureKind::JsonPath {
+            path: jsonpath::compile(text).unwrap(),
+            text: text.into(),
+        }
     }
 
     #[test]
     fn jsonpath_lists_and_singles() {
         let json = serde_json::json!([{"id": 1, "name": "a"}, {"id": 2, "name": "b"}]);
         let headers = reqwest::header::HeaderMap::new();
-        let view = ResponseView { headers: &headers, body: b"", json: Some(&json) };
-        assert_eq!(extract(&plan(path("$[*].name"), false, false), &view).unwrap(), serde_json::json!(["a", "b"]));
-        assert_eq!(extract(&plan(path("$[0].id"), true, false), &view).unwrap(), serde_json::json!(1));
-        assert!(extract(&plan(path("$[*].id"), true, false), &view).unwrap_err().contains("matched 2 values"));
-        assert!(extract(&plan(path("$[5].id"), true, false), &view).unwrap_err().contains("matched nothing"));
-        assert_eq!(extract(&plan(path("$[5].id"), true, true), &view).unwrap(), serde_json::Value::Null);
+        let view = ResponseView {
+            headers: &headers,
+            body: b"",
+            json: Some(&json),
+        };
+        assert_eq!(
+            extract(&plan(path("$[*].name"), false, false), &view).unwrap(),
+            serde_json::json!(["a", "b"])
+        );
+        assert_eq!(
+            extract(&plan(path("$[0].id"), true, false), &view).unwrap(),
+            serde_json::json!(1)
+        );
+        assert!(
+            extract(&plan(path("$[*].id"), true, false), &view)
+                .unwrap_err()
+                .contains("matched 2 values")
+        );
+        assert!(
+            extract(&plan(path("$[5].id"), true, false), &view)
+                .unwrap_err()
+                .contains("matched nothing")
+        );
+        assert_eq!(
+            extract(&plan(path("$[5].id"), true, true), &view).unwrap(),
+            serde_json::Value::Null
+        );
     }
 
     #[test]
     fn header_and_regex() {
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert("etag", "\"v1\"".parse().unwrap());
-        let view = ResponseView { headers: &headers, body: b"token=abc123;", json: None };
-        assert_eq!(extract(&plan(CaptureKind::Header("etag".into()), false, false), &view).unwrap(), serde_json::json!("\"v1\""));
+        let view = ResponseView {
+            headers: &headers,
+            body: b"token=abc123;",
+            json: None,
+        };
+        assert_eq!(
+            extract(
+                &plan(CaptureKind::Header("etag".into()), false, false),
+                &view
+            )
+            .unwrap(),
+            serde_json::json!("\"v1\"")
+        );
         let regex = CaptureKind::Regex(regex::Regex::new("token=([a-z0-9]+)").unwrap());
-        assert_eq!(extract(&plan(regex, false, false), &view).unwrap(), serde_json::json!("abc123"));
-        assert!(extract(&plan(path("$.x"), false, false), &view).unwrap_err().contains("not JSON"));
+        assert_eq!(
+            extract(&plan(regex, false, false), &view).unwrap(),
+            serde_json::json!("abc123")
+        );
+        assert!(
+            extract(&plan(path("$.x"), false, false), &view)
+                .unwrap_err()
+                .contains("not JSON")
+        );
     }
 }

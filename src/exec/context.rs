@@ -17,7 +17,10 @@ pub struct Scope {
 
 impl Scope {
     /// A recipe's starting scope: its inputs and secrets.
-    pub fn new(inputs: &serde_json::Map<String, serde_json::Value>, secrets: &indexmap::IndexMap<String, String>) -> Scope {
+    pub fn new(
+        inputs: &serde_json::Map<String, serde_json::Value>,
+        secrets: &indexmap::IndexMap<String, String>,
+    ) -> Scope {
         let mut scope = Scope::default();
         scope.set("inputs", to_value(inputs));
         scope.set("secrets", to_value(secrets));
@@ -38,7 +41,11 @@ impl Scope {
 
     /// The context value templates are rendered with.
     pub fn value(&self) -> Value {
-        let steps = Value::from_pairs(self.steps.iter().map(|(k, v)| (Value::from(k.as_ref()), v.clone())));
+        let steps = Value::from_pairs(
+            self.steps
+                .iter()
+                .map(|(k, v)| (Value::from(k.as_ref()), v.clone())),
+        );
         Value::from_pairs(
             self.vars
                 .iter()
@@ -71,7 +78,10 @@ mod tests {
         scope.set_step("first", to_value(&serde_json::json!({"status": 200})));
         let env = minijinja::Environment::new();
         let out = env
-            .render_str("{{ inputs.base }} {{ ids | length }} {{ steps.first.status }}", scope.value())
+            .render_str(
+                "{{ inputs.base }} {{ ids | length }} {{ steps.first.status }}",
+                scope.value(),
+            )
             .unwrap();
         assert_eq!(out, "http://h 2 200");
     }

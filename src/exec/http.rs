@@ -50,7 +50,8 @@ pub async fn send(
     max_body: usize,
 ) -> (Result<Incoming, SendError>, Vec<Hop>) {
     let mut hops = Vec::new();
-    let result = tokio::time::timeout(timeout, follow(client, out, policy, max_body, &mut hops)).await;
+    let result =
+        tokio::time::timeout(timeout, follow(client, out, policy, max_body, &mut hops)).await;
     let result = match result {
         Ok(result) => result,
         Err(_) => Err(SendError::Timeout(format!(
@@ -76,23 +77,42 @@ async fn follow(
     let mut headers = out.headers.clone();
     let mut with_auth = true;
     loop {
-        let mut request = client.request(method.clone(), url.clone()).headers(headers.clone());
+        let mut request = client
+            .request(method.clone(), url.clone())
+            .headers(headers.clone());
         if with_auth && let Some((name, value)) = &out.auth {
             request = request.header(name, value);
         }
         if let Some(body) = &body {
             request = request.body(body.clone());
         }
-        let response = request.send().await.map_err(|e| SendError::Network(describe(&method, &url, &e)))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| SendError::Network(describe(&method, &url, &e)))?;
         let status = response.status();
-        if status.is_redirection() && policy.follow && let Some(location) = response.headers().get(LOCATION) {
+        if status.is_redirection()
+            && policy.follow
+            && let Some(location) = response.headers().get(LOCATION)
+        {
             if hops.len() >= MAX_REDIRECTS {
-                return Err(SendError::Redirect(format!("more than {MAX_REDIRECTS} redirects, starting at {method} {}", out.url)));
+                return Err(SendError::Redirect(format!(
+                    "more than {MAX_REDIRECTS} redirects, starting at {method} {}",
+                    out.url
+                )));
             }
-            let location = location.to_str().map_err(|_| SendError::Redirect(format!("{method} {url}: the redirect location is not text")))?;
-            let next = url.join(location).map_err(|e| SendError::Redirect(format!("{method} {url}: bad redirect location `{location}`: {e}")))?;
+            let location = location.to_str().map_err(|_| {
+                SendError::Redirect(format!("{method} {url}: the redirect location is not text"))
+            })?;
+            let next = url.join(location).map_err(|e| {
+                SendError::Redirect(format!(
+                    "{method} {url}: bad redirect location `{location}`: {e}"
+                ))
+            })?;
             if url.scheme() == "https" && next.scheme() == "http" {
-                return Err(SendError::Redirect(format!("{method} {url} redirects from HTTPS to plain HTTP ({next}); whisk refuses to follow")));
+                return Err(SendError::Redirect(format!(
+                    "{method} {url} redirects from HTTPS to plain HTTP ({next}); whisk refuses to follow"
+                )));
             }
             let same_host = authority(&next) == authority(&out.url);
             with_auth = with_auth && (same_host || forwarded(&next, &policy.forward_auth_to));
@@ -140,11 +160,18 @@ enum BodyError {
 }
 
 async fn read_body(mut response: reqwest::Response, max_body: usize) -> Result<Vec<u8>, BodyError> {
-    if response.content_length().is_some_and(|n| n > max_body as u64) {
+    if response
+        .content_length()
+        .is_some_and(|n| n > max_body as u64)
+    {
         return Err(BodyError::TooLarge);
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| BodyError::Broken(error_chain(&e)))? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| BodyError::Broken(error_chain(&e)))?
+    {
         if body.len() + chunk.len() > max_body {
             return Err(BodyError::TooLarge);
         }
@@ -154,7 +181,10 @@ async fn read_body(mut response: reqwest::Response, max_body: usize) -> Result<V
 }
 
 fn authority(url: &Url) -> (String, Option<u16>) {
-    (url.host_str().unwrap_or_default().to_ascii_lowercase(), url.port_or_known_default())
+    (
+        url.host_str().unwrap_or_default().to_ascii_lowercase(),
+        url.port_or_known_default(),
+    )
 }
 
 /// Whether `url`'s host is listed in `forward_auth_to` (a bare host matches any port).
@@ -164,8 +194,13 @@ pub fn forwarded(url: &Url, hosts: &[String]) -> bool {
     hosts.iter().any(|entry| {
         let entry = entry.trim().to_ascii_lowercase();
         match entry.rsplit_once(':') {
-            Some((h, p)) if !h.is_empty() && p.chars().all(|c| c.is_ascii_digit()) && !entry.ends_with(']') => {
-                h.trim_matches(['[', ']']) == host.trim_matches(['[', ']']) && p.parse::<u16>().ok() == port
+            Some((h, p))
+                if !h.is_empty()
+                    && p.chars().all(|c| c.is_ascii_digit())
+                    && !entry.ends_with(']') =>
+            {
+                h.trim_matches(['[', ']']) == host.trim_matches(['[', ']'])
+                    && p.parse::<u16>().ok() == port
             }
             _ => entry.trim_matches(['[', ']']) == host.trim_matches(['[', ']']),
         }

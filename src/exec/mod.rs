@@ -40,9 +40,16 @@ impl Default for RunOptions {
 }
 
 /// Runs a validated plan with its bound values.
-pub async fn run(plan: &Plan, bound: &Bound, options: RunOptions, sink: &dyn EventSink) -> RunResult {
+pub async fn run(
+    plan: &Plan,
+    bound: &Bound,
+    options: RunOptions,
+    sink: &dyn EventSink,
+) -> RunResult {
     let started = Instant::now();
-    sink.emit(&Event::RunStarted { recipe: plan.root.name.clone() });
+    sink.emit(&Event::RunStarted {
+        recipe: plan.root.name.clone(),
+    });
     let client = match client() {
         Ok(client) => client,
         Err(error) => {
@@ -50,7 +57,10 @@ pub async fn run(plan: &Plan, bound: &Bound, options: RunOptions, sink: &dyn Eve
                 status: Status::Failed,
                 steps: Vec::new(),
                 outputs: None,
-                error: Some(ErrorInfo::new(ErrorKind::Network, format!("cannot set up the HTTP client: {error}"))),
+                error: Some(ErrorInfo::new(
+                    ErrorKind::Network,
+                    format!("cannot set up the HTTP client: {error}"),
+                )),
             };
         }
     };
@@ -63,8 +73,15 @@ pub async fn run(plan: &Plan, bound: &Bound, options: RunOptions, sink: &dyn Eve
         options,
     };
     let outcome = runner.run_recipe(&plan.root, bound.inputs.clone()).await;
-    let status = if outcome.failed { Status::Failed } else { Status::Succeeded };
-    sink.emit(&Event::RunFinished { status, duration_ms: started.elapsed().as_millis() as u64 });
+    let status = if outcome.failed {
+        Status::Failed
+    } else {
+        Status::Succeeded
+    };
+    sink.emit(&Event::RunFinished {
+        status,
+        duration_ms: started.elapsed().as_millis() as u64,
+    });
     RunResult {
         status,
         steps: outcome.steps,

@@ -4,8 +4,8 @@
 use std::time::{Instant, SystemTime};
 
 use minijinja::Value;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use reqwest::Url;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 
 use super::auth::{AuthError, Resolver};
 use super::http::{self, Incoming, Outgoing, SendError};
@@ -33,10 +33,17 @@ pub async fn perform(
         status: None,
         attempts: Vec::new(),
     };
-    let resolver = Resolver { templates: &runner.plan.templates, ctx: auth_ctx };
+    let resolver = Resolver {
+        templates: &runner.plan.templates,
+        ctx: auth_ctx,
+    };
     let mut credential = None;
     if let Some(profile) = &plan.auth {
-        match runner.auth.credential(profile, &resolver, runner.sink).await {
+        match runner
+            .auth
+            .credential(profile, &resolver, runner.sink)
+            .await
+        {
             Ok(found) => {
                 out.auth = Some(found.header.clone());
                 credential = Some(found);
@@ -44,11 +51,19 @@ pub async fn perform(
             Err(error) => return (Some(exchange), Err(auth_error(step_id, error))),
         }
     }
-    let mut redirects = http::Redirects { follow: plan.redirects.follow, forward_auth_to: Vec::new() };
+    let mut redirects = http::Redirects {
+        follow: plan.redirects.follow,
+        forward_auth_to: Vec::new(),
+    };
     for host in &plan.redirects.forward_auth_to {
         match runner.plan.templates.text(host, ctx) {
             Ok(host) => redirects.forward_auth_to.push(host),
-            Err(e) => return (Some(exchange), Err(template_error(step_id, "redirects.forward_auth_to", &e))),
+            Err(e) => {
+                return (
+                    Some(exchange),
+                    Err(template_error(step_id, "redirects.forward_auth_to", &e)),
+                );
+            }
         }
     }
     let mut attempts = 0;
@@ -62,7 +77,14 @@ pub async fn perform(
             attempt: attempts,
         });
         let started = Instant::now();
-        let (result, hops) = http::send(&runner.client, &out, &redirects, plan.timeout, runner.options.max_body).await;
+        let (result, hops) = http::send(
+            &runner.client,
+            &out,
+            &redirects,
+            plan.timeout,
+            runner.options.max_body,
+        )
+        .await;
         let mut attempt = Attempt {
             status: None,
             duration_ms: started.elapsed().as_millis() as u64,
@@ -82,8 +104,15 @@ pub async fn perform(
                     status: response.status,
                     duration_ms: attempt.duration_ms,
                 });
-                let profile = plan.auth.as_ref().filter(|p| matches!(p.kind, AuthKind::OAuth2(_)));
-                let refusal = profile.is_some_and(|p| p.refresh_on.iter().any(|c| c.matches(response.status, &response.body)));
+                let profile = plan
+                    .auth
+                    .as_ref()
+                    .filter(|p| matches!(p.kind, AuthKind::OAuth2(_)));
+                let refusal = profile.is_some_and(|p| {
+                    p.refresh_on
+                        .iter()
+                        .any(|c| c.matches(response.status, &response.body))
+                });
                 if let (true, Some(profile), Some(seen)) = (refusal, profile, &credential) {
                     if refreshed {
                         exchange.attempts.push(attempt);
@@ -93,15 +122,26 @@ pub async fn perform(
                             exchange.method,
                             exchange.url,
                             response.status,
-                            code.map(|c| format!("`{c}`")).unwrap_or_else(|| "(no error code)".into())
+                            code.map(|c| format!("`{c}`"))
+                                .unwrap_or_else(|| "(no error code)".into())
                         );
-                        return (Some(exchange), Err(ErrorInfo::new(ErrorKind::Auth, format!("step `{step_id}`: {message}"))));
+                        return (
+                            Some(exchange),
+                            Err(ErrorInfo::new(
+                                ErrorKind::Auth,
+                                format!("step `{step_id}`: {message}"),
+                            )),
+                        );
                     }
                     refreshed = true;
                     attempts -= 1;
                     attempt.outcome = Some("token_refresh".into());
                     exchange.attempts.push(attempt);
-                    match runner.auth.refresh(profile, &resolver, seen, runner.sink).await {
+                    match runner
+                        .auth
+                        .refresh(profile, &resolver, seen, runner.sink)
+                        .await
+                    {
                         Ok(Some(fresh)) => {
                             out.auth = Some(fresh.header.clone());
                             credential = Some(fresh);
@@ -111,7 +151,8 @@ pub async fn perform(
                         Err(error) => return (Some(exchange), Err(auth_error(step_id, error))),
                     }
                 }
-                if plan.retry.on_status.contains(&response.status) && attempts < plan.retry.attempts {
+                if plan.retry.on_status.contains(&response.status) && attempts < plan.retry.attempts
+                {
                     let wait = response
                         .headers
                         .get(RETRY_AFTER)
@@ -165,42 +206,72 @@ pub async fn perform(
                     continue;
                 }
                 exchange.attempts.push(attempt);
-                return (Some(exchange), Err(ErrorInfo::new(kind, format!("step `{step_id}`: {message}"))));
+                return (
+                    Some(exchange),
+                    Err(ErrorInfo::new(kind, format!("step `{step_id}`: {message}"))),
+                );
             }
         }
     }
 }
 
 fn auth_error(step_id: &str, error: AuthError) -> ErrorInfo {
-    ErrorInfo::new(ErrorKind::Auth, format!("step `{step_id}`: {}", error.message))
+    ErrorInfo::new(
+        ErrorKind::Auth,
+        format!("step `{step_id}`: {}", error.message),
+    )
 }
 
 fn template_error(step_id: &str, field: &str, error: &minijinja::Error) -> ErrorInfo {
-    ErrorInfo::new(ErrorKind::Template, format!("step `{step_id}`, field `{field}`: {}", describe(error)))
+    ErrorInfo::new(
+        ErrorKind::Template,
+        format!("step `{step_id}`, field `{field}`: {}", describe(error)),
+    )
 }
 
 /// A template error in one line, with the missing name when there is one.
 pub fn describe(error: &minijinja::Error) -> String {
-    let detail = error.detail().map(str::to_string).unwrap_or_else(|| error.kind().to_string());
+    let detail = error
+        .detail()
+        .map(str::to_string)
+        .unwrap_or_else(|| error.kind().to_string());
     match error.kind() {
         minijinja::ErrorKind::UndefinedError => format!("undefined value: {detail}"),
         _ => detail,
     }
 }
 
-fn render(runner: &Runner<'_>, step_id: &str, plan: &RequestPlan, ctx: &Value) -> Result<Outgoing, ErrorInfo> {
+fn render(
+    runner: &Runner<'_>,
+    step_id: &str,
+    plan: &RequestPlan,
+    ctx: &Value,
+) -> Result<Outgoing, ErrorInfo> {
     let templates = &runner.plan.templates;
-    let url_text = templates.text(&plan.url, ctx).map_err(|e| template_error(step_id, "request.url", &e))?;
+    let url_text = templates
+        .text(&plan.url, ctx)
+        .map_err(|e| template_error(step_id, "request.url", &e))?;
     let mut url = Url::parse(&url_text).map_err(|e| {
-        ErrorInfo::new(ErrorKind::Template, format!("step `{step_id}`, field `request.url`: `{url_text}` is not a valid URL: {e}"))
+        ErrorInfo::new(
+            ErrorKind::Template,
+            format!("step `{step_id}`, field `request.url`: `{url_text}` is not a valid URL: {e}"),
+        )
     })?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(ErrorInfo::new(ErrorKind::Template, format!("step `{step_id}`, field `request.url`: scheme `{}` is not supported", url.scheme())));
+        return Err(ErrorInfo::new(
+            ErrorKind::Template,
+            format!(
+                "step `{step_id}`, field `request.url`: scheme `{}` is not supported",
+                url.scheme()
+            ),
+        ));
     }
     if !plan.query.is_empty() {
         let mut pairs = Vec::new();
         for (name, tpl) in &plan.query {
-            let value = templates.value(tpl, ctx).map_err(|e| template_error(step_id, &format!("request.query.{name}"), &e))?;
+            let value = templates
+                .value(tpl, ctx)
+                .map_err(|e| template_error(step_id, &format!("request.query.{name}"), &e))?;
             for item in scalars(&value) {
                 pairs.push((name.clone(), item));
             }
@@ -209,12 +280,23 @@ fn render(runner: &Runner<'_>, step_id: &str, plan: &RequestPlan, ctx: &Value) -
     }
     let mut headers = HeaderMap::new();
     for (name, tpl) in &plan.headers {
-        let value = templates.text(tpl, ctx).map_err(|e| template_error(step_id, &format!("request.headers.{name}"), &e))?;
-        let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| ErrorInfo::new(ErrorKind::Template, format!("step `{step_id}`: `{name}` is not a valid header name")))?;
+        let value = templates
+            .text(tpl, ctx)
+            .map_err(|e| template_error(step_id, &format!("request.headers.{name}"), &e))?;
+        let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+            ErrorInfo::new(
+                ErrorKind::Template,
+                format!("step `{step_id}`: `{name}` is not a valid header name"),
+            )
+        })?;
         let mut value = HeaderValue::from_str(&value).map_err(|_| {
             ErrorInfo::new(ErrorKind::Template, format!("step `{step_id}`, field `request.headers.{name}`: the value is not a valid header value"))
         })?;
-        if runner.plan.redactor.touches(value.to_str().unwrap_or_default()) {
+        if runner
+            .plan
+            .redactor
+            .touches(value.to_str().unwrap_or_default())
+        {
             value.set_sensitive(true);
         }
         headers.insert(header, value);
@@ -222,14 +304,18 @@ fn render(runner: &Runner<'_>, step_id: &str, plan: &RequestPlan, ctx: &Value) -
     let body = match &plan.body {
         BodyPlan::None => None,
         BodyPlan::Json(tpl) => {
-            let value = templates.value(tpl, ctx).map_err(|e| template_error(step_id, "request.json", &e))?;
+            let value = templates
+                .value(tpl, ctx)
+                .map_err(|e| template_error(step_id, "request.json", &e))?;
             default_type(&mut headers, "application/json");
             Some(serde_json::to_vec(&value).unwrap_or_default())
         }
         BodyPlan::Form(pairs) => {
             let mut form = url::form_urlencoded::Serializer::new(String::new());
             for (name, tpl) in pairs {
-                let value = templates.value(tpl, ctx).map_err(|e| template_error(step_id, &format!("request.form.{name}"), &e))?;
+                let value = templates
+                    .value(tpl, ctx)
+                    .map_err(|e| template_error(step_id, &format!("request.form.{name}"), &e))?;
                 for item in scalars(&value) {
                     form.append_pair(name, &item);
                 }
@@ -238,12 +324,20 @@ fn render(runner: &Runner<'_>, step_id: &str, plan: &RequestPlan, ctx: &Value) -
             Some(form.finish().into_bytes())
         }
         BodyPlan::Text(tpl) => {
-            let text = templates.text(tpl, ctx).map_err(|e| template_error(step_id, "request.body", &e))?;
+            let text = templates
+                .text(tpl, ctx)
+                .map_err(|e| template_error(step_id, "request.body", &e))?;
             default_type(&mut headers, "text/plain; charset=utf-8");
             Some(text.into_bytes())
         }
     };
-    Ok(Outgoing { method: plan.method.clone(), url, headers, body, auth: None })
+    Ok(Outgoing {
+        method: plan.method.clone(),
+        url,
+        headers,
+        body,
+        auth: None,
+    })
 }
 
 fn default_type(headers: &mut HeaderMap, value: &'static str) {
@@ -274,15 +368,20 @@ pub fn provider_code(headers: &HeaderMap, body: &[u8]) -> Option<String> {
     }
     let text = String::from_utf8_lossy(body);
     if let Some(start) = text.find("oauth_") {
-        let code: String = text[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        let code: String = text[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
         return Some(code);
     }
-    let challenge = headers.get(reqwest::header::WWW_AUTHENTICATE)?.to_str().ok()?;
+    let challenge = headers
+        .get(reqwest::header::WWW_AUTHENTICATE)?
+        .to_str()
+        .ok()?;
     let start = challenge.find("error=\"")? + 7;
     let end = challenge[start..].find('"')? + start;
     Some(challenge[start..end].to_string())
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -291,17 +390,32 @@ mod tests {
     #[test]
     fn finds_provider_codes() {
         let headers = HeaderMap::new();
-        assert_eq!(provider_code(&headers, br#"{"error":"invalid_token"}"#).as_deref(), Some("invalid_token"));
-        assert_eq!(provider_code(&headers, b"UNAUTHORIZED (401): oauth_invalid_accesstoken").as_deref(), Some("oauth_invalid_accesstoken"));
+        assert_eq!(
+            provider_code(&headers, br#"{"error":"invalid_token"}"#).as_deref(),
+            Some("invalid_token")
+        );
+        assert_eq!(
+            provider_code(&headers, b"UNAUTHORIZED (401): oauth_invalid_accesstoken").as_deref(),
+            Some("oauth_invalid_accesstoken")
+        );
         let mut headers = HeaderMap::new();
-        headers.insert("www-authenticate", "Bearer error=\"invalid_token\"".parse().unwrap());
-        assert_eq!(provider_code(&headers, b"").as_deref(), Some("invalid_token"));
+        headers.insert(
+            "www-authenticate",
+            "Bearer error=\"invalid_token\"".parse().unwrap(),
+        );
+        assert_eq!(
+            provider_code(&headers, b"").as_deref(),
+            Some("invalid_token")
+        );
         assert_eq!(provider_code(&HeaderMap::new(), b"nope"), None);
     }
 
     #[test]
     fn query_values_become_items() {
-        assert_eq!(scalars(&serde_json::json!(["a", 1, null, true])), ["a", "1", "true"]);
+        assert_eq!(
+            scalars(&serde_json::json!(["a", 1, null, true])),
+            ["a", "1", "true"]
+        );
         assert!(scalars(&serde_json::Value::Null).is_empty());
     }
 }

@@ -50,7 +50,10 @@ pub struct ErrorInfo {
 
 impl ErrorInfo {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> ErrorInfo {
-        ErrorInfo { kind, message: message.into() }
+        ErrorInfo {
+            kind,
+            message: message.into(),
+        }
     }
 }
 
@@ -170,15 +173,27 @@ impl RunResult {
     /// True when authentication failed somewhere in the run.
     pub fn auth_failed(&self) -> bool {
         fn step_auth(step: &StepResult) -> bool {
-            step.error.as_ref().is_some_and(|e| e.kind == ErrorKind::Auth)
-                || step.run.as_ref().and_then(|r| r.steps.as_ref()).is_some_and(|s| s.iter().any(step_auth))
+            step.error
+                .as_ref()
+                .is_some_and(|e| e.kind == ErrorKind::Auth)
+                || step
+                    .run
+                    .as_ref()
+                    .and_then(|r| r.steps.as_ref())
+                    .is_some_and(|s| s.iter().any(step_auth))
                 || step.iterations.as_ref().is_some_and(|its| {
                     its.iter().any(|i| {
                         i.error.as_ref().is_some_and(|e| e.kind == ErrorKind::Auth)
-                            || i.run.steps.as_ref().is_some_and(|s| s.iter().any(step_auth))
+                            || i.run
+                                .steps
+                                .as_ref()
+                                .is_some_and(|s| s.iter().any(step_auth))
                     })
                 })
         }
-        self.error.as_ref().is_some_and(|e| e.kind == ErrorKind::Auth) || self.steps.iter().any(step_auth)
+        self.error
+            .as_ref()
+            .is_some_and(|e| e.kind == ErrorKind::Auth)
+            || self.steps.iter().any(step_auth)
     }
 }

@@ -10,7 +10,10 @@ use crate::plan::RetryPolicy;
 /// `initial * 2^(attempt-1)`, capped by `max`. `unit` is a random number in `[0, 1)`.
 pub fn backoff(policy: &RetryPolicy, attempt: u32, unit: f64) -> Duration {
     let exponent = attempt.saturating_sub(1).min(31);
-    let ceiling = policy.initial.saturating_mul(1u32 << exponent).min(policy.max);
+    let ceiling = policy
+        .initial
+        .saturating_mul(1u32 << exponent)
+        .min(policy.max);
     ceiling.mul_f64(unit.clamp(0.0, 1.0))
 }
 

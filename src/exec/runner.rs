@@ -8,13 +8,13 @@ use std::time::Instant;
 use futures_util::StreamExt;
 use minijinja::Value;
 
+use super::RunOptions;
 use super::auth::AuthManager;
 use super::capture::{self, ResponseView};
 use super::context::{Scope, loop_value};
 use super::http::Incoming;
 use super::request::{self, describe};
 use super::result::*;
-use super::RunOptions;
 use crate::event::{Event, EventSink};
 use crate::plan::bind::{self, Bound, Given};
 use crate::plan::template::to_value;
@@ -56,7 +56,11 @@ struct BodyOutcome {
 type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 impl<'a> Runner<'a> {
-    pub fn run_recipe<'s>(&'s self, recipe: &'s RecipePlan, inputs: serde_json::Map<String, serde_json::Value>) -> Boxed<'s, RecipeOutcome> {
+    pub fn run_recipe<'s>(
+        &'s self,
+        recipe: &'s RecipePlan,
+        inputs: serde_json::Map<String, serde_json::Value>,
+    ) -> Boxed<'s, RecipeOutcome> {
         Box::pin(async move {
             let secrets = &self.bound.secrets[recipe.id];
             let mut scope = Scope::new(&inputs, secrets);
@@ -75,7 +79,10 @@ impl<'a> Runner<'a> {
                             outputs.insert(name.clone(), value);
                         }
                         Err(e) => {
-                            error = Some(ErrorInfo::new(ErrorKind::Template, format!("output `{name}`: {}", describe(&e))));
+                            error = Some(ErrorInfo::new(
+                                ErrorKind::Template,
+                                format!("output `{name}`: {}", describe(&e)),
+                            ));
                             failed = true;
                             break;
                         }
@@ -83,11 +90,21 @@ impl<'a> Runner<'a> {
                 }
                 Some(outputs)
             };
-            RecipeOutcome { steps: outcome.results, outputs, failed, error }
+            RecipeOutcome {
+                steps: outcome.results,
+                outputs,
+                failed,
+                error,
+            }
         })
     }
 
-    fn run_steps<'s>(&'s self, steps: &'s [StepPlan], scope: &'s mut Scope, auth_ctx: &'s Value) -> Boxed<'s, StepsOutcome> {
+    fn run_steps<'s>(
+        &'s self,
+        steps: &'s [StepPlan],
+        scope: &'s mut Scope,
+        auth_ctx: &'s Value,
+    ) -> Boxed<'s, StepsOutcome> {
         Box::pin(async move {
             let mut results = Vec::new();
             let mut failed = false;
@@ -95,7 +112,10 @@ impl<'a> Runner<'a> {
             for step in steps {
                 let result = self.run_step(step, scope, auth_ctx).await;
                 let step_failed = result.status == Status::Failed;
-                let auth = result.error.as_ref().is_some_and(|e| e.kind == ErrorKind::Auth);
+                let auth = result
+                    .error
+                    .as_ref()
+                    .is_some_and(|e| e.kind == ErrorKind::Auth);
                 results.push(result);
                 if step_failed {
                     failed = true;
@@ -105,7 +125,11 @@ impl<'a> Runner<'a> {
                     }
                 }
             }
-            StepsOutcome { results, failed, aborted }
+            StepsOutcome {
+                results,
+                failed,
+                aborted,
+            }
         })
     }
 
@@ -126,13 +150,18 @@ impl<'a> Runner<'a> {
             match self.plan.templates.truthy(when, &scope.value()) {
                 Ok(true) => {}
                 Ok(false) => {
-                    self.sink.emit(&Event::StepSkipped { step: step.id.clone() });
+                    self.sink.emit(&Event::StepSkipped {
+                        step: step.id.clone(),
+                    });
                     result.status = Status::Skipped;
                     return result;
                 }
                 Err(e) => {
                     result.status = Status::Failed;
-                    result.error = Some(ErrorInfo::new(ErrorKind::Template, format!("step `{}`, field `when`: {}", step.id, describe(&e))));
+                    result.error = Some(ErrorInfo::new(
+                        ErrorKind::Template,
+                        format!("step `{}`, field `when`: {}", step.id, describe(&e)),
+                    ));
                     return self.finish(result, started);
                 }
             }
@@ -140,7 +169,10 @@ impl<'a> Runner<'a> {
         match &step.each {
             Some(_) => self.run_loop(step, scope, auth_ctx, &mut result).await,
             None => {
-                self.sink.emit(&Event::StepStarted { step: step.id.clone(), items: None });
+                self.sink.emit(&Event::StepStarted {
+                    step: step.id.clone(),
+                    items: None,
+                });
                 let outcome = self.execute(step, scope, auth_ctx).await;
                 for (name, value) in &outcome.run.captures {
                     scope.set_json(name, value);
@@ -167,19 +199,35 @@ impl<'a> Runner<'a> {
         result
     }
 
-    async fn run_loop(&self, step: &StepPlan, scope: &mut Scope, auth_ctx: &Value, result: &mut StepResult) {
+    async fn run_loop(
+        &self,
+        step: &StepPlan,
+        scope: &mut Scope,
+        auth_ctx: &Value,
+        result: &mut StepResult,
+    ) {
         let Some(each) = &step.each else { return };
         let ctx = scope.value();
         let items = match self.plan.templates.json(&each.list, &ctx) {
             Ok(serde_json::Value::Array(items)) => items,
             Ok(other) => {
                 result.status = Status::Failed;
-                result.error = Some(ErrorInfo::new(ErrorKind::Template, format!("step `{}`, field `for_each`: expected a list, found `{}`", step.id, preview_json(&other))));
+                result.error = Some(ErrorInfo::new(
+                    ErrorKind::Template,
+                    format!(
+                        "step `{}`, field `for_each`: expected a list, found `{}`",
+                        step.id,
+                        preview_json(&other)
+                    ),
+                ));
                 return;
             }
             Err(e) => {
                 result.status = Status::Failed;
-                result.error = Some(ErrorInfo::new(ErrorKind::Template, format!("step `{}`, field `for_each`: {}", step.id, describe(&e))));
+                result.error = Some(ErrorInfo::new(
+                    ErrorKind::Template,
+                    format!("step `{}`, field `for_each`: {}", step.id, describe(&e)),
+                ));
                 return;
             }
         };
@@ -199,41 +247,56 @@ impl<'a> Runner<'a> {
             Ok(n) => n.min(self.options.max_concurrency),
             Err(message) => {
                 result.status = Status::Failed;
-                result.error = Some(ErrorInfo::new(ErrorKind::Template, format!("step `{}`, field `concurrency`: {message}", step.id)));
+                result.error = Some(ErrorInfo::new(
+                    ErrorKind::Template,
+                    format!("step `{}`, field `concurrency`: {message}", step.id),
+                ));
                 return;
             }
         };
-        self.sink.emit(&Event::StepStarted { step: step.id.clone(), items: Some(items.len()) });
+        self.sink.emit(&Event::StepStarted {
+            step: step.id.clone(),
+            items: Some(items.len()),
+        });
         let length = items.len();
         let base: &Scope = scope;
-        let outcomes: Vec<(Iteration, serde_json::Map<String, serde_json::Value>)> = futures_util::stream::iter(items.into_iter().enumerate())
-            .map(|(index, item)| {
-                let mut item_scope = base.clone();
-                item_scope.set_json(&each.var, &item);
-                item_scope.set("loop", loop_value(index, length));
-                async move {
-                    let started = Instant::now();
-                    let outcome = self.execute(step, &mut item_scope, auth_ctx).await;
-                    let status = if outcome.error.is_some() { Status::Failed } else { Status::Succeeded };
-                    self.sink.emit(&Event::IterationFinished { step: step.id.clone(), index, succeeded: status == Status::Succeeded });
-                    let mut data = outcome.data;
-                    data.insert("item".into(), item.clone());
-                    (
-                        Iteration {
+        let outcomes: Vec<(Iteration, serde_json::Map<String, serde_json::Value>)> =
+            futures_util::stream::iter(items.into_iter().enumerate())
+                .map(|(index, item)| {
+                    let mut item_scope = base.clone();
+                    item_scope.set_json(&each.var, &item);
+                    item_scope.set("loop", loop_value(index, length));
+                    async move {
+                        let started = Instant::now();
+                        let outcome = self.execute(step, &mut item_scope, auth_ctx).await;
+                        let status = if outcome.error.is_some() {
+                            Status::Failed
+                        } else {
+                            Status::Succeeded
+                        };
+                        self.sink.emit(&Event::IterationFinished {
+                            step: step.id.clone(),
                             index,
-                            item,
-                            status,
-                            duration_ms: started.elapsed().as_millis() as u64,
-                            run: outcome.run,
-                            error: outcome.error,
-                        },
-                        data,
-                    )
-                }
-            })
-            .buffered(concurrency.max(1))
-            .collect()
-            .await;
+                            succeeded: status == Status::Succeeded,
+                        });
+                        let mut data = outcome.data;
+                        data.insert("item".into(), item.clone());
+                        (
+                            Iteration {
+                                index,
+                                item,
+                                status,
+                                duration_ms: started.elapsed().as_millis() as u64,
+                                run: outcome.run,
+                                error: outcome.error,
+                            },
+                            data,
+                        )
+                    }
+                })
+                .buffered(concurrency.max(1))
+                .collect()
+                .await;
         // Captures become lists in item order; a failed item contributes null.
         let mut names: Vec<String> = step.captures.iter().map(|c| c.name.clone()).collect();
         if let Body::Block(block) = &step.body {
@@ -242,26 +305,52 @@ impl<'a> Runner<'a> {
         for name in &names {
             let list: Vec<serde_json::Value> = outcomes
                 .iter()
-                .map(|(it, _)| it.run.captures.get(name).cloned().unwrap_or(serde_json::Value::Null))
+                .map(|(it, _)| {
+                    it.run
+                        .captures
+                        .get(name)
+                        .cloned()
+                        .unwrap_or(serde_json::Value::Null)
+                })
                 .collect();
             scope.set_json(name, &serde_json::Value::Array(list));
         }
-        let succeeded = outcomes.iter().filter(|(it, _)| it.status == Status::Succeeded).count();
+        let succeeded = outcomes
+            .iter()
+            .filter(|(it, _)| it.status == Status::Succeeded)
+            .count();
         let failed = outcomes.len() - succeeded;
         let mut data = outcomes.last().map(|(_, d)| d.clone()).unwrap_or_default();
         data.remove("item");
-        data.insert("results".into(), serde_json::Value::Array(outcomes.iter().map(|(_, d)| serde_json::Value::Object(d.clone())).collect()));
+        data.insert(
+            "results".into(),
+            serde_json::Value::Array(
+                outcomes
+                    .iter()
+                    .map(|(_, d)| serde_json::Value::Object(d.clone()))
+                    .collect(),
+            ),
+        );
         data.insert("succeeded".into(), succeeded.into());
         data.insert("failed".into(), failed.into());
         scope.set_step(&step.id, to_value(&data));
         if failed > 0 {
             result.status = Status::Failed;
             let first = outcomes.iter().find_map(|(it, _)| it.error.clone());
-            let auth = outcomes.iter().any(|(it, _)| it.error.as_ref().is_some_and(|e| e.kind == ErrorKind::Auth));
+            let auth = outcomes
+                .iter()
+                .any(|(it, _)| it.error.as_ref().is_some_and(|e| e.kind == ErrorKind::Auth));
             let first_message = first.map(|e| e.message).unwrap_or_default();
             result.error = Some(ErrorInfo::new(
-                if auth { ErrorKind::Auth } else { ErrorKind::Iteration },
-                format!("{failed} of {length} iterations of step `{}` failed; the first: {first_message}", step.id),
+                if auth {
+                    ErrorKind::Auth
+                } else {
+                    ErrorKind::Iteration
+                },
+                format!(
+                    "{failed} of {length} iterations of step `{}` failed; the first: {first_message}",
+                    step.id
+                ),
             ));
         }
         result.succeeded = Some(succeeded);
@@ -272,28 +361,49 @@ impl<'a> Runner<'a> {
     /// Runs a step's body once (for one item, or for a step without `for_each`).
     async fn execute(&self, step: &StepPlan, scope: &mut Scope, auth_ctx: &Value) -> BodyOutcome {
         let started = Instant::now();
-        let mut outcome = BodyOutcome { run: Execution::default(), data: serde_json::Map::new(), error: None };
+        let mut outcome = BodyOutcome {
+            run: Execution::default(),
+            data: serde_json::Map::new(),
+            error: None,
+        };
         match &step.body {
             Body::Request(plan) => {
                 let ctx = scope.value();
-                let (exchange, response) = request::perform(self, &step.id, plan, &ctx, auth_ctx).await;
+                let (exchange, response) =
+                    request::perform(self, &step.id, plan, &ctx, auth_ctx).await;
                 outcome.run.request = exchange;
                 match response {
                     Ok(response) => {
-                        self.respond(step, plan.expect.accepts(response.status), &plan.expect.to_string(), &response, scope, &mut outcome, started);
+                        self.respond(
+                            step,
+                            plan.expect.accepts(response.status),
+                            &plan.expect.to_string(),
+                            &response,
+                            scope,
+                            &mut outcome,
+                            started,
+                        );
                     }
                     Err(error) => outcome.error = Some(error),
                 }
             }
             Body::Uses(uses) => {
                 self.uses(step, uses, scope, &mut outcome).await;
-                outcome.data.insert("duration_ms".into(), (started.elapsed().as_millis() as u64).into());
+                outcome.data.insert(
+                    "duration_ms".into(),
+                    (started.elapsed().as_millis() as u64).into(),
+                );
             }
             Body::Block(block) => {
                 let mut block_scope = scope.clone();
                 let inner = self.run_steps(block, &mut block_scope, auth_ctx).await;
                 for name in produced(block) {
-                    if let Some(value) = block_scope.value().get_attr(&name).ok().filter(|v| !v.is_undefined()) {
+                    if let Some(value) = block_scope
+                        .value()
+                        .get_attr(&name)
+                        .ok()
+                        .filter(|v| !v.is_undefined())
+                    {
                         if let Ok(json) = serde_json::to_value(&value) {
                             outcome.run.captures.insert(name.clone(), json);
                         }
@@ -305,17 +415,31 @@ impl<'a> Runner<'a> {
                     outcome.error = Some(match first {
                         Some(error) if error.kind == ErrorKind::Auth => error,
                         Some(error) => ErrorInfo::new(error.kind, error.message),
-                        None => ErrorInfo::new(ErrorKind::Iteration, format!("a step of the block of `{}` failed", step.id)),
+                        None => ErrorInfo::new(
+                            ErrorKind::Iteration,
+                            format!("a step of the block of `{}` failed", step.id),
+                        ),
                     });
                 }
-                if let Some(last) = inner.results.iter().rev().find(|r| r.status != Status::Skipped)
-                    && let Some(data) = block_scope.value().get_attr("steps").ok().and_then(|s| s.get_attr(&last.id).ok())
+                if let Some(last) = inner
+                    .results
+                    .iter()
+                    .rev()
+                    .find(|r| r.status != Status::Skipped)
+                    && let Some(data) = block_scope
+                        .value()
+                        .get_attr("steps")
+                        .ok()
+                        .and_then(|s| s.get_attr(&last.id).ok())
                     && let Ok(serde_json::Value::Object(map)) = serde_json::to_value(&data)
                 {
                     outcome.data = map;
                 }
                 outcome.run.steps = Some(inner.results);
-                outcome.data.insert("duration_ms".into(), (started.elapsed().as_millis() as u64).into());
+                outcome.data.insert(
+                    "duration_ms".into(),
+                    (started.elapsed().as_millis() as u64).into(),
+                );
             }
         }
         if outcome.error.is_none() {
@@ -325,8 +449,21 @@ impl<'a> Runner<'a> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn respond(&self, step: &StepPlan, accepted: bool, expected: &str, response: &Incoming, scope: &mut Scope, outcome: &mut BodyOutcome, started: Instant) {
-        let json: Option<serde_json::Value> = if response.body.is_empty() { None } else { serde_json::from_slice(&response.body).ok() };
+    fn respond(
+        &self,
+        step: &StepPlan,
+        accepted: bool,
+        expected: &str,
+        response: &Incoming,
+        scope: &mut Scope,
+        outcome: &mut BodyOutcome,
+        started: Instant,
+    ) {
+        let json: Option<serde_json::Value> = if response.body.is_empty() {
+            None
+        } else {
+            serde_json::from_slice(&response.body).ok()
+        };
         let mut headers = serde_json::Map::new();
         for (name, value) in &response.headers {
             let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
@@ -341,12 +478,19 @@ impl<'a> Runner<'a> {
             }
         }
         outcome.data.insert("status".into(), response.status.into());
-        outcome.data.insert("headers".into(), serde_json::Value::Object(headers));
+        outcome
+            .data
+            .insert("headers".into(), serde_json::Value::Object(headers));
         outcome.data.insert(
             "body".into(),
-            json.clone().unwrap_or_else(|| serde_json::Value::String(String::from_utf8_lossy(&response.body).into_owned())),
+            json.clone().unwrap_or_else(|| {
+                serde_json::Value::String(String::from_utf8_lossy(&response.body).into_owned())
+            }),
         );
-        outcome.data.insert("duration_ms".into(), (started.elapsed().as_millis() as u64).into());
+        outcome.data.insert(
+            "duration_ms".into(),
+            (started.elapsed().as_millis() as u64).into(),
+        );
         if !accepted {
             let exchange = outcome.run.request.as_ref();
             outcome.error = Some(ErrorInfo::new(
@@ -362,7 +506,11 @@ impl<'a> Runner<'a> {
             ));
             return;
         }
-        let view = ResponseView { headers: &response.headers, body: &response.body, json: json.as_ref() };
+        let view = ResponseView {
+            headers: &response.headers,
+            body: &response.body,
+            json: json.as_ref(),
+        };
         for plan in &step.captures {
             match capture::extract(plan, &view) {
                 Ok(value) => {
@@ -370,7 +518,10 @@ impl<'a> Runner<'a> {
                     outcome.run.captures.insert(plan.name.clone(), value);
                 }
                 Err(message) => {
-                    outcome.error = Some(ErrorInfo::new(ErrorKind::Capture, format!("step `{}`: {message}", step.id)));
+                    outcome.error = Some(ErrorInfo::new(
+                        ErrorKind::Capture,
+                        format!("step `{}`: {message}", step.id),
+                    ));
                     return;
                 }
             }
@@ -387,16 +538,29 @@ impl<'a> Runner<'a> {
         }
         let ctx = ctx_scope.value();
         for check in &step.checks {
-            let message = check.message.as_ref().and_then(|m| self.plan.templates.text(m, &ctx).ok());
+            let message = check
+                .message
+                .as_ref()
+                .and_then(|m| self.plan.templates.text(m, &ctx).ok());
             let (passed, error) = match self.plan.templates.truthy(&check.that, &ctx) {
                 Ok(passed) => (passed, None),
                 Err(e) => (false, Some(describe(&e))),
             };
-            outcome.run.checks.push(CheckResult { that: check.text.clone(), passed, message: message.clone() });
+            outcome.run.checks.push(CheckResult {
+                that: check.text.clone(),
+                passed,
+                message: message.clone(),
+            });
             if !passed && outcome.error.is_none() {
                 let text = match (error, message) {
-                    (Some(error), _) => format!("step `{}`: check `{}` could not be evaluated: {error}", step.id, check.text),
-                    (None, Some(message)) => format!("step `{}`: check failed: {message} (`{}`)", step.id, check.text),
+                    (Some(error), _) => format!(
+                        "step `{}`: check `{}` could not be evaluated: {error}",
+                        step.id, check.text
+                    ),
+                    (None, Some(message)) => format!(
+                        "step `{}`: check failed: {message} (`{}`)",
+                        step.id, check.text
+                    ),
                     (None, None) => format!("step `{}`: check failed: `{}`", step.id, check.text),
                 };
                 outcome.error = Some(ErrorInfo::new(ErrorKind::Check, text));
@@ -404,7 +568,13 @@ impl<'a> Runner<'a> {
         }
     }
 
-    async fn uses(&self, step: &StepPlan, uses: &UsesPlan, scope: &mut Scope, outcome: &mut BodyOutcome) {
+    async fn uses(
+        &self,
+        step: &StepPlan,
+        uses: &UsesPlan,
+        scope: &mut Scope,
+        outcome: &mut BodyOutcome,
+    ) {
         let ctx = scope.value();
         let mut given = indexmap::IndexMap::new();
         for (name, tpl) in &uses.with {
@@ -413,7 +583,10 @@ impl<'a> Runner<'a> {
                     given.insert(name.clone(), Given::Value(value));
                 }
                 Err(e) => {
-                    outcome.error = Some(ErrorInfo::new(ErrorKind::Template, format!("step `{}`, field `with.{name}`: {}", step.id, describe(&e))));
+                    outcome.error = Some(ErrorInfo::new(
+                        ErrorKind::Template,
+                        format!("step `{}`, field `with.{name}`: {}", step.id, describe(&e)),
+                    ));
                     return;
                 }
             }
@@ -422,7 +595,15 @@ impl<'a> Runner<'a> {
             Ok(inputs) => inputs,
             Err(problems) => {
                 let messages: Vec<String> = problems.into_iter().map(|d| d.message).collect();
-                outcome.error = Some(ErrorInfo::new(ErrorKind::Uses, format!("step `{}`: inputs of `{}`: {}", step.id, uses.recipe.name, messages.join("; "))));
+                outcome.error = Some(ErrorInfo::new(
+                    ErrorKind::Uses,
+                    format!(
+                        "step `{}`: inputs of `{}`: {}",
+                        step.id,
+                        uses.recipe.name,
+                        messages.join("; ")
+                    ),
+                ));
                 return;
             }
         };
@@ -434,11 +615,23 @@ impl<'a> Runner<'a> {
             }
         }
         if sub.failed {
-            let first = sub.error.clone().or_else(|| sub.steps.iter().find_map(|s| s.error.clone()));
+            let first = sub
+                .error
+                .clone()
+                .or_else(|| sub.steps.iter().find_map(|s| s.error.clone()));
             outcome.error = Some(match first {
                 Some(error) if error.kind == ErrorKind::Auth => error,
-                Some(error) => ErrorInfo::new(ErrorKind::Uses, format!("step `{}`: recipe `{}` failed: {}", step.id, uses.recipe.name, error.message)),
-                None => ErrorInfo::new(ErrorKind::Uses, format!("step `{}`: recipe `{}` failed", step.id, uses.recipe.name)),
+                Some(error) => ErrorInfo::new(
+                    ErrorKind::Uses,
+                    format!(
+                        "step `{}`: recipe `{}` failed: {}",
+                        step.id, uses.recipe.name, error.message
+                    ),
+                ),
+                None => ErrorInfo::new(
+                    ErrorKind::Uses,
+                    format!("step `{}`: recipe `{}` failed", step.id, uses.recipe.name),
+                ),
             });
         }
         outcome.run.steps = Some(sub.steps);
@@ -461,5 +654,16 @@ fn produced(steps: &[StepPlan]) -> Vec<String> {
 
 fn preview_json(value: &serde_json::Value) -> String {
     let text = value.to_string();
-    if text.len() > 80 { format!("{}…", &text[..text.char_indices().nth(80).map(|(i, _)| i).unwrap_or(text.len())]) } else { text }
+    if text.len() > 80 {
+        format!(
+            "{}…",
+            &text[..text
+                .char_indices()
+                .nth(80)
+                .map(|(i, _)| i)
+                .unwrap_or(text.len())]
+        )
+    } else {
+        text
+    }
 }

@@ -45,9 +45,10 @@ pub struct RefreshOnPlan {
 impl RefreshOnPlan {
     pub fn matches(&self, status: u16, body: &[u8]) -> bool {
         status == self.status
-            && self.body_contains.as_ref().is_none_or(|needle| {
-                String::from_utf8_lossy(body).contains(needle.as_str())
-            })
+            && self
+                .body_contains
+                .as_ref()
+                .is_none_or(|needle| String::from_utf8_lossy(body).contains(needle.as_str()))
     }
 }
 
@@ -57,9 +58,15 @@ mod tests {
 
     #[test]
     fn refresh_conditions() {
-        let any = RefreshOnPlan { status: 401, body_contains: None };
+        let any = RefreshOnPlan {
+            status: 401,
+            body_contains: None,
+        };
         assert!(any.matches(401, b"x") && !any.matches(403, b"x"));
-        let code = RefreshOnPlan { status: 401, body_contains: Some("expired".into()) };
+        let code = RefreshOnPlan {
+            status: 401,
+            body_contains: Some("expired".into()),
+        };
         assert!(code.matches(401, b"{\"error\":\"oauth_access_token_expired\"}"));
         assert!(!code.matches(401, b"{\"error\":\"oauth_invalid_accesstoken\"}"));
     }

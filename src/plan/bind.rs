@@ -65,9 +65,8 @@ pub fn bind(plan: &Plan, provided: &Provided) -> Result<Bound, Vec<Diagnostic>> 
                 root.name
             ));
             diagnostic.help = Some(
-                did_you_mean(name, root.inputs.keys().map(String::as_str)).unwrap_or_else(|| {
-                    format!("its inputs are {}", list(root.inputs.keys()))
-                }),
+                did_you_mean(name, root.inputs.keys().map(String::as_str))
+                    .unwrap_or_else(|| format!("its inputs are {}", list(root.inputs.keys()))),
             );
             problems.push(diagnostic.in_file(root.source.name()));
         }
@@ -84,13 +83,17 @@ pub fn bind(plan: &Plan, provided: &Provided) -> Result<Bound, Vec<Diagnostic>> 
         let mut values = IndexMap::new();
         for (name, source) in &recipe.secrets {
             let field = FieldPath::root().key("secrets").key(name);
-            match read_secret(recipe, source, &provided.env).map_err(|(m, h)| (format!("secret `{name}`: {m}"), h)) {
+            match read_secret(recipe, source, &provided.env)
+                .map_err(|(m, h)| (format!("secret `{name}`: {m}"), h))
+            {
                 Ok(value) => {
                     plan.redactor.add(&value);
                     values.insert(name.clone(), value);
                 }
                 Err((message, help)) => problems.push(
-                    Diagnostic::new(message).help(help).at_field(&recipe.source, &field, false),
+                    Diagnostic::new(message)
+                        .help(help)
+                        .at_field(&recipe.source, &field, false),
                 ),
             }
         }
@@ -116,8 +119,15 @@ pub fn bind_inputs(
         let (value, origin) = match given.get(name) {
             Some(Given::Text(text)) => (coerce(input.kind, text), format!("--input {name}")),
             Some(Given::Value(value)) => (check_type(input.kind, value), format!("input `{name}`")),
-            None => match input.env.as_deref().and_then(|var| Some((var, env.get(var)?))) {
-                Some((var, text)) => (coerce(input.kind, &text), format!("environment variable `{var}`")),
+            None => match input
+                .env
+                .as_deref()
+                .and_then(|var| Some((var, env.get(var)?)))
+            {
+                Some((var, text)) => (
+                    coerce(input.kind, &text),
+                    format!("environment variable `{var}`"),
+                ),
                 None => match &input.default {
                     Some(default) => (Ok(default.clone()), String::new()),
                     None => {
@@ -133,15 +143,27 @@ pub fn bind_inputs(
             }
             Err(message) => problems.push(
                 Diagnostic::new(format!("{origin}: {message}"))
-                    .help(format!("input `{name}` is declared with type `{}`", input.kind.name()))
+                    .help(format!(
+                        "input `{name}` is declared with type `{}`",
+                        input.kind.name()
+                    ))
                     .at_field(&recipe.source, &field, true),
             ),
         }
     }
-    if problems.is_empty() { Ok(values) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(values)
+    } else {
+        Err(problems)
+    }
 }
 
-fn missing_input(recipe: &RecipePlan, name: &str, input: &InputPlan, field: &FieldPath) -> Diagnostic {
+fn missing_input(
+    recipe: &RecipePlan,
+    name: &str,
+    input: &InputPlan,
+    field: &FieldPath,
+) -> Diagnostic {
     let mut help = format!("pass `--input {name}=...` or put `{name}` in an `--inputs-file`");
     if let Some(var) = &input.env {
         help.push_str(&format!(", or set the environment variable `{var}`"));
@@ -151,7 +173,11 @@ fn missing_input(recipe: &RecipePlan, name: &str, input: &InputPlan, field: &Fie
         .at_field(&recipe.source, field, true)
 }
 
-fn read_secret(recipe: &RecipePlan, source: &SecretPlan, env: &Env) -> Result<String, (String, String)> {
+fn read_secret(
+    recipe: &RecipePlan,
+    source: &SecretPlan,
+    env: &Env,
+) -> Result<String, (String, String)> {
     match source {
         SecretPlan::Env(var) => env.get(var).ok_or_else(|| {
             (
@@ -161,7 +187,12 @@ fn read_secret(recipe: &RecipePlan, source: &SecretPlan, env: &Env) -> Result<St
         }),
         SecretPlan::File(path) => {
             let path = match path.is_relative() {
-                true => recipe.source.path.parent().unwrap_or(std::path::Path::new(".")).join(path),
+                true => recipe
+                    .source
+                    .path
+                    .parent()
+                    .unwrap_or(std::path::Path::new("."))
+                    .join(path),
                 false => path.clone(),
             };
             let text = std::fs::read_to_string(&path).map_err(|error| {
@@ -170,7 +201,11 @@ fn read_secret(recipe: &RecipePlan, source: &SecretPlan, env: &Env) -> Result<St
                     "secret files are read relative to the recipe's folder".to_string(),
                 )
             })?;
-            Ok(text.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(&text).to_string())
+            Ok(text
+                .strip_suffix('\n')
+                .map(|t| t.strip_suffix('\r').unwrap_or(t))
+                .unwrap_or(&text)
+                .to_string())
         }
     }
 }
@@ -198,7 +233,11 @@ pub fn coerce(kind: InputType, text: &str) -> Result<serde_json::Value, String> 
         },
         InputType::Array | InputType::Object => {
             let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-                format!("expected a JSON {}, such as {}: {e}", kind.name(), example(kind))
+                format!(
+                    "expected a JSON {}, such as {}: {e}",
+                    kind.name(),
+                    example(kind)
+                )
             })?;
             check_type(kind, &value)
         }
@@ -218,7 +257,11 @@ pub fn check_type(kind: InputType, value: &serde_json::Value) -> Result<serde_js
     if ok {
         Ok(value.clone())
     } else {
-        Err(format!("expected {} {}, found `{value}`", article(kind), kind.name()))
+        Err(format!(
+            "expected {} {}, found `{value}`",
+            article(kind),
+            kind.name()
+        ))
     }
 }
 
@@ -238,7 +281,11 @@ fn example(kind: InputType) -> &'static str {
 
 fn list<'a>(names: impl Iterator<Item = &'a String>) -> String {
     let names: Vec<String> = names.map(|n| format!("`{n}`")).collect();
-    if names.is_empty() { "none".into() } else { names.join(", ") }
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
 }
 
 #[cfg(test)]
@@ -250,10 +297,21 @@ mod tests {
     fn coerces_by_type() {
         assert_eq!(coerce(InputType::Integer, "42").unwrap(), json!(42));
         assert_eq!(coerce(InputType::Boolean, "true").unwrap(), json!(true));
-        assert_eq!(coerce(InputType::Array, r#"["101","102"]"#).unwrap(), json!(["101", "102"]));
+        assert_eq!(
+            coerce(InputType::Array, r#"["101","102"]"#).unwrap(),
+            json!(["101", "102"])
+        );
         assert_eq!(coerce(InputType::String, "[1]").unwrap(), json!("[1]"));
-        assert!(coerce(InputType::Integer, "4.5").unwrap_err().contains("integer"));
-        assert!(coerce(InputType::Array, "{}").unwrap_err().contains("expected an array"));
+        assert!(
+            coerce(InputType::Integer, "4.5")
+                .unwrap_err()
+                .contains("integer")
+        );
+        assert!(
+            coerce(InputType::Array, "{}")
+                .unwrap_err()
+                .contains("expected an array")
+        );
         assert!(coerce(InputType::Object, "nope").is_err());
     }
 

@@ -44,7 +44,10 @@ pub fn build(source: Source, recipe: &Recipe) -> Result<Plan, Vec<Diagnostic>> {
     if !builder.problems.is_empty() {
         return Err(builder.problems);
     }
-    let templates = builder.templates.finish().map_err(|e| vec![Diagnostic::new(format!("template error: {e}"))])?;
+    let templates = builder
+        .templates
+        .finish()
+        .map_err(|e| vec![Diagnostic::new(format!("template error: {e}"))])?;
     Ok(Plan {
         root,
         recipes: builder.recipes,
@@ -74,7 +77,14 @@ struct At<'a> {
 }
 
 impl Builder {
-    fn problem(&mut self, at: At<'_>, field: &FieldPath, at_key: bool, message: String, help: Option<String>) {
+    fn problem(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        at_key: bool,
+        message: String,
+        help: Option<String>,
+    ) {
         let mut diagnostic = Diagnostic::new(message).at_field(at.source, field, at_key);
         if let Some(step) = at.step {
             diagnostic = diagnostic.step(step);
@@ -86,10 +96,19 @@ impl Builder {
     }
 
     fn recipe(&mut self, source: Arc<Source>, recipe: &Recipe) -> Arc<RecipePlan> {
-        let at = At { source: &source, step: None };
+        let at = At {
+            source: &source,
+            step: None,
+        };
         let root = FieldPath::root();
         if recipe.version != 1 {
-            self.problem(at, &root.key("version"), false, format!("unsupported recipe version `{}`", recipe.version), Some("this whisk reads `version: 1`".into()));
+            self.problem(
+                at,
+                &root.key("version"),
+                false,
+                format!("unsupported recipe version `{}`", recipe.version),
+                Some("this whisk reads `version: 1`".into()),
+            );
         }
         let id = self.recipes.len();
         // Reserve the id: sub-recipes planned below take the next ones.
@@ -112,7 +131,15 @@ impl Builder {
         });
         self.recipes.push(placeholder);
         let mut ids = HashSet::new();
-        let steps = self.steps(at, recipe, &recipe.steps, &root.key("steps"), &mut scope, &mut ids, &auth);
+        let steps = self.steps(
+            at,
+            recipe,
+            &recipe.steps,
+            &root.key("steps"),
+            &mut scope,
+            &mut ids,
+            &auth,
+        );
         let mut outputs = Vec::new();
         for (name, expr) in &recipe.outputs {
             let field = root.key("outputs").key(name);
@@ -134,7 +161,12 @@ impl Builder {
         plan
     }
 
-    fn inputs(&mut self, at: At<'_>, recipe: &Recipe, scope: &mut Scope) -> IndexMap<String, InputPlan> {
+    fn inputs(
+        &mut self,
+        at: At<'_>,
+        recipe: &Recipe,
+        scope: &mut Scope,
+    ) -> IndexMap<String, InputPlan> {
         let mut inputs = IndexMap::new();
         for (name, input) in &recipe.inputs {
             let field = FieldPath::root().key("inputs").key(name);
@@ -142,7 +174,13 @@ impl Builder {
             if let Some(default) = &input.default
                 && let Err(message) = bind::check_type(input.kind, default)
             {
-                self.problem(at, &field.key("default"), false, format!("default of input `{name}`: {message}"), None);
+                self.problem(
+                    at,
+                    &field.key("default"),
+                    false,
+                    format!("default of input `{name}`: {message}"),
+                    None,
+                );
             }
             scope.inputs.insert(name.clone());
             inputs.insert(
@@ -157,7 +195,12 @@ impl Builder {
         inputs
     }
 
-    fn secrets(&mut self, at: At<'_>, recipe: &Recipe, scope: &mut Scope) -> IndexMap<String, SecretPlan> {
+    fn secrets(
+        &mut self,
+        at: At<'_>,
+        recipe: &Recipe,
+        scope: &mut Scope,
+    ) -> IndexMap<String, SecretPlan> {
         let mut secrets = IndexMap::new();
         for (name, secret) in &recipe.secrets {
             let field = FieldPath::root().key("secrets").key(name);
@@ -166,7 +209,13 @@ impl Builder {
                 (Some(var), None) => SecretPlan::Env(var.clone()),
                 (None, Some(file)) => SecretPlan::File(PathBuf::from(file)),
                 _ => {
-                    self.problem(at, &field, false, format!("secret `{name}` needs exactly one of `env` or `file`"), Some("write `{ env: VARIABLE }` or `{ file: path }`".into()));
+                    self.problem(
+                        at,
+                        &field,
+                        false,
+                        format!("secret `{name}` needs exactly one of `env` or `file`"),
+                        Some("write `{ env: VARIABLE }` or `{ file: path }`".into()),
+                    );
                     continue;
                 }
             };
@@ -177,10 +226,21 @@ impl Builder {
     }
 
     fn identifier(&mut self, at: At<'_>, field: &FieldPath, name: &str, what: &str) -> bool {
-        let valid = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        let valid = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !valid {
-            self.problem(at, field, true, format!("{what} `{name}` is not a valid name"), Some("use lowercase letters, digits and `_`, starting with a letter or `_`".into()));
+            self.problem(
+                at,
+                field,
+                true,
+                format!("{what} `{name}` is not a valid name"),
+                Some("use lowercase letters, digits and `_`, starting with a letter or `_`".into()),
+            );
         }
         valid
     }
@@ -191,12 +251,24 @@ impl Builder {
         self.finish_template(at, field, compiled, scope)
     }
 
-    fn expression(&mut self, at: At<'_>, field: &FieldPath, text: &str, scope: &Scope) -> Option<Tpl> {
+    fn expression(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        text: &str,
+        scope: &Scope,
+    ) -> Option<Tpl> {
         let compiled = self.templates.expression(text);
         self.finish_template(at, field, compiled, scope)
     }
 
-    fn value(&mut self, at: At<'_>, field: &FieldPath, value: &serde_json::Value, scope: &Scope) -> Option<ValueTpl> {
+    fn value(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        value: &serde_json::Value,
+        scope: &Scope,
+    ) -> Option<ValueTpl> {
         match self.templates.value(value) {
             Ok((tpl, vars)) => self.check_names(at, field, &vars, scope).then_some(tpl),
             Err(error) => {
@@ -206,7 +278,13 @@ impl Builder {
         }
     }
 
-    fn finish_template(&mut self, at: At<'_>, field: &FieldPath, compiled: template::Compiled, scope: &Scope) -> Option<Tpl> {
+    fn finish_template(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        compiled: template::Compiled,
+        scope: &Scope,
+    ) -> Option<Tpl> {
         match compiled {
             Ok((tpl, vars)) => self.check_names(at, field, &vars, scope).then_some(tpl),
             Err(error) => {
@@ -217,11 +295,26 @@ impl Builder {
     }
 
     fn template_error(&mut self, at: At<'_>, field: &FieldPath, error: &minijinja::Error) {
-        let detail = error.detail().map(str::to_string).unwrap_or_else(|| error.kind().to_string());
-        self.problem(at, field, false, format!("invalid template: {detail}"), Some("templates use minijinja syntax: `{{ inputs.name }}`".into()));
+        let detail = error
+            .detail()
+            .map(str::to_string)
+            .unwrap_or_else(|| error.kind().to_string());
+        self.problem(
+            at,
+            field,
+            false,
+            format!("invalid template: {detail}"),
+            Some("templates use minijinja syntax: `{{ inputs.name }}`".into()),
+        );
     }
 
-    fn check_names(&mut self, at: At<'_>, field: &FieldPath, vars: &HashSet<String>, scope: &Scope) -> bool {
+    fn check_names(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        vars: &HashSet<String>,
+        scope: &Scope,
+    ) -> bool {
         let problems = scope.check(vars);
         let ok = problems.is_empty();
         for (message, help) in problems {
@@ -230,7 +323,12 @@ impl Builder {
         ok
     }
 
-    fn auth(&mut self, at: At<'_>, recipe: &Recipe, scope: &Scope) -> IndexMap<String, Arc<AuthPlan>> {
+    fn auth(
+        &mut self,
+        at: At<'_>,
+        recipe: &Recipe,
+        scope: &Scope,
+    ) -> IndexMap<String, Arc<AuthPlan>> {
         // Auth profiles see inputs and secrets only: they are resolved before any step runs.
         let scope = Scope {
             inputs: scope.inputs.clone(),
@@ -242,7 +340,13 @@ impl Builder {
         for (name, profile) in &recipe.auth {
             let field = FieldPath::root().key("auth").key(name);
             if name == "none" {
-                self.problem(at, &field, true, "an auth profile cannot be named `none`".into(), Some("`none` means \"no auth\" in `defaults.auth` and `steps[].auth`".into()));
+                self.problem(
+                    at,
+                    &field,
+                    true,
+                    "an auth profile cannot be named `none`".into(),
+                    Some("`none` means \"no auth\" in `defaults.auth` and `steps[].auth`".into()),
+                );
             }
             if let Some(plan) = self.profile(at, &field, name, profile, &scope) {
                 profiles.insert(name.clone(), Arc::new(plan));
@@ -251,7 +355,14 @@ impl Builder {
         profiles
     }
 
-    fn profile(&mut self, at: At<'_>, field: &FieldPath, name: &str, profile: &recipe::AuthProfile, scope: &Scope) -> Option<AuthPlan> {
+    fn profile(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        name: &str,
+        profile: &recipe::AuthProfile,
+        scope: &Scope,
+    ) -> Option<AuthPlan> {
         let kinds = [
             profile.oauth2.is_some(),
             profile.bearer.is_some(),
@@ -263,13 +374,28 @@ impl Builder {
             return None;
         }
         let kind = if let Some(oauth2) = &profile.oauth2 {
-            AuthKind::OAuth2(Box::new(self.oauth2(at, &field.key("oauth2"), oauth2, scope)?))
+            AuthKind::OAuth2(Box::new(self.oauth2(
+                at,
+                &field.key("oauth2"),
+                oauth2,
+                scope,
+            )?))
         } else if let Some(bearer) = &profile.bearer {
             AuthKind::Bearer(self.string(at, &field.key("bearer"), bearer, scope)?)
         } else if let Some(basic) = &profile.basic {
             AuthKind::Basic {
-                username: self.string(at, &field.key("basic").key("username"), &basic.username, scope)?,
-                password: self.string(at, &field.key("basic").key("password"), &basic.password, scope)?,
+                username: self.string(
+                    at,
+                    &field.key("basic").key("username"),
+                    &basic.username,
+                    scope,
+                )?,
+                password: self.string(
+                    at,
+                    &field.key("basic").key("password"),
+                    &basic.password,
+                    scope,
+                )?,
             }
         } else {
             let header = profile.header.as_ref()?;
@@ -285,12 +411,26 @@ impl Builder {
                 .map(|conditions| {
                     conditions
                         .iter()
-                        .map(|c| RefreshOnPlan { status: c.status.unwrap_or(401), body_contains: c.body_contains.clone() })
+                        .map(|c| RefreshOnPlan {
+                            status: c.status.unwrap_or(401),
+                            body_contains: c.body_contains.clone(),
+                        })
                         .collect()
                 })
-                .unwrap_or_else(|| vec![RefreshOnPlan { status: 401, body_contains: None }]),
+                .unwrap_or_else(|| {
+                    vec![RefreshOnPlan {
+                        status: 401,
+                        body_contains: None,
+                    }]
+                }),
             (Some(_), _) => {
-                self.problem(at, &field.key("refresh_on"), true, "`refresh_on` applies only to `oauth2` profiles".into(), Some("a fixed credential cannot be refreshed; remove `refresh_on`".into()));
+                self.problem(
+                    at,
+                    &field.key("refresh_on"),
+                    true,
+                    "`refresh_on` applies only to `oauth2` profiles".into(),
+                    Some("a fixed credential cannot be refreshed; remove `refresh_on`".into()),
+                );
                 Vec::new()
             }
         };
@@ -301,15 +441,33 @@ impl Builder {
         })
     }
 
-    fn oauth2(&mut self, at: At<'_>, field: &FieldPath, oauth2: &recipe::OAuth2, scope: &Scope) -> Option<OAuth2Plan> {
+    fn oauth2(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        oauth2: &recipe::OAuth2,
+        scope: &Scope,
+    ) -> Option<OAuth2Plan> {
         if oauth2.grant == recipe::Grant::AuthorizationCode {
             self.problem(at, &field.key("grant"), false, "grant `authorization_code` is not supported by this version of whisk yet".into(), Some("use `client_credentials`, or `refresh_token` with a refresh token you obtained once by hand".into()));
         }
         if oauth2.store.is_some() {
-            self.problem(at, &field.key("store"), true, "the token store (`store:`) is not supported by this version of whisk yet".into(), Some("remove `store:`; tokens are then kept for the length of the run".into()));
+            self.problem(
+                at,
+                &field.key("store"),
+                true,
+                "the token store (`store:`) is not supported by this version of whisk yet".into(),
+                Some("remove `store:`; tokens are then kept for the length of the run".into()),
+            );
         }
         if oauth2.grant == recipe::Grant::RefreshToken && oauth2.refresh_token.is_none() {
-            self.problem(at, field, true, "grant `refresh_token` needs `refresh_token`".into(), Some("add `refresh_token: \"{{ secrets.refresh_token }}\"`".into()));
+            self.problem(
+                at,
+                field,
+                true,
+                "grant `refresh_token` needs `refresh_token`".into(),
+                Some("add `refresh_token: \"{{ secrets.refresh_token }}\"`".into()),
+            );
         }
         let token_url = self.string(at, &field.key("token_url"), &oauth2.token_url, scope);
         if let Some(Tpl::Literal(serde_json::Value::String(url))) = &token_url
@@ -318,8 +476,14 @@ impl Builder {
             self.problem(at, &field.key("token_url"), false, message, Some("use an `https://` token URL (plain `http://` is allowed only for loopback addresses)".into()));
         }
         let client_id = self.string(at, &field.key("client_id"), &oauth2.client_id, scope);
-        let client_secret = oauth2.client_secret.as_ref().map(|s| self.string(at, &field.key("client_secret"), s, scope));
-        let refresh_token = oauth2.refresh_token.as_ref().map(|s| self.string(at, &field.key("refresh_token"), s, scope));
+        let client_secret = oauth2
+            .client_secret
+            .as_ref()
+            .map(|s| self.string(at, &field.key("client_secret"), s, scope));
+        let refresh_token = oauth2
+            .refresh_token
+            .as_ref()
+            .map(|s| self.string(at, &field.key("refresh_token"), s, scope));
         let scope_parts: Vec<Option<Tpl>> = oauth2
             .scope
             .as_ref()
@@ -338,7 +502,12 @@ impl Builder {
         let params: Vec<(String, Option<Tpl>)> = oauth2
             .params
             .iter()
-            .map(|(k, v)| (k.clone(), self.string(at, &field.key("params").key(k), v, scope)))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    self.string(at, &field.key("params").key(k), v, scope),
+                )
+            })
             .collect();
         Some(OAuth2Plan {
             grant: oauth2.grant,
@@ -348,7 +517,10 @@ impl Builder {
             client_auth: oauth2.client_auth,
             refresh_token: refresh_token.map(|s| s.ok_or(())).transpose().ok()?,
             scope: scope_parts.into_iter().collect::<Option<_>>()?,
-            params: params.into_iter().map(|(k, v)| v.map(|v| (k, v))).collect::<Option<_>>()?,
+            params: params
+                .into_iter()
+                .map(|(k, v)| v.map(|v| (k, v)))
+                .collect::<Option<_>>()?,
             refresh_skew: oauth2.refresh_skew.map(|d| d.0).unwrap_or(DEFAULT_SKEW),
         })
     }
@@ -385,30 +557,60 @@ impl Builder {
         ids: &mut HashSet<String>,
         auth: &IndexMap<String, Arc<AuthPlan>>,
     ) -> Option<StepPlan> {
-        let at = At { source: at.source, step: Some(&step.id) };
-        if self.identifier(at, &field.key("id"), &step.id, "step id") && !ids.insert(step.id.clone()) {
-            self.problem(at, &field.key("id"), false, format!("duplicate step id `{}`", step.id), Some("step ids must be unique within a recipe".into()));
+        let at = At {
+            source: at.source,
+            step: Some(&step.id),
+        };
+        if self.identifier(at, &field.key("id"), &step.id, "step id")
+            && !ids.insert(step.id.clone())
+        {
+            self.problem(
+                at,
+                &field.key("id"),
+                false,
+                format!("duplicate step id `{}`", step.id),
+                Some("step ids must be unique within a recipe".into()),
+            );
         }
-        let when = step.when.as_ref().and_then(|w| self.expression(at, &field.key("when"), w, scope));
+        let when = step
+            .when
+            .as_ref()
+            .and_then(|w| self.expression(at, &field.key("when"), w, scope));
         let mut inner = scope.clone();
         let each = match &step.for_each {
             Some(list) => self.each(at, field, step, list, &mut inner),
             None => {
                 if step.as_.is_some() || step.concurrency.is_some() {
-                    let key = if step.as_.is_some() { "as" } else { "concurrency" };
-                    self.problem(at, &field.key(key), true, format!("`{key}` needs `for_each`"), Some("add `for_each: <a list>` or remove it".into()));
+                    let key = if step.as_.is_some() {
+                        "as"
+                    } else {
+                        "concurrency"
+                    };
+                    self.problem(
+                        at,
+                        &field.key(key),
+                        true,
+                        format!("`{key}` needs `for_each`"),
+                        Some("add `for_each: <a list>` or remove it".into()),
+                    );
                 }
                 None
             }
         };
-        let kinds = [step.request.is_some(), step.uses.is_some(), step.steps.is_some()];
+        let kinds = [
+            step.request.is_some(),
+            step.uses.is_some(),
+            step.steps.is_some(),
+        ];
         if kinds.iter().filter(|k| **k).count() != 1 {
             self.problem(at, field, false, format!("step `{}` needs exactly one of `request`, `uses` or `steps`", step.id), Some("a step sends a request, runs another recipe, or (with `for_each`) runs a block of steps".into()));
             return None;
         }
         let mut produced: Vec<String> = Vec::new();
         let body = if let Some(request) = &step.request {
-            Body::Request(Box::new(self.request(at, recipe, step, request, field, &inner, auth)?))
+            Body::Request(Box::new(
+                self.request(at, recipe, step, request, field, &inner, auth)?,
+            ))
         } else if let Some(uses) = &step.uses {
             for key in ["expect", "capture", "auth"] {
                 let present = match key {
@@ -417,7 +619,13 @@ impl Builder {
                     _ => step.auth.is_some(),
                 };
                 if present {
-                    self.problem(at, &field.key(key), true, format!("`{key}` does not apply to a `uses` step"), Some("the used recipe's `outputs` become this step's captures".into()));
+                    self.problem(
+                        at,
+                        &field.key(key),
+                        true,
+                        format!("`{key}` does not apply to a `uses` step"),
+                        Some("the used recipe's `outputs` become this step's captures".into()),
+                    );
                 }
             }
             let uses = self.uses(at, field, uses, &step.with, &inner)?;
@@ -426,16 +634,40 @@ impl Builder {
         } else {
             let block = step.steps.as_deref().unwrap_or_default();
             if each.is_none() {
-                self.problem(at, &field.key("steps"), true, "a block of `steps` needs `for_each`".into(), Some("add `for_each: <a list>` to run the block once per item".into()));
+                self.problem(
+                    at,
+                    &field.key("steps"),
+                    true,
+                    "a block of `steps` needs `for_each`".into(),
+                    Some("add `for_each: <a list>` to run the block once per item".into()),
+                );
             }
             for key in ["expect", "capture"] {
-                let present = if key == "expect" { step.expect.is_some() } else { !step.capture.is_empty() };
+                let present = if key == "expect" {
+                    step.expect.is_some()
+                } else {
+                    !step.capture.is_empty()
+                };
                 if present {
-                    self.problem(at, &field.key(key), true, format!("`{key}` does not apply to a block of steps"), Some("put it on the steps inside the block".into()));
+                    self.problem(
+                        at,
+                        &field.key(key),
+                        true,
+                        format!("`{key}` does not apply to a block of steps"),
+                        Some("put it on the steps inside the block".into()),
+                    );
                 }
             }
             let mut block_scope = inner.clone();
-            let plans = self.steps(at, recipe, block, &field.key("steps"), &mut block_scope, ids, auth);
+            let plans = self.steps(
+                at,
+                recipe,
+                block,
+                &field.key("steps"),
+                &mut block_scope,
+                ids,
+                auth,
+            );
             produced.extend(block_scope.captures.difference(&inner.captures).cloned());
             inner.captures = block_scope.captures.clone();
             Body::Block(plans)
@@ -448,9 +680,16 @@ impl Builder {
         for (i, check) in step.check.iter().enumerate() {
             let f = field.key("check").index(i);
             let that = self.expression(at, &f.key("that"), &check.that, &check_scope);
-            let message = check.message.as_ref().and_then(|m| self.string(at, &f.key("message"), m, &check_scope));
+            let message = check
+                .message
+                .as_ref()
+                .and_then(|m| self.string(at, &f.key("message"), m, &check_scope));
             if let Some(that) = that {
-                checks.push(CheckPlan { that, text: check.that.clone(), message });
+                checks.push(CheckPlan {
+                    that,
+                    text: check.that.clone(),
+                    message,
+                });
             }
         }
         scope.steps.insert(step.id.clone(), each.is_some());
@@ -467,34 +706,68 @@ impl Builder {
         })
     }
 
-    fn each(&mut self, at: At<'_>, field: &FieldPath, step: &Step, list: &str, inner: &mut Scope) -> Option<Each> {
+    fn each(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        step: &Step,
+        list: &str,
+        inner: &mut Scope,
+    ) -> Option<Each> {
         let list = self.expression(at, &field.key("for_each"), list, inner);
         let var = step.as_.clone().unwrap_or_else(|| "item".to_string());
         if step.as_.is_some() {
             self.identifier(at, &field.key("as"), &var, "loop variable");
         }
         if let Some(why) = shadows(&var, inner) {
-            self.problem(at, &field.key("as"), false, format!("loop variable `{var}` shadows {why}"), Some("choose another name with `as:`".into()));
+            self.problem(
+                at,
+                &field.key("as"),
+                false,
+                format!("loop variable `{var}` shadows {why}"),
+                Some("choose another name with `as:`".into()),
+            );
         }
         let concurrency = match &step.concurrency {
             None => Concurrency::Fixed(1),
             Some(recipe::Concurrency::Fixed(0)) => {
-                self.problem(at, &field.key("concurrency"), false, "concurrency must be at least 1".into(), None);
+                self.problem(
+                    at,
+                    &field.key("concurrency"),
+                    false,
+                    "concurrency must be at least 1".into(),
+                    None,
+                );
                 Concurrency::Fixed(1)
             }
             Some(recipe::Concurrency::Fixed(n)) => Concurrency::Fixed(*n as usize),
             Some(recipe::Concurrency::Template(text)) => match text.trim().parse::<usize>() {
                 Ok(0) | Err(_) if !text.contains("{{") => {
-                    self.problem(at, &field.key("concurrency"), false, format!("concurrency `{text}` is not a positive integer"), None);
+                    self.problem(
+                        at,
+                        &field.key("concurrency"),
+                        false,
+                        format!("concurrency `{text}` is not a positive integer"),
+                        None,
+                    );
                     Concurrency::Fixed(1)
                 }
                 Ok(n) => Concurrency::Fixed(n),
-                Err(_) => Concurrency::Template(self.string(at, &field.key("concurrency"), text, inner)?),
+                Err(_) => Concurrency::Template(self.string(
+                    at,
+                    &field.key("concurrency"),
+                    text,
+                    inner,
+                )?),
             },
         };
         inner.locals.insert(var.clone());
         inner.locals.insert("loop".to_string());
-        Some(Each { list: list?, var, concurrency })
+        Some(Each {
+            list: list?,
+            var,
+            concurrency,
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -509,37 +782,71 @@ impl Builder {
         auth: &IndexMap<String, Arc<AuthPlan>>,
     ) -> Option<RequestPlan> {
         let rf = field.key("request");
-        let method_text = request.method.as_deref().unwrap_or("GET").to_ascii_uppercase();
+        let method_text = request
+            .method
+            .as_deref()
+            .unwrap_or("GET")
+            .to_ascii_uppercase();
         let method = if METHODS.contains(&method_text.as_str()) {
             reqwest::Method::from_bytes(method_text.as_bytes()).ok()
         } else {
-            self.problem(at, &rf.key("method"), false, format!("unknown method `{method_text}`"), Some(format!("use one of {}", METHODS.join(", "))));
+            self.problem(
+                at,
+                &rf.key("method"),
+                false,
+                format!("unknown method `{method_text}`"),
+                Some(format!("use one of {}", METHODS.join(", "))),
+            );
             None
         };
         let url = self.string(at, &rf.key("url"), &request.url, scope);
         if let Some(Tpl::Literal(serde_json::Value::String(text))) = &url
             && let Err(message) = check_url(text)
         {
-            self.problem(at, &rf.key("url"), false, message, Some("write an absolute URL such as `https://api.example.com/v1/items`".into()));
+            self.problem(
+                at,
+                &rf.key("url"),
+                false,
+                message,
+                Some("write an absolute URL such as `https://api.example.com/v1/items`".into()),
+            );
         }
         let query = self.pairs(at, &rf.key("query"), &request.query, scope);
         let mut headers = Vec::new();
         let mut names: HashSet<String> = HashSet::new();
-        for (source, base) in [(&request.headers, rf.key("headers")), (&recipe.defaults.headers, FieldPath::root().key("defaults").key("headers"))] {
+        for (source, base) in [
+            (&request.headers, rf.key("headers")),
+            (
+                &recipe.defaults.headers,
+                FieldPath::root().key("defaults").key("headers"),
+            ),
+        ] {
             for (name, value) in source {
                 if !names.insert(name.to_ascii_lowercase()) {
                     continue;
                 }
                 let f = base.key(name);
                 if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
-                    self.problem(at, &f, true, format!("`{name}` is not a valid header name"), None);
+                    self.problem(
+                        at,
+                        &f,
+                        true,
+                        format!("`{name}` is not a valid header name"),
+                        None,
+                    );
                     continue;
                 }
                 let text = match value {
                     serde_json::Value::String(s) => s.clone(),
                     serde_json::Value::Number(_) | serde_json::Value::Bool(_) => value.to_string(),
                     _ => {
-                        self.problem(at, &f, false, format!("header `{name}` must be a string, number or boolean"), None);
+                        self.problem(
+                            at,
+                            &f,
+                            false,
+                            format!("header `{name}` must be a string, number or boolean"),
+                            None,
+                        );
                         continue;
                     }
                 };
@@ -548,9 +855,19 @@ impl Builder {
                 }
             }
         }
-        let bodies = [request.json.is_some(), request.form.is_some(), request.body.is_some()];
+        let bodies = [
+            request.json.is_some(),
+            request.form.is_some(),
+            request.body.is_some(),
+        ];
         let body = if bodies.iter().filter(|b| **b).count() > 1 {
-            self.problem(at, &rf, false, "a request has at most one of `json`, `form` and `body`".into(), None);
+            self.problem(
+                at,
+                &rf,
+                false,
+                "a request has at most one of `json`, `form` and `body`".into(),
+                None,
+            );
             BodyPlan::None
         } else if let Some(json) = &request.json {
             BodyPlan::Json(self.value(at, &rf.key("json"), json, scope)?)
@@ -563,7 +880,10 @@ impl Builder {
         };
         let (auth_name, auth_field) = match &step.auth {
             Some(name) => (Some(name.as_str()), field.key("auth")),
-            None => (recipe.defaults.auth.as_deref(), FieldPath::root().key("defaults").key("auth")),
+            None => (
+                recipe.defaults.auth.as_deref(),
+                FieldPath::root().key("defaults").key("auth"),
+            ),
         };
         let auth = match auth_name {
             None | Some("none") => None,
@@ -573,10 +893,17 @@ impl Builder {
                     let help = if recipe.auth.contains_key(name) {
                         "the profile itself has errors, listed above".to_string()
                     } else {
-                        did_you_mean(name, recipe.auth.keys().map(String::as_str))
-                            .unwrap_or_else(|| "declare it under `auth:`, or write `none`".to_string())
+                        did_you_mean(name, recipe.auth.keys().map(String::as_str)).unwrap_or_else(
+                            || "declare it under `auth:`, or write `none`".to_string(),
+                        )
                     };
-                    self.problem(at, &auth_field, false, format!("unknown auth profile `{name}`"), Some(help));
+                    self.problem(
+                        at,
+                        &auth_field,
+                        false,
+                        format!("unknown auth profile `{name}`"),
+                        Some(help),
+                    );
                     None
                 }
             },
@@ -591,12 +918,29 @@ impl Builder {
             },
             None => StatusSet::default(),
         };
-        let retry = self.retry(at, field, recipe.defaults.retry.as_ref(), step.retry.as_ref());
-        let (hosts, hosts_field) = match step.redirects.as_ref().and_then(|r| r.forward_auth_to.as_ref()) {
+        let retry = self.retry(
+            at,
+            field,
+            recipe.defaults.retry.as_ref(),
+            step.retry.as_ref(),
+        );
+        let (hosts, hosts_field) = match step
+            .redirects
+            .as_ref()
+            .and_then(|r| r.forward_auth_to.as_ref())
+        {
             Some(hosts) => (hosts.clone(), field.key("redirects").key("forward_auth_to")),
             None => (
-                recipe.defaults.redirects.as_ref().and_then(|r| r.forward_auth_to.clone()).unwrap_or_default(),
-                FieldPath::root().key("defaults").key("redirects").key("forward_auth_to"),
+                recipe
+                    .defaults
+                    .redirects
+                    .as_ref()
+                    .and_then(|r| r.forward_auth_to.clone())
+                    .unwrap_or_default(),
+                FieldPath::root()
+                    .key("defaults")
+                    .key("redirects")
+                    .key("forward_auth_to"),
             ),
         };
         let forward_auth_to = hosts
@@ -613,7 +957,11 @@ impl Builder {
                 .unwrap_or(true),
             forward_auth_to,
         };
-        let timeout = step.timeout.or(recipe.defaults.timeout).map(|d| d.0).unwrap_or(DEFAULT_TIMEOUT);
+        let timeout = step
+            .timeout
+            .or(recipe.defaults.timeout)
+            .map(|d| d.0)
+            .unwrap_or(DEFAULT_TIMEOUT);
         Some(RequestPlan {
             method: method?,
             url: url?,
@@ -629,7 +977,13 @@ impl Builder {
         })
     }
 
-    fn pairs(&mut self, at: At<'_>, field: &FieldPath, map: &IndexMap<String, serde_json::Value>, scope: &Scope) -> Vec<(String, ValueTpl)> {
+    fn pairs(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        map: &IndexMap<String, serde_json::Value>,
+        scope: &Scope,
+    ) -> Vec<(String, ValueTpl)> {
         let mut pairs = Vec::new();
         for (name, value) in map {
             let f = field.key(name);
@@ -639,7 +993,13 @@ impl Builder {
                 other => scalar(other),
             };
             if !ok {
-                self.problem(at, &f, false, format!("`{name}` must be a scalar or a list of scalars"), None);
+                self.problem(
+                    at,
+                    &f,
+                    false,
+                    format!("`{name}` must be a scalar or a list of scalars"),
+                    None,
+                );
                 continue;
             }
             if let Some(tpl) = self.value(at, &f, value, scope) {
@@ -649,51 +1009,119 @@ impl Builder {
         pairs
     }
 
-    fn retry(&mut self, at: At<'_>, field: &FieldPath, defaults: Option<&recipe::Retry>, step: Option<&recipe::Retry>) -> RetryPolicy {
-        let pick = |f: fn(&recipe::Retry) -> Option<u32>| step.and_then(f).or_else(|| defaults.and_then(f));
+    fn retry(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        defaults: Option<&recipe::Retry>,
+        step: Option<&recipe::Retry>,
+    ) -> RetryPolicy {
+        let pick = |f: fn(&recipe::Retry) -> Option<u32>| {
+            step.and_then(f).or_else(|| defaults.and_then(f))
+        };
         let attempts = pick(|r| r.attempts).unwrap_or(1);
         if attempts == 0 {
-            let f = if step.is_some() { field.key("retry").key("attempts") } else { FieldPath::root().key("defaults").key("retry").key("attempts") };
-            self.problem(at, &f, false, "`retry.attempts` counts every try including the first: it must be at least 1".into(), None);
+            let f = if step.is_some() {
+                field.key("retry").key("attempts")
+            } else {
+                FieldPath::root()
+                    .key("defaults")
+                    .key("retry")
+                    .key("attempts")
+            };
+            self.problem(
+                at,
+                &f,
+                false,
+                "`retry.attempts` counts every try including the first: it must be at least 1"
+                    .into(),
+                None,
+            );
         }
         let on_status = step
             .and_then(|r| r.on_status.clone())
             .or_else(|| defaults.and_then(|r| r.on_status.clone()))
             .unwrap_or_else(|| vec![429, 502, 503, 504]);
         let backoff = |f: fn(&recipe::Backoff) -> Option<recipe::Duration>| {
-            step.and_then(|r| r.backoff.as_ref()).and_then(f).or_else(|| defaults.and_then(|r| r.backoff.as_ref()).and_then(f))
+            step.and_then(|r| r.backoff.as_ref())
+                .and_then(f)
+                .or_else(|| defaults.and_then(|r| r.backoff.as_ref()).and_then(f))
         };
         RetryPolicy {
             attempts: attempts.max(1),
             on_status,
-            initial: backoff(|b| b.initial).map(|d| d.0).unwrap_or(Duration::from_millis(500)),
-            max: backoff(|b| b.max).map(|d| d.0).unwrap_or(Duration::from_secs(30)),
+            initial: backoff(|b| b.initial)
+                .map(|d| d.0)
+                .unwrap_or(Duration::from_millis(500)),
+            max: backoff(|b| b.max)
+                .map(|d| d.0)
+                .unwrap_or(Duration::from_secs(30)),
         }
     }
 
-    fn captures(&mut self, at: At<'_>, field: &FieldPath, step: &Step, scope: &Scope) -> Vec<CapturePlan> {
+    fn captures(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        step: &Step,
+        scope: &Scope,
+    ) -> Vec<CapturePlan> {
         let mut captures = Vec::new();
         for (name, capture) in &step.capture {
             let f = field.key("capture").key(name);
             self.identifier(at, &f, name, "capture");
             if let Some(why) = shadows(name, scope) {
-                self.problem(at, &f, true, format!("capture `{name}` shadows {why}"), Some("give the capture another name".into()));
+                self.problem(
+                    at,
+                    &f,
+                    true,
+                    format!("capture `{name}` shadows {why}"),
+                    Some("give the capture another name".into()),
+                );
             }
             let spec = match capture {
-                recipe::Capture::Path(path) => recipe::CaptureSpec { jsonpath: Some(path.clone()), ..Default::default() },
+                recipe::Capture::Path(path) => recipe::CaptureSpec {
+                    jsonpath: Some(path.clone()),
+                    ..Default::default()
+                },
                 recipe::Capture::Spec(spec) => spec.clone(),
             };
-            let kinds = [spec.jsonpath.is_some(), spec.header.is_some(), spec.regex.is_some()];
+            let kinds = [
+                spec.jsonpath.is_some(),
+                spec.header.is_some(),
+                spec.regex.is_some(),
+            ];
             if kinds.iter().filter(|k| **k).count() != 1 {
-                self.problem(at, &f, false, format!("capture `{name}` needs exactly one of `jsonpath`, `header` or `regex`"), None);
+                self.problem(
+                    at,
+                    &f,
+                    false,
+                    format!(
+                        "capture `{name}` needs exactly one of `jsonpath`, `header` or `regex`"
+                    ),
+                    None,
+                );
                 continue;
             }
             let kind = if let Some(path) = &spec.jsonpath {
                 match jsonpath::compile(path) {
-                    Ok(compiled) => CaptureKind::JsonPath { path: compiled, text: path.clone() },
+                    Ok(compiled) => CaptureKind::JsonPath {
+                        path: compiled,
+                        text: path.clone(),
+                    },
                     Err(message) => {
-                        let target = if matches!(capture, recipe::Capture::Path(_)) { f.clone() } else { f.key("jsonpath") };
-                        self.problem(at, &target, false, message, Some("see RFC 9535; e.g. `$.items[*].id` or `$[0].name`".into()));
+                        let target = if matches!(capture, recipe::Capture::Path(_)) {
+                            f.clone()
+                        } else {
+                            f.key("jsonpath")
+                        };
+                        self.problem(
+                            at,
+                            &target,
+                            false,
+                            message,
+                            Some("see RFC 9535; e.g. `$.items[*].id` or `$[0].name`".into()),
+                        );
                         continue;
                     }
                 }
@@ -704,13 +1132,25 @@ impl Builder {
                 match regex::Regex::new(pattern) {
                     Ok(regex) => CaptureKind::Regex(regex),
                     Err(error) => {
-                        self.problem(at, &f.key("regex"), false, format!("invalid regex: {error}"), None);
+                        self.problem(
+                            at,
+                            &f.key("regex"),
+                            false,
+                            format!("invalid regex: {error}"),
+                            None,
+                        );
                         continue;
                     }
                 }
             };
             if spec.single && !matches!(kind, CaptureKind::JsonPath { .. }) {
-                self.problem(at, &f.key("single"), true, "`single` applies only to `jsonpath` captures".into(), Some("a header or regex capture already yields one value".into()));
+                self.problem(
+                    at,
+                    &f.key("single"),
+                    true,
+                    "`single` applies only to `jsonpath` captures".into(),
+                    Some("a header or regex capture already yields one value".into()),
+                );
             }
             captures.push(CapturePlan {
                 name: name.clone(),
@@ -723,7 +1163,14 @@ impl Builder {
         captures
     }
 
-    fn uses(&mut self, at: At<'_>, field: &FieldPath, uses: &str, with: &IndexMap<String, serde_json::Value>, scope: &Scope) -> Option<UsesPlan> {
+    fn uses(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        uses: &str,
+        with: &IndexMap<String, serde_json::Value>,
+        scope: &Scope,
+    ) -> Option<UsesPlan> {
         let base = at.source.path.parent().unwrap_or(Path::new("."));
         let path = base.join(uses);
         let key = canonical(&path);
@@ -731,9 +1178,19 @@ impl Builder {
             let chain: Vec<String> = self.stack[position..]
                 .iter()
                 .chain(std::iter::once(&key))
-                .map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+                .map(|p| {
+                    p.file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                })
                 .collect();
-            self.problem(at, &field.key("uses"), false, format!("`uses` cycle: {}", chain.join(" → ")), Some("a recipe cannot use itself, directly or through others".into()));
+            self.problem(
+                at,
+                &field.key("uses"),
+                false,
+                format!("`uses` cycle: {}", chain.join(" → ")),
+                Some("a recipe cannot use itself, directly or through others".into()),
+            );
             return None;
         }
         let recipe = match self.loaded.get(&key) {
@@ -746,7 +1203,8 @@ impl Builder {
                         if diagnostic.location.as_ref().is_none_or(|l| l.line == 0) {
                             diagnostic = diagnostic.at_field(at.source, &field.key("uses"), false);
                         }
-                        self.problems.push(diagnostic.step(at.step.unwrap_or_default()));
+                        self.problems
+                            .push(diagnostic.step(at.step.unwrap_or_default()));
                         return None;
                     }
                 };
@@ -762,7 +1220,13 @@ impl Builder {
             let f = field.key("with").key(name);
             if !recipe.inputs.contains_key(name) {
                 let help = did_you_mean(name, recipe.inputs.keys().map(String::as_str));
-                self.problem(at, &f, true, format!("`{name}` is not an input of `{uses}`"), help);
+                self.problem(
+                    at,
+                    &f,
+                    true,
+                    format!("`{name}` is not an input of `{uses}`"),
+                    help,
+                );
                 continue;
             }
             if let Some(tpl) = self.value(at, &f, value, scope) {
@@ -771,10 +1235,19 @@ impl Builder {
         }
         for (name, input) in &recipe.inputs {
             if input.default.is_none() && input.env.is_none() && !with.contains_key(name) {
-                self.problem(at, &field.key("with"), true, format!("`{uses}` needs input `{name}`"), Some(format!("add `{name}:` under `with:`")));
+                self.problem(
+                    at,
+                    &field.key("with"),
+                    true,
+                    format!("`{uses}` needs input `{name}`"),
+                    Some(format!("add `{name}:` under `with:`")),
+                );
             }
         }
-        Some(UsesPlan { recipe, with: values })
+        Some(UsesPlan {
+            recipe,
+            with: values,
+        })
     }
 }
 
@@ -799,7 +1272,9 @@ fn check_url(text: &str) -> Result<(), String> {
     let url = reqwest::Url::parse(text).map_err(|e| format!("`{text}` is not a valid URL: {e}"))?;
     match url.scheme() {
         "http" | "https" => Ok(()),
-        other => Err(format!("URL scheme `{other}` is not supported: use `http` or `https`")),
+        other => Err(format!(
+            "URL scheme `{other}` is not supported: use `http` or `https`"
+        )),
     }
 }
 
@@ -810,7 +1285,9 @@ pub fn check_token_url(text: &str) -> Result<(), String> {
     if url.scheme() == "https" || is_loopback(&url) {
         Ok(())
     } else {
-        Err(format!("token URL `{text}` is not HTTPS: credentials would travel in clear text"))
+        Err(format!(
+            "token URL `{text}` is not HTTPS: credentials would travel in clear text"
+        ))
     }
 }
 

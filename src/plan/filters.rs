@@ -27,7 +27,10 @@ pub fn register(env: &mut Environment<'static>, redactor: &Redactor) {
             .decode(value.trim())
             .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("b64decode: {e}")))?;
         String::from_utf8(bytes).map_err(|_| {
-            Error::new(ErrorKind::InvalidOperation, "b64decode: the decoded bytes are not UTF-8 text")
+            Error::new(
+                ErrorKind::InvalidOperation,
+                "b64decode: the decoded bytes are not UTF-8 text",
+            )
         })
     });
     env.add_filter("fromjson", |value: String| -> Result<Value, Error> {
@@ -74,12 +77,19 @@ mod tests {
     #[test]
     fn encodes_and_decodes() {
         let (env, _) = env();
-        let out = env.render_str("{{ 'a:b' | b64encode }} {{ 'YTpi' | b64decode }}", ()).unwrap();
+        let out = env
+            .render_str("{{ 'a:b' | b64encode }} {{ 'YTpi' | b64decode }}", ())
+            .unwrap();
         assert_eq!(out, "YTpi a:b");
-        let out = env.render_str("{{ ('{\"x\": [1]}' | fromjson).x[0] }}", ()).unwrap();
+        let out = env
+            .render_str("{{ ('{\"x\": [1]}' | fromjson).x[0] }}", ())
+            .unwrap();
         assert_eq!(out, "1");
         let out = env.render_str("{{ 'abc' | sha256 }}", ()).unwrap();
-        assert_eq!(out, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            out,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]
@@ -95,7 +105,12 @@ mod tests {
     fn encoding_a_secret_teaches_the_redactor() {
         let (env, redactor) = env();
         redactor.add("hunter2");
-        let out = env.render_str("{{ ('me:' ~ s) | b64encode }}", minijinja::context! { s => "hunter2" }).unwrap();
+        let out = env
+            .render_str(
+                "{{ ('me:' ~ s) | b64encode }}",
+                minijinja::context! { s => "hunter2" },
+            )
+            .unwrap();
         assert_eq!(redactor.mask(&out), "***");
     }
 }

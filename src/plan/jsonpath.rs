@@ -12,7 +12,9 @@ pub const KNOWN_GAPS: &[(&str, &str)] = &[];
 /// Parses a JSONPath, or says why it is not one.
 pub fn compile(path: &str) -> Result<JsonPath, String> {
     if let Some((_, reason)) = KNOWN_GAPS.iter().find(|(form, _)| path.contains(form)) {
-        return Err(format!("JSONPath `{path}` uses a form whisk cannot evaluate correctly: {reason}"));
+        return Err(format!(
+            "JSONPath `{path}` uses a form whisk cannot evaluate correctly: {reason}"
+        ));
     }
     JsonPath::parse(path).map_err(|error| {
         let detail = error.to_string();
@@ -33,6 +35,10 @@ mod tests {
         assert!(compile("$[*].name").is_ok());
         assert!(compile("$.items[?@.status == 'ACTIVE'].id").is_ok());
         assert!(compile("items[0]").unwrap_err().contains("starts with `$`"));
-        assert!(compile("$[").unwrap_err().starts_with("invalid JSONPath `$[`"));
+        assert!(
+            compile("$[")
+                .unwrap_err()
+                .starts_with("invalid JSONPath `$[`")
+        );
     }
 }

@@ -12,10 +12,10 @@ mod status;
 pub mod template;
 
 pub use auth::{AuthKind, AuthPlan, OAuth2Plan, RefreshOnPlan};
+pub use build::check_token_url;
 pub use build::{build, load_and_build};
 pub use status::StatusSet;
 pub use template::{Templates, Tpl, ValueTpl};
-pub use build::check_token_url;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -30,7 +30,10 @@ impl Scope {
     pub fn check(&self, vars: &HashSet<String>) -> Vec<(String, Option<String>)> {
         let mut sorted: Vec<&String> = vars.iter().collect();
         sorted.sort();
-        sorted.into_iter().filter_map(|var| self.check_one(var)).collect()
+        sorted
+            .into_iter()
+            .filter_map(|var| self.check_one(var))
+            .collect()
     }
 
     fn check_one(&self, var: &str) -> Option<(String, Option<String>)> {
@@ -60,11 +63,16 @@ impl Scope {
                     let ids: HashSet<String> = self.steps.keys().cloned().collect();
                     return Some((
                         format!("`steps.{id}` is not an earlier step"),
-                        hint(id, &ids, "a template can read only steps that run before it"),
+                        hint(
+                            id,
+                            &ids,
+                            "a template can read only steps that run before it",
+                        ),
                     ));
                 };
                 let field = parts.next()?;
-                let known = STEP_FIELDS.contains(&field) || (*looped && LOOP_FIELDS.contains(&field));
+                let known =
+                    STEP_FIELDS.contains(&field) || (*looped && LOOP_FIELDS.contains(&field));
                 (!known).then(|| {
                     let mut fields: Vec<&str> = STEP_FIELDS.to_vec();
                     if *looped {
@@ -72,13 +80,27 @@ impl Scope {
                     }
                     (
                         format!("`steps.{id}` has no field `{field}`"),
-                        Some(did_you_mean(field, fields.iter().copied()).unwrap_or_else(|| {
-                            format!("its fields are {}", fields.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "))
-                        })),
+                        Some(
+                            did_you_mean(field, fields.iter().copied()).unwrap_or_else(|| {
+                                format!(
+                                    "its fields are {}",
+                                    fields
+                                        .iter()
+                                        .map(|f| format!("`{f}`"))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                )
+                            }),
+                        ),
                     )
                 })
             }
-            name if self.captures.contains(name) || self.locals.contains(name) || self.globals.contains(name) => None,
+            name if self.captures.contains(name)
+                || self.locals.contains(name)
+                || self.globals.contains(name) =>
+            {
+                None
+            }
             name => {
                 let known: HashSet<String> = self
                     .captures
@@ -101,7 +123,10 @@ impl Scope {
 }
 
 fn hint(name: &str, known: &HashSet<String>, otherwise: &str) -> Option<String> {
-    Some(did_you_mean(name, known.iter().map(String::as_str)).unwrap_or_else(|| otherwise.to_string()))
+    Some(
+        did_you_mean(name, known.iter().map(String::as_str))
+            .unwrap_or_else(|| otherwise.to_string()),
+    )
 }
 
 #[cfg(test)]
@@ -119,7 +144,13 @@ mod tests {
         scope.steps.insert("enable".into(), true);
         scope.captures.insert("app_names".into());
         scope.locals.insert("locator".into());
-        let ok = vars(&["inputs.base_url", "steps.enable.results", "app_names", "locator", "inputs"]);
+        let ok = vars(&[
+            "inputs.base_url",
+            "steps.enable.results",
+            "app_names",
+            "locator",
+            "inputs",
+        ]);
         assert!(scope.check(&ok).is_empty());
     }
 
@@ -128,7 +159,12 @@ mod tests {
         let mut scope = Scope::default();
         scope.inputs.insert("base_url".into());
         scope.steps.insert("plain".into(), false);
-        let problems = scope.check(&vars(&["inputs.base_ur", "steps.plain.results", "steps.later", "nope"]));
+        let problems = scope.check(&vars(&[
+            "inputs.base_ur",
+            "steps.plain.results",
+            "steps.later",
+            "nope",
+        ]));
         let messages: Vec<&str> = problems.iter().map(|(m, _)| m.as_str()).collect();
         assert_eq!(
             messages,

@@ -29,7 +29,11 @@ impl StatusSet {
             serde_json::Value::Array(items) => items.iter().collect::<Vec<_>>(),
             other => vec![other],
         };
-        items.into_iter().map(parse_one).collect::<Result<_, _>>().map(StatusSet)
+        items
+            .into_iter()
+            .map(parse_one)
+            .collect::<Result<_, _>>()
+            .map(StatusSet)
     }
 
     pub fn accepts(&self, status: u16) -> bool {
@@ -44,7 +48,9 @@ fn parse_one(value: &serde_json::Value) -> Result<Accept, String> {
     match value {
         serde_json::Value::Number(n) => match n.as_u64() {
             Some(code @ 100..=599) => Ok(Accept::Code(code as u16)),
-            _ => Err(format!("`{n}` is not an HTTP status: use a code from 100 to 599 or a class such as \"2xx\"")),
+            _ => Err(format!(
+                "`{n}` is not an HTTP status: use a code from 100 to 599 or a class such as \"2xx\""
+            )),
         },
         serde_json::Value::String(text) => {
             let lower = text.trim().to_ascii_lowercase();
@@ -53,10 +59,14 @@ fn parse_one(value: &serde_json::Value) -> Result<Accept, String> {
             }
             match lower.as_bytes() {
                 [d @ b'1'..=b'5', b'x', b'x'] => Ok(Accept::Class(u16::from(d - b'0'))),
-                _ => Err(format!("`{text}` is not a status class: use \"1xx\" to \"5xx\" or a code such as 204")),
+                _ => Err(format!(
+                    "`{text}` is not a status class: use \"1xx\" to \"5xx\" or a code such as 204"
+                )),
             }
         }
-        other => Err(format!("`{other}` is not a status: use a code such as 200, a class such as \"2xx\", or a list")),
+        other => Err(format!(
+            "`{other}` is not a status: use a code such as 200, a class such as \"2xx\", or a list"
+        )),
     }
 }
 

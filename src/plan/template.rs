@@ -57,19 +57,26 @@ impl TemplateBuilder {
 
     /// Names that are always defined (minijinja's global functions).
     pub fn globals(&self) -> HashSet<String> {
-        self.env.globals().map(|(name, _)| name.to_string()).collect()
+        self.env
+            .globals()
+            .map(|(name, _)| name.to_string())
+            .collect()
     }
 
     /// Compiles a string field: a literal, a text template or a single expression.
     pub fn string(&mut self, source: &str) -> Compiled {
         if !has_syntax(source) {
-            return Ok((Tpl::Literal(serde_json::Value::String(source.to_string())), HashSet::new()));
+            return Ok((
+                Tpl::Literal(serde_json::Value::String(source.to_string())),
+                HashSet::new(),
+            ));
         }
         if let Some(expr) = single_expression(source) {
             return self.expression(expr);
         }
         let name = self.texts.to_string();
-        self.env.add_template_owned(name.clone(), source.to_string())?;
+        self.env
+            .add_template_owned(name.clone(), source.to_string())?;
         self.texts += 1;
         let vars = self.env.get_template(&name)?.undeclared_variables(true);
         Ok((Tpl::Text(self.texts - 1), vars))
@@ -83,13 +90,19 @@ impl TemplateBuilder {
             return self.string(source);
         }
         let source = single_expression(source).unwrap_or(source).trim();
-        let vars = self.env.compile_expression(source)?.undeclared_variables(true);
+        let vars = self
+            .env
+            .compile_expression(source)?
+            .undeclared_variables(true);
         self.exprs.push(source.to_string());
         Ok((Tpl::Expr(self.exprs.len() - 1), vars))
     }
 
     /// Compiles every string inside a JSON value.
-    pub fn value(&mut self, value: &serde_json::Value) -> Result<(ValueTpl, HashSet<String>), minijinja::Error> {
+    pub fn value(
+        &mut self,
+        value: &serde_json::Value,
+    ) -> Result<(ValueTpl, HashSet<String>), minijinja::Error> {
         let mut vars = HashSet::new();
         let tpl = self.value_into(value, &mut vars)?;
         Ok((tpl, vars))
@@ -107,7 +120,10 @@ impl TemplateBuilder {
                 ValueTpl::Tpl(tpl)
             }
             serde_json::Value::Array(items) => ValueTpl::Array(
-                items.iter().map(|item| self.value_into(item, vars)).collect::<Result<_, _>>()?,
+                items
+                    .iter()
+                    .map(|item| self.value_into(item, vars))
+                    .collect::<Result<_, _>>()?,
             ),
             serde_json::Value::Object(map) => ValueTpl::Object(
                 map.iter()
@@ -196,11 +212,18 @@ impl Templates {
     }
 
     /// Evaluates every template inside a JSON-shaped value.
-    pub fn value(&self, tpl: &ValueTpl, ctx: &Value) -> Result<serde_json::Value, minijinja::Error> {
+    pub fn value(
+        &self,
+        tpl: &ValueTpl,
+        ctx: &Value,
+    ) -> Result<serde_json::Value, minijinja::Error> {
         Ok(match tpl {
             ValueTpl::Tpl(tpl) => self.json(tpl, ctx)?,
             ValueTpl::Array(items) => serde_json::Value::Array(
-                items.iter().map(|i| self.value(i, ctx)).collect::<Result<_, _>>()?,
+                items
+                    .iter()
+                    .map(|i| self.value(i, ctx))
+                    .collect::<Result<_, _>>()?,
             ),
             ValueTpl::Object(entries) => serde_json::Value::Object(
                 entries
@@ -263,8 +286,12 @@ mod tests {
         let (lit, vars) = builder.string("plain").unwrap();
         assert!(vars.is_empty());
         let templates = builder.finish().unwrap();
-        let ctx = to_value(serde_json::json!({"inputs": {"ids": [1, 2], "base": "http://h"}, "n": 1}));
-        assert_eq!(templates.json(&list, &ctx).unwrap(), serde_json::json!([1, 2]));
+        let ctx =
+            to_value(&serde_json::json!({"inputs": {"ids": [1, 2], "base": "http://h"}, "n": 1}));
+        assert_eq!(
+            templates.json(&list, &ctx).unwrap(),
+            serde_json::json!([1, 2])
+        );
         assert_eq!(templates.text(&text, &ctx).unwrap(), "http://h/v1/2");
         assert_eq!(templates.json(&bare, &ctx).unwrap(), serde_json::json!(2));
         assert_eq!(templates.text(&lit, &ctx).unwrap(), "plain");
@@ -275,7 +302,7 @@ mod tests {
         let mut builder = TemplateBuilder::new(&Redactor::new());
         let (tpl, _) = builder.string("x{{ missing }}").unwrap();
         let templates = builder.finish().unwrap();
-        let error = templates.text(&tpl, &to_value(context! {})).unwrap_err();
+        let error = templates.text(&tpl, &to_value(&context! {})).unwrap_err();
         assert_eq!(error.kind(), minijinja::ErrorKind::UndefinedError);
     }
 

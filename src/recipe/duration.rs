@@ -14,20 +14,28 @@ impl Duration {
     pub fn parse(text: &str) -> Result<Duration, String> {
         let text = text.trim();
         if text.is_empty() {
-            return Err("expected a duration such as `500ms`, `30s` or `2m`, found an empty string".into());
+            return Err(
+                "expected a duration such as `500ms`, `30s` or `2m`, found an empty string".into(),
+            );
         }
         let mut total = std::time::Duration::ZERO;
         let mut rest = text;
         while !rest.is_empty() {
-            let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+            let digits = rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len());
             if digits == 0 {
-                return Err(format!("expected a duration such as `500ms`, `30s` or `2m`, found `{text}`"));
+                return Err(format!(
+                    "expected a duration such as `500ms`, `30s` or `2m`, found `{text}`"
+                ));
             }
             let number: u64 = rest[..digits]
                 .parse()
                 .map_err(|_| format!("the number in duration `{text}` is too large"))?;
             rest = &rest[digits..];
-            let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+            let unit_len = rest
+                .find(|c: char| c.is_ascii_digit())
+                .unwrap_or(rest.len());
             let unit = &rest[..unit_len];
             rest = &rest[unit_len..];
             let part = match unit {
@@ -55,7 +63,7 @@ impl Duration {
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.0.as_millis();
-        if ms % 1000 != 0 {
+        if !ms.is_multiple_of(1000) {
             write!(f, "{ms}ms")
         } else {
             write!(f, "{}s", ms / 1000)
@@ -127,7 +135,11 @@ mod tests {
     #[test]
     fn rejects_what_it_cannot_read() {
         assert!(Duration::parse("30").unwrap_err().contains("needs a unit"));
-        assert!(Duration::parse("3d").unwrap_err().contains("unknown unit `d`"));
+        assert!(
+            Duration::parse("3d")
+                .unwrap_err()
+                .contains("unknown unit `d`")
+        );
         assert!(Duration::parse("ms").is_err());
         assert!(Duration::parse("").is_err());
         assert!(Duration::parse("99999999999999999999s").is_err());

@@ -35,7 +35,8 @@ pub fn load_str(source: &Source) -> Result<Recipe, LoadError> {
 
 /// Parses `source` as any YAML (or JSON) document of type `T`, with positioned errors.
 pub fn parse<T: DeserializeOwned>(source: &Source) -> Result<T, Diagnostic> {
-    serde_saphyr::from_str_with_options(&source.text, options()).map_err(|error| diagnose(source, &error))
+    serde_saphyr::from_str_with_options(&source.text, options())
+        .map_err(|error| diagnose(source, &error))
 }
 
 /// Parses `text` keeping positions; used to index field paths.
@@ -100,7 +101,11 @@ fn improve(message: &str) -> (String, Option<String>) {
         let help = did_you_mean(name, expected.iter().copied()).unwrap_or_else(|| {
             format!(
                 "expected one of {}",
-                expected.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ")
+                expected
+                    .iter()
+                    .map(|e| format!("`{e}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         });
         return (format!("unknown {noun} `{name}`"), Some(help));
@@ -115,7 +120,10 @@ fn improve(message: &str) -> (String, Option<String>) {
         );
     }
     if message == "invalid boolean" {
-        return ("invalid boolean".into(), Some("write `true` or `false`".into()));
+        return (
+            "invalid boolean".into(),
+            Some("write `true` or `false`".into()),
+        );
     }
     (message.to_string(), None)
 }

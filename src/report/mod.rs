@@ -41,5 +41,6 @@ pub struct RecipeInfo {
 
 /// The current time as RFC 3339.
 pub fn timestamp(at: time::OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }

@@ -38,13 +38,25 @@ fn line(out: &mut String, step: &StepResult, depth: usize) {
         Status::Skipped => "skip",
     };
     let detail = match (&step.iterations, &step.run) {
-        (Some(items), _) => format!("{}/{} items succeeded", step.succeeded.unwrap_or(0), items.len()),
+        (Some(items), _) => format!(
+            "{}/{} items succeeded",
+            step.succeeded.unwrap_or(0),
+            items.len()
+        ),
         (None, Some(run)) => match &run.request {
             Some(exchange) => {
                 let retries = exchange.attempts.len().saturating_sub(1);
-                let status = exchange.status.map(|s| s.to_string()).unwrap_or_else(|| "no answer".into());
+                let status = exchange
+                    .status
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "no answer".into());
                 if retries > 0 {
-                    format!("{} {} -> {status} ({} attempts)", exchange.method, exchange.url, exchange.attempts.len())
+                    format!(
+                        "{} {} -> {status} ({} attempts)",
+                        exchange.method,
+                        exchange.url,
+                        exchange.attempts.len()
+                    )
                 } else {
                     format!("{} {} -> {status}", exchange.method, exchange.url)
                 }
@@ -54,12 +66,21 @@ fn line(out: &mut String, step: &StepResult, depth: usize) {
         (None, None) => String::new(),
     };
     let indent = "  ".repeat(depth);
-    let _ = writeln!(out, "{indent}{mark} {:<24} {:>8}  {detail}", step.id, millis(step.duration_ms));
+    let _ = writeln!(
+        out,
+        "{indent}{mark} {:<24} {:>8}  {detail}",
+        step.id,
+        millis(step.duration_ms)
+    );
     if let Some(error) = &step.error {
         let _ = writeln!(out, "{indent}     {}", error.message);
     }
 }
 
 fn millis(ms: u64) -> String {
-    if ms >= 10_000 { format!("{:.1}s", ms as f64 / 1000.0) } else { format!("{ms}ms") }
+    if ms >= 10_000 {
+        format!("{:.1}s", ms as f64 / 1000.0)
+    } else {
+        format!("{ms}ms")
+    }
 }

@@ -14,17 +14,45 @@ pub struct TerminalSink {
 impl EventSink for TerminalSink {
     fn emit(&self, event: &Event) {
         let line = match event {
-            Event::RequestSent { step, method, url, attempt } if self.verbosity >= 1 => {
-                format!("[{step}] > {method} {url}{}", if *attempt > 1 { format!(" (attempt {attempt})") } else { String::new() })
+            Event::RequestSent {
+                step,
+                method,
+                url,
+                attempt,
+            } if self.verbosity >= 1 => {
+                format!(
+                    "[{step}] > {method} {url}{}",
+                    if *attempt > 1 {
+                        format!(" (attempt {attempt})")
+                    } else {
+                        String::new()
+                    }
+                )
             }
-            Event::ResponseReceived { step, status, duration_ms, .. } if self.verbosity >= 1 => {
+            Event::ResponseReceived {
+                step,
+                status,
+                duration_ms,
+                ..
+            } if self.verbosity >= 1 => {
                 format!("[{step}] < {status} in {duration_ms}ms")
             }
-            Event::RequestFailed { step, error, .. } if self.verbosity >= 0 => format!("[{step}] ! {error}"),
-            Event::Retry { step, attempt, wait_ms, reason } if self.verbosity >= 0 => {
+            Event::RequestFailed { step, error, .. } if self.verbosity >= 0 => {
+                format!("[{step}] ! {error}")
+            }
+            Event::Retry {
+                step,
+                attempt,
+                wait_ms,
+                reason,
+            } if self.verbosity >= 0 => {
                 format!("[{step}] retrying after attempt {attempt} ({reason}) in {wait_ms}ms")
             }
-            Event::TokenFetched { profile, grant, reason } if self.verbosity >= 1 => {
+            Event::TokenFetched {
+                profile,
+                grant,
+                reason,
+            } if self.verbosity >= 1 => {
                 format!("[auth {profile}] requesting a token ({grant}, {reason})")
             }
             Event::StepSkipped { step } if self.verbosity >= 1 => format!("[{step}] skipped"),

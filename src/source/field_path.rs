@@ -59,7 +59,11 @@ mod tests {
 
     #[test]
     fn displays_like_the_recipe_reads() {
-        let path = FieldPath::root().key("steps").index(2).key("request").key("url");
+        let path = FieldPath::root()
+            .key("steps")
+            .index(2)
+            .key("request")
+            .key("url");
         assert_eq!(path.to_string(), "steps[2].request.url");
         assert_eq!(path.parent().unwrap().to_string(), "steps[2].request");
         assert!(FieldPath::root().parent().is_none());

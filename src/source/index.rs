@@ -185,10 +185,26 @@ mod tests {
     fn finds_keys_and_values_by_path() {
         let text = "version: 1\nsteps:\n  - id: a\n    request:\n      url: http://x\n";
         let index = PositionIndex::build(text);
-        let url = FieldPath::root().key("steps").index(0).key("request").key("url");
-        assert_eq!(index.lookup(&url, false), Some(Position { line: 5, column: 12 }));
-        assert_eq!(index.lookup(&url, true), Some(Position { line: 5, column: 7 }));
+        let url = FieldPath::root()
+            .key("steps")
+            .index(0)
+            .key("request")
+            .key("url");
+        assert_eq!(
+            index.lookup(&url, false),
+            Some(Position {
+                line: 5,
+                column: 12
+            })
+        );
+        assert_eq!(
+            index.lookup(&url, true),
+            Some(Position { line: 5, column: 7 })
+        );
         let missing = FieldPath::root().key("steps").index(0).key("nothing");
-        assert_eq!(index.lookup(&missing, false), Some(Position { line: 3, column: 5 }));
+        assert_eq!(
+            index.lookup(&missing, false),
+            Some(Position { line: 3, column: 5 })
+        );
     }
 }

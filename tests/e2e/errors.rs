@@ -8,15 +8,23 @@ use crate::harness::{Whisk, scrub};
 
 async fn server() -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method("GET")).and(path("/items"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([{"id": 1}, {"id": 2}])))
-        .mount(&server).await;
-    Mock::given(method("GET")).and(path("/text"))
+    Mock::given(method("GET"))
+        .and(path("/items"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!([{"id": 1}, {"id": 2}])),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/text"))
         .respond_with(ResponseTemplate::new(200).set_body_string("<html>not json</html>"))
-        .mount(&server).await;
-    Mock::given(method("GET")).and(path("/broken"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/broken"))
         .respond_with(ResponseTemplate::new(500).set_body_string("{\"error\":\"boom\"}"))
-        .mount(&server).await;
+        .mount(&server)
+        .await;
     server
 }
 
@@ -45,7 +53,12 @@ async fn case(name: &str, files: &[(&str, String)], extra: &[&str]) {
 
 #[tokio::test]
 async fn malformed_yaml() {
-    case("malformed_yaml", &[("recipe.yaml", format!("{HEAD}steps: [\n  - id: a\n"))], &[]).await;
+    case(
+        "malformed_yaml",
+        &[("recipe.yaml", format!("{HEAD}steps: [\n  - id: a\n"))],
+        &[],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -55,12 +68,28 @@ async fn wrong_type() {
 
 #[tokio::test]
 async fn unknown_key() {
-    case("unknown_key", &[("recipe.yaml", step("  - id: a\n    reqest: { url: \"{{ inputs.base }}/items\" }\n"))], &[]).await;
+    case(
+        "unknown_key",
+        &[(
+            "recipe.yaml",
+            step("  - id: a\n    reqest: { url: \"{{ inputs.base }}/items\" }\n"),
+        )],
+        &[],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn undefined_variable() {
-    case("undefined_variable", &[("recipe.yaml", step("  - id: a\n    request: { url: \"{{ inputs.bse }}/items\" }\n"))], &[]).await;
+    case(
+        "undefined_variable",
+        &[(
+            "recipe.yaml",
+            step("  - id: a\n    request: { url: \"{{ inputs.bse }}/items\" }\n"),
+        )],
+        &[],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -75,7 +104,9 @@ async fn duplicate_id() {
 
 #[tokio::test]
 async fn unknown_auth_profile() {
-    let text = format!("{HEAD}auth:\n  tci:\n    bearer: abc\nsteps:\n  - id: a\n    auth: tcj\n    request: {{ url: \"{{{{ inputs.base }}}}/items\" }}\n");
+    let text = format!(
+        "{HEAD}auth:\n  tci:\n    bearer: abc\nsteps:\n  - id: a\n    auth: tcj\n    request: {{ url: \"{{{{ inputs.base }}}}/items\" }}\n"
+    );
     case("unknown_auth_profile", &[("recipe.yaml", text)], &[]).await;
 }
 
@@ -101,14 +132,17 @@ async fn unexpected_status() {
 
 #[tokio::test]
 async fn missing_secret_env() {
-    let text = format!("{HEAD}secrets:\n  token: {{ env: WHISK_TEST_UNSET_TOKEN }}\nsteps:\n  - id: a\n    request: {{ url: \"{{{{ inputs.base }}}}/items\" }}\n");
+    let text = format!(
+        "{HEAD}secrets:\n  token: {{ env: WHISK_TEST_UNSET_TOKEN }}\nsteps:\n  - id: a\n    request: {{ url: \"{{{{ inputs.base }}}}/items\" }}\n"
+    );
     case("missing_secret_env", &[("recipe.yaml", text)], &[]).await;
 }
 
 #[tokio::test]
 async fn uses_cycle() {
     let a = step("  - id: call_b\n    uses: b.yaml\n    with: { base: \"{{ inputs.base }}\" }\n");
-    let b = step("  - id: call_a\n    uses: recipe.yaml\n    with: { base: \"{{ inputs.base }}\" }\n");
+    let b =
+        step("  - id: call_a\n    uses: recipe.yaml\n    with: { base: \"{{ inputs.base }}\" }\n");
     case("uses_cycle", &[("recipe.yaml", a), ("b.yaml", b)], &[]).await;
 }
 
@@ -130,12 +164,19 @@ async fn missing_required_input() {
 
 #[tokio::test]
 async fn several_problems_at_once() {
-    let text = step("  - id: A\n    request: { url: \"{{ nope }}\", method: FETCH }\n  - id: b\n    auth: ghost\n    request: { url: \"{{ steps.later.status }}\" }\n");
+    let text = step(
+        "  - id: A\n    request: { url: \"{{ nope }}\", method: FETCH }\n  - id: b\n    auth: ghost\n    request: { url: \"{{ steps.later.status }}\" }\n",
+    );
     case("several_problems_at_once", &[("recipe.yaml", text)], &[]).await;
 }
 
 #[tokio::test]
 async fn input_of_the_wrong_type() {
     let text = "version: 1\nname: bad\ninputs:\n  base: { type: string }\n  count: { type: integer }\nsteps:\n  - id: a\n    request: { url: \"{{ inputs.base }}/items\" }\n".to_string();
-    case("input_of_the_wrong_type", &[("recipe.yaml", text)], &["--input", "count=many"]).await;
+    case(
+        "input_of_the_wrong_type",
+        &[("recipe.yaml", text)],
+        &["--input", "count=many"],
+    )
+    .await;
 }

@@ -13,23 +13,52 @@ fn json(value: serde_json::Value) -> ResponseTemplate {
 #[tokio::test]
 async fn nested_block_loop_collects_captures_in_item_order() {
     let server = MockServer::start().await;
-    Mock::given(method("GET")).and(path("/orgs"))
-        .respond_with(json(serde_json::json!({"orgs": [{"locator": "a"}, {"locator": "b"}, {"locator": "c"}]})))
-        .mount(&server).await;
-    Mock::given(method("POST")).and(path_regex_any("/orgs/[abc]/enable"))
+    Mock::given(method("GET"))
+        .and(path("/orgs"))
+        .respond_with(json(
+            serde_json::json!({"orgs": [{"locator": "a"}, {"locator": "b"}, {"locator": "c"}]}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex_any("/orgs/[abc]/enable"))
         .respond_with(|req: &Request| {
-            let org = req.url.path().split('/').nth(2).unwrap_or_default().to_string();
+            let org = req
+                .url
+                .path()
+                .split('/')
+                .nth(2)
+                .unwrap_or_default()
+                .to_string();
             // Later items answer faster, so that completion order differs from item order.
-            let delay = match org.as_str() { "a" => 150, "b" => 80, _ => 0 };
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({"org": org, "ok": true})).set_delay(std::time::Duration::from_millis(delay))
+            let delay = match org.as_str() {
+                "a" => 150,
+                "b" => 80,
+                _ => 0,
+            };
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"org": org, "ok": true}))
+                .set_delay(std::time::Duration::from_millis(delay))
         })
-        .expect(3).mount(&server).await;
-    Mock::given(method("GET")).and(path_regex_any("/orgs/[abc]/apps"))
+        .expect(3)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex_any("/orgs/[abc]/apps"))
         .respond_with(|req: &Request| {
-            let org = req.url.path().split('/').nth(2).unwrap_or_default().to_string();
-            ResponseTemplate::new(200).set_body_json(serde_json::json!([{"name": format!("{org}-app")}]))
+            let org = req
+                .url
+                .path()
+                .split('/')
+                .nth(2)
+                .unwrap_or_default()
+                .to_string();
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!([{"name": format!("{org}-app")}]))
         })
-        .expect(3).mount(&server).await;
+        .expect(3)
+        .mount(&server)
+        .await;
     let recipe = r#"
 version: 1
 name: nested
@@ -63,15 +92,25 @@ outputs:
 "#;
     let out = Whisk::new().input("base", &server.uri()).run(recipe);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.outputs(), serde_json::json!({"orgs": ["a", "b", "c"], "apps": ["a-app", "b-app", "c-app"], "count": 3}));
+    assert_eq!(
+        out.outputs(),
+        serde_json::json!({"orgs": ["a", "b", "c"], "apps": ["a-app", "b-app", "c-app"], "count": 3})
+    );
     let report = out.report.unwrap();
     let iterations = report["steps"][1]["iterations"].as_array().unwrap();
     assert_eq!(iterations.len(), 3);
     assert_eq!(iterations[2]["steps"][0]["captures"]["enabled_org"], "c");
     let requests = server.received_requests().await.unwrap();
-    let first_enable = requests.iter().find(|r| r.url.path() == "/orgs/a/enable").unwrap();
+    let first_enable = requests
+        .iter()
+        .find(|r| r.url.path() == "/orgs/a/enable")
+        .unwrap();
     let body: serde_json::Value = serde_json::from_slice(&first_enable.body).unwrap();
-    assert_eq!(body, serde_json::json!({"position": 1, "org": "a"}), "single expressions keep native values");
+    assert_eq!(
+        body,
+        serde_json::json!({"position": 1, "org": "a"}),
+        "single expressions keep native values"
+    );
 }
 
 fn path_regex_any(pattern: &str) -> wiremock::matchers::PathRegexMatcher {
@@ -81,10 +120,17 @@ fn path_regex_any(pattern: &str) -> wiremock::matchers::PathRegexMatcher {
 #[tokio::test]
 async fn uses_runs_a_sub_recipe_whose_outputs_become_captures() {
     let server = MockServer::start().await;
-    Mock::given(method("GET")).and(path("/whoami")).and(query_param("org", "o-1"))
-        .respond_with(json(serde_json::json!({"user": "ada"}))).expect(1).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/whoami"))
+        .and(query_param("org", "o-1"))
+        .respond_with(json(serde_json::json!({"user": "ada"})))
+        .expect(1)
+        .mount(&server)
+        .await;
     let whisk = Whisk::new();
-    whisk.file("lib/whoami.yaml", r#"
+    whisk.file(
+        "lib/whoami.yaml",
+        r#"
 version: 1
 name: whoami
 inputs:
@@ -99,8 +145,10 @@ steps:
       user: { jsonpath: $.user, single: true }
 outputs:
   user: user
-"#);
-    let out = whisk.input("base", &server.uri()).run(r#"
+"#,
+    );
+    let out = whisk.input("base", &server.uri()).run(
+        r#"
 version: 1
 name: parent
 inputs:
@@ -111,7 +159,8 @@ steps:
     with: { base: "{{ inputs.base }}", org: o-1 }
 outputs:
   greeting: "hello {{ user }}"
-"#);
+"#,
+    );
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.outputs(), serde_json::json!({"greeting": "hello ada"}));
     assert_eq!(out.report.unwrap()["steps"][0]["steps"][0]["id"], "ask");
@@ -120,10 +169,26 @@ outputs:
 #[tokio::test]
 async fn when_skips_and_continue_on_error_goes_on() {
     let server = MockServer::start().await;
-    Mock::given(method("GET")).and(path("/flaky")).respond_with(ResponseTemplate::new(500)).expect(1).mount(&server).await;
-    Mock::given(method("GET")).and(path("/after")).respond_with(json(serde_json::json!({"ok": true}))).expect(1).mount(&server).await;
-    Mock::given(method("GET")).and(path("/never")).respond_with(ResponseTemplate::new(200)).expect(0).mount(&server).await;
-    let out = Whisk::new().input("base", &server.uri()).run(r#"
+    Mock::given(method("GET"))
+        .and(path("/flaky"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/after"))
+        .respond_with(json(serde_json::json!({"ok": true})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/never"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let out = Whisk::new().input("base", &server.uri()).run(
+        r#"
 version: 1
 name: flow
 inputs:
@@ -139,10 +204,16 @@ steps:
   - id: after
     when: "{{ steps.flaky.status == 500 }}"
     request: { url: "{{ inputs.base }}/after" }
-"#);
+"#,
+    );
     assert_eq!(out.code, 1, "the run still ends failed: {}", out.stderr);
     let report = out.report.unwrap();
-    let statuses: Vec<&str> = report["steps"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect();
+    let statuses: Vec<&str> = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
     assert_eq!(statuses, ["failed", "skipped", "succeeded"]);
     assert_eq!(report["status"], "failed");
 }
@@ -154,7 +225,8 @@ async fn every_capture_kind_and_checks() {
         .respond_with(json(serde_json::json!({"apps": [{"id": 7, "name": "orders"}, {"id": 9, "name": "billing"}]}))
             .insert_header("ETag", "\"v42\"").insert_header("X-Request-Id", "req-123"))
         .mount(&server).await;
-    let out = Whisk::new().input("base", &server.uri()).run(r#"
+    let out = Whisk::new().input("base", &server.uri()).run(
+        r#"
 version: 1
 name: captures
 inputs:
@@ -179,9 +251,13 @@ outputs:
   etag: etag
   billing_id: billing_id
   request_number: request_number
-"#);
+"#,
+    );
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.outputs(), serde_json::json!({"names": ["orders", "billing"], "etag": "\"v42\"", "billing_id": "9", "request_number": null}));
+    assert_eq!(
+        out.outputs(),
+        serde_json::json!({"names": ["orders", "billing"], "etag": "\"v42\"", "billing_id": "9", "request_number": null})
+    );
     let checks = &out.report.unwrap()["steps"][0]["checks"];
     assert_eq!(checks[0]["passed"], true);
     assert_eq!(checks[1]["passed"], true);
@@ -190,8 +266,13 @@ outputs:
 #[tokio::test]
 async fn failing_check_fails_the_step_with_its_message() {
     let server = MockServer::start().await;
-    Mock::given(method("GET")).and(path("/apps")).respond_with(json(serde_json::json!([]))).mount(&server).await;
-    let out = Whisk::new().input("base", &server.uri()).run(r#"
+    Mock::given(method("GET"))
+        .and(path("/apps"))
+        .respond_with(json(serde_json::json!([])))
+        .mount(&server)
+        .await;
+    let out = Whisk::new().input("base", &server.uri()).run(
+        r#"
 version: 1
 name: checks
 inputs:
@@ -204,9 +285,15 @@ steps:
     check:
       - that: app_names | length > 0
         message: the parent organization has no apps
-"#);
+"#,
+    );
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("check failed: the parent organization has no apps"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("check failed: the parent organization has no apps"),
+        "{}",
+        out.stderr
+    );
 }
 
 const ORACLE_ID: &str = "oic-client-1";
@@ -215,7 +302,10 @@ const ORACLE_TOKEN: &str = "eyJ4NXQjG-oracle-token";
 
 async fn oracle(design: &MockServer) -> MockServer {
     let identity = MockServer::start().await;
-    let basic = format!("Basic {}", base64_encode(&format!("{ORACLE_ID}:{ORACLE_SECRET}")));
+    let basic = format!(
+        "Basic {}",
+        base64_encode(&format!("{ORACLE_ID}:{ORACLE_SECRET}"))
+    );
     Mock::given(method("POST")).and(path("/oauth2/v1/token"))
         .and(header("authorization", basic.as_str()))
         .and(body_string_contains("grant_type=client_credentials"))
@@ -226,14 +316,19 @@ async fn oracle(design: &MockServer) -> MockServer {
     Mock::given(method("GET")).and(path("/ic/api/integration/v1/connections")).and(header("authorization", bearer.as_str()))
         .respond_with(json(serde_json::json!({"items": [{"id": "REST_1", "status": "CONFIGURED"}], "totalResults": 1})))
         .mount(design).await;
-    Mock::given(method("GET")).and(path("/ic/api/integration/v1/connections"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(serde_json::json!({"error": "invalid_token"})))
-        .mount(design).await;
+    Mock::given(method("GET"))
+        .and(path("/ic/api/integration/v1/connections"))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(serde_json::json!({"error": "invalid_token"})),
+        )
+        .mount(design)
+        .await;
     identity
 }
 
 fn oracle_recipe(forward: bool) -> String {
-    format!(r#"
+    format!(
+        r#"
 version: 1
 name: oracle-connections
 inputs:
@@ -262,16 +357,27 @@ steps:
       ids: $.items[*].id
 outputs:
   ids: ids
-"#, if forward { r#"["{{ inputs.design_host }}"]"# } else { "[]" })
+"#,
+        if forward {
+            r#"["{{ inputs.design_host }}"]"#
+        } else {
+            "[]"
+        }
+    )
 }
 
 async fn run_oracle(forward: bool) -> (crate::harness::Output, MockServer) {
     let design = MockServer::start().await;
     let identity = oracle(&design).await;
     let runtime = MockServer::start().await;
-    Mock::given(method("GET")).and(path("/ic/api/integration/v1/connections"))
-        .respond_with(ResponseTemplate::new(307).insert_header("Location", format!("{}/ic/api/integration/v1/connections", design.uri()).as_str()))
-        .mount(&runtime).await;
+    Mock::given(method("GET"))
+        .and(path("/ic/api/integration/v1/connections"))
+        .respond_with(ResponseTemplate::new(307).insert_header(
+            "Location",
+            format!("{}/ic/api/integration/v1/connections", design.uri()).as_str(),
+        ))
+        .mount(&runtime)
+        .await;
     let design_host = design.uri().trim_start_matches("http://").to_string();
     let out = Whisk::new()
         .input("identity", &identity.uri())
@@ -281,8 +387,16 @@ async fn run_oracle(forward: bool) -> (crate::harness::Output, MockServer) {
         .env("OIC_CLIENT_SECRET", ORACLE_SECRET)
         .arg("-vv")
         .run(&oracle_recipe(forward));
-    for secret in [ORACLE_SECRET, ORACLE_TOKEN, &base64_encode(&format!("{ORACLE_ID}:{ORACLE_SECRET}"))] {
-        assert!(!out.everything().contains(secret), "secret {secret} leaked:\n{}", out.everything());
+    for secret in [
+        ORACLE_SECRET,
+        ORACLE_TOKEN,
+        &base64_encode(&format!("{ORACLE_ID}:{ORACLE_SECRET}")),
+    ] {
+        assert!(
+            !out.everything().contains(secret),
+            "secret {secret} leaked:\n{}",
+            out.everything()
+        );
     }
     (out, design)
 }
@@ -302,26 +416,50 @@ async fn oracle_client_credentials_through_the_runtime_redirect() {
 #[tokio::test]
 async fn authorization_is_dropped_when_a_redirect_leaves_the_host() {
     let (out, design) = run_oracle(false).await;
-    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(
+        out.code, 3,
+        "the API refuses the request even after a refresh: {}",
+        out.stderr
+    );
     let seen = design.received_requests().await.unwrap();
-    assert!(!seen.is_empty() && seen.iter().all(|r| !r.headers.contains_key("authorization")));
+    assert!(
+        !seen.is_empty()
+            && seen
+                .iter()
+                .all(|r| !r.headers.contains_key("authorization"))
+    );
 }
 
 #[tokio::test]
 async fn an_expired_token_is_refreshed_once_and_the_request_resent() {
     let server = MockServer::start().await;
     let first = std::sync::atomic::AtomicUsize::new(0);
-    Mock::given(method("POST")).and(path("/token"))
+    Mock::given(method("POST"))
+        .and(path("/token"))
         .respond_with(move |_: &Request| {
             let n = first.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({"access_token": format!("tok-{n}"), "expires_in": 3600}))
+            ResponseTemplate::new(200).set_body_json(
+                serde_json::json!({"access_token": format!("tok-{n}"), "expires_in": 3600}),
+            )
         })
-        .expect(2).mount(&server).await;
-    Mock::given(method("GET")).and(path("/items")).and(header("authorization", "Bearer tok-0"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(serde_json::json!({"error": "oauth_access_token_expired"})))
-        .mount(&server).await;
-    Mock::given(method("GET")).and(path("/items")).and(header("authorization", "Bearer tok-1"))
-        .respond_with(json(serde_json::json!({"ok": true}))).mount(&server).await;
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/items"))
+        .and(header("authorization", "Bearer tok-0"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(serde_json::json!({"error": "oauth_access_token_expired"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/items"))
+        .and(header("authorization", "Bearer tok-1"))
+        .respond_with(json(serde_json::json!({"ok": true})))
+        .mount(&server)
+        .await;
     let out = Whisk::new().input("base", &server.uri()).env("WHISK_T_SECRET", "cs-value-1").run(r#"
 version: 1
 name: refresh
@@ -360,11 +498,23 @@ steps:
 #[tokio::test]
 async fn a_refused_refreshed_token_fails_with_the_provider_code_and_exit_3() {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).and(path("/token"))
-        .respond_with(json(serde_json::json!({"access_token": "tok-abcdef123", "expires_in": 3600}))).expect(2).mount(&server).await;
-    Mock::given(method("GET")).and(path("/items")).and(header_exists("authorization"))
-        .respond_with(ResponseTemplate::new(401).set_body_string("UNAUTHORIZED (401): oauth_invalid_accesstoken"))
-        .mount(&server).await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(json(
+            serde_json::json!({"access_token": "tok-abcdef123", "expires_in": 3600}),
+        ))
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/items"))
+        .and(header_exists("authorization"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_string("UNAUTHORIZED (401): oauth_invalid_accesstoken"),
+        )
+        .mount(&server)
+        .await;
     let out = Whisk::new().input("base", &server.uri()).run(r#"
 version: 1
 name: refused
@@ -379,7 +529,11 @@ steps:
     request: { url: "{{ inputs.base }}/items" }
 "#);
     assert_eq!(out.code, 3, "{}", out.stderr);
-    assert!(out.stderr.contains("oauth_invalid_accesstoken"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("oauth_invalid_accesstoken"),
+        "{}",
+        out.stderr
+    );
     assert!(!out.everything().contains("s3cr3t-xyz"));
 }
 
@@ -403,18 +557,31 @@ steps:
     request: { url: "{{ inputs.base }}/items" }
 "#);
     assert_eq!(out.code, 3, "{}", out.stderr);
-    assert!(out.stderr.contains("`invalid_client`: client authentication failed"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("`invalid_client`: client authentication failed"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("/token"));
 }
 
 #[tokio::test]
 async fn retries_honour_retry_after_and_record_every_attempt() {
     let server = MockServer::start().await;
-    Mock::given(method("GET")).and(path("/busy"))
+    Mock::given(method("GET"))
+        .and(path("/busy"))
         .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "0"))
-        .up_to_n_times(2).mount(&server).await;
-    Mock::given(method("GET")).and(path("/busy")).respond_with(json(serde_json::json!({"ok": true}))).mount(&server).await;
-    let out = Whisk::new().input("base", &server.uri()).run(r#"
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/busy"))
+        .respond_with(json(serde_json::json!({"ok": true})))
+        .mount(&server)
+        .await;
+    let out = Whisk::new().input("base", &server.uri()).run(
+        r#"
 version: 1
 name: busy
 inputs:
@@ -424,10 +591,17 @@ defaults:
 steps:
   - id: busy
     request: { url: "{{ inputs.base }}/busy" }
-"#);
+"#,
+    );
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let attempts = out.report.unwrap()["steps"][0]["request"]["attempts"].as_array().unwrap().clone();
-    let statuses: Vec<u64> = attempts.iter().map(|a| a["status"].as_u64().unwrap()).collect();
+    let attempts = out.report.unwrap()["steps"][0]["request"]["attempts"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let statuses: Vec<u64> = attempts
+        .iter()
+        .map(|a| a["status"].as_u64().unwrap())
+        .collect();
     assert_eq!(statuses, [429, 429, 200]);
     assert_eq!(attempts[0]["outcome"], "retry");
 }
@@ -435,14 +609,27 @@ steps:
 #[tokio::test]
 async fn basic_and_header_secrets_never_appear_in_any_output() {
     let server = MockServer::start().await;
-    Mock::given(method("GET")).and(path("/private"))
+    Mock::given(method("GET"))
+        .and(path("/private"))
         .respond_with(|req: &Request| {
             // Echo the credentials back: whisk must still mask them everywhere.
-            let auth = req.headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-            let key = req.headers.get("x-api-key").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-            ResponseTemplate::new(500).set_body_json(serde_json::json!({"you_sent": auth, "key": key}))
+            let auth = req
+                .headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            let key = req
+                .headers
+                .get("x-api-key")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            ResponseTemplate::new(500)
+                .set_body_json(serde_json::json!({"you_sent": auth, "key": key}))
         })
-        .mount(&server).await;
+        .mount(&server)
+        .await;
     let out = Whisk::new()
         .input("base", &server.uri())
         .env("WHISK_T_PASSWORD", "pa55-Word-Secret")
@@ -471,8 +658,15 @@ outputs:
 "#);
     assert_eq!(out.code, 1);
     let everything = out.everything();
-    for secret in ["pa55-Word-Secret", "key-0f9e8d7c", &base64_encode("admin:pa55-Word-Secret")] {
-        assert!(!everything.contains(secret), "secret {secret} leaked:\n{everything}");
+    for secret in [
+        "pa55-Word-Secret",
+        "key-0f9e8d7c",
+        &base64_encode("admin:pa55-Word-Secret"),
+    ] {
+        assert!(
+            !everything.contains(secret),
+            "secret {secret} leaked:\n{everything}"
+        );
     }
     assert!(everything.contains("***"));
 }

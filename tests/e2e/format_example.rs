@@ -12,7 +12,10 @@ const ACCESS_TOKEN: &str = "at-live-91c2d7e4";
 
 async fn tibco() -> MockServer {
     let server = MockServer::start().await;
-    let basic = format!("Basic {}", base64_encode(&format!("{CLIENT_ID}:{CLIENT_SECRET}")));
+    let basic = format!(
+        "Basic {}",
+        base64_encode(&format!("{CLIENT_ID}:{CLIENT_SECRET}"))
+    );
     Mock::given(method("POST"))
         .and(path("/idm/v1/oauth2/token"))
         .and(header("authorization", basic.as_str()))
@@ -35,9 +38,13 @@ async fn tibco() -> MockServer {
         .await;
     for child in ["101", "102", "103", "104", "105"] {
         Mock::given(method("POST"))
-            .and(path(format!("/tci/v1/subscriptions/{child}/apiservice/access")))
+            .and(path(format!(
+                "/tci/v1/subscriptions/{child}/apiservice/access"
+            )))
             .and(header("authorization", bearer.as_str()))
-            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"enabled": true})))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(serde_json::json!({"enabled": true})),
+            )
             .expect(1)
             .mount(&server)
             .await;
@@ -65,12 +72,19 @@ pub fn base64_encode(text: &str) -> String {
 #[tokio::test]
 async fn the_format_example_runs_as_written() {
     let server = tibco().await;
-    let recipe = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/fixtures/format-example.yaml")).unwrap();
+    let recipe = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/e2e/fixtures/format-example.yaml"
+    ))
+    .unwrap();
     let whisk = Whisk::new();
     let dir = whisk.dir.path().to_path_buf();
     let out = whisk
         .input("base_url", &format!("{}/tci", server.uri()))
-        .input("token_url", &format!("{}/idm/v1/oauth2/token", server.uri()))
+        .input(
+            "token_url",
+            &format!("{}/idm/v1/oauth2/token", server.uri()),
+        )
         .input("child_locators", r#"["101","102","103","104","105"]"#)
         .env("TCI_REGION", "eu-west")
         .env("TCI_CLIENT_ID", CLIENT_ID)
@@ -78,8 +92,17 @@ async fn the_format_example_runs_as_written() {
         .env("TCI_REFRESH_TOKEN", REFRESH_TOKEN)
         .run(&recipe);
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
-    assert_eq!(out.outputs(), serde_json::json!({"apps": ["orders", "billing"], "enabled": 5}));
-    for secret in [CLIENT_SECRET, REFRESH_TOKEN, ACCESS_TOKEN, "rt-rotated-2", &base64_encode(&format!("{CLIENT_ID}:{CLIENT_SECRET}"))] {
+    assert_eq!(
+        out.outputs(),
+        serde_json::json!({"apps": ["orders", "billing"], "enabled": 5})
+    );
+    for secret in [
+        CLIENT_SECRET,
+        REFRESH_TOKEN,
+        ACCESS_TOKEN,
+        "rt-rotated-2",
+        &base64_encode(&format!("{CLIENT_ID}:{CLIENT_SECRET}")),
+    ] {
         assert!(!out.everything().contains(secret), "secret {secret} leaked");
     }
     let report = out.report.unwrap();

@@ -24,18 +24,30 @@ impl Output {
             "{}\n{}\n{}",
             self.stdout,
             self.stderr,
-            self.report.as_ref().map(|r| r.to_string()).unwrap_or_default()
+            self.report
+                .as_ref()
+                .map(|r| r.to_string())
+                .unwrap_or_default()
         )
     }
 
     pub fn outputs(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}): {}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 
 impl Whisk {
     pub fn new() -> Whisk {
-        Whisk { dir: tempfile::tempdir().expect("temp dir"), args: Vec::new(), env: Vec::new() }
+        Whisk {
+            dir: tempfile::tempdir().expect("temp dir"),
+            args: Vec::new(),
+            env: Vec::new(),
+        }
     }
 
     /// Writes a file into the temporary folder and returns its path.
@@ -70,7 +82,12 @@ impl Whisk {
 
     pub fn run_file(self, path: &Path) -> Output {
         let report = self.dir.path().join("report.json");
-        let mut args = vec!["run".to_string(), path.display().to_string(), "--report".into(), report.display().to_string()];
+        let mut args = vec![
+            "run".to_string(),
+            path.display().to_string(),
+            "--report".into(),
+            report.display().to_string(),
+        ];
         args.extend(self.args.iter().cloned());
         self.exec(&args, Some(&report))
     }
@@ -83,7 +100,10 @@ impl Whisk {
 
     fn exec(&self, args: &[String], report: Option<&Path>) -> Output {
         let mut command = Command::new(env!("CARGO_BIN_EXE_whisk"));
-        command.args(args).current_dir(self.dir.path()).env("NO_COLOR", "1");
+        command
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("NO_COLOR", "1");
         for (k, v) in &self.env {
             command.env(k, v);
         }
@@ -92,9 +112,10 @@ impl Whisk {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            report: report
-                .filter(|p| p.exists())
-                .map(|p| serde_json::from_str(&std::fs::read_to_string(p).expect("read report")).expect("report is JSON")),
+            report: report.filter(|p| p.exists()).map(|p| {
+                serde_json::from_str(&std::fs::read_to_string(p).expect("read report"))
+                    .expect("report is JSON")
+            }),
         }
     }
 }
@@ -115,6 +136,9 @@ pub fn report_settings(dir: &Path) -> insta::Settings {
     settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]");
     settings.add_filter(r#""(duration_ms|wait_ms)": \d+"#, "\"$1\": \"[ms]\"");
     settings.add_filter(r#""(started_at|ended_at)": "[^"]+""#, "\"$1\": \"[time]\"");
-    settings.add_filter(r#""whisk_version": "[^"]+""#, "\"whisk_version\": \"[version]\"");
+    settings.add_filter(
+        r#""whisk_version": "[^"]+""#,
+        "\"whisk_version\": \"[version]\"",
+    );
     settings
 }

@@ -25,13 +25,30 @@ fn report_schema_is_current() {
 
 #[test]
 fn schemas_describe_the_top_level() {
-    let recipe: serde_json::Value = serde_json::from_str(&Whisk::new().command(&["schema", "recipe"]).stdout).unwrap();
-    for key in ["version", "name", "inputs", "secrets", "auth", "defaults", "steps", "outputs"] {
-        assert!(recipe["properties"].get(key).is_some(), "recipe schema lacks `{key}`");
+    let recipe: serde_json::Value =
+        serde_json::from_str(&Whisk::new().command(&["schema", "recipe"]).stdout).unwrap();
+    for key in [
+        "version", "name", "inputs", "secrets", "auth", "defaults", "steps", "outputs",
+    ] {
+        assert!(
+            recipe["properties"].get(key).is_some(),
+            "recipe schema lacks `{key}`"
+        );
     }
     assert_eq!(recipe["additionalProperties"], serde_json::json!(false));
-    let report: serde_json::Value = serde_json::from_str(&Whisk::new().command(&["schema", "report"]).stdout).unwrap();
-    for key in ["recipe", "inputs", "started_at", "ended_at", "status", "steps"] {
-        assert!(report["properties"].get(key).is_some(), "report schema lacks `{key}`");
+    let report: serde_json::Value =
+        serde_json::from_str(&Whisk::new().command(&["schema", "report"]).stdout).unwrap();
+    for key in [
+        "recipe",
+        "inputs",
+        "started_at",
+        "ended_at",
+        "status",
+        "steps",
+    ] {
+        assert!(
+            report["properties"].get(key).is_some(),
+            "report schema lacks `{key}`"
+        );
     }
 }

@@ -43,7 +43,10 @@ pub struct Resolver<'a> {
 impl Resolver<'_> {
     fn text(&self, profile: &AuthPlan, field: &str, tpl: &Tpl) -> Result<String, AuthError> {
         self.templates.text(tpl, self.ctx).map_err(|e| AuthError {
-            message: format!("auth profile `{}`: cannot render `{field}`: {e}", profile.name)
+            message: format!(
+                "auth profile `{}`: cannot render `{field}`: {e}",
+                profile.name
+            ),
         })
     }
 }
@@ -86,7 +89,10 @@ impl AuthManager {
                 let value = resolver.text(profile, "header.value", value)?;
                 self.redactor.add(&value);
                 let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| AuthError {
-                    message: format!("auth profile `{}`: `{name}` is not a valid header name", profile.name)
+                    message: format!(
+                        "auth profile `{}`: `{name}` is not a valid header name",
+                        profile.name
+                    ),
                 })?;
                 fixed(profile, name, value)
             }
@@ -105,7 +111,10 @@ impl AuthManager {
         match &profile.kind {
             AuthKind::OAuth2(plan) => {
                 let source = self.source(profile, plan, resolver)?;
-                source.refresh(&self.client, seen.generation, sink).await.map(Some)
+                source
+                    .refresh(&self.client, seen.generation, sink)
+                    .await
+                    .map(Some)
             }
             _ => Ok(None),
         }
@@ -129,7 +138,10 @@ impl AuthManager {
 
 fn fixed(profile: &AuthPlan, name: HeaderName, value: String) -> Result<Credential, AuthError> {
     let mut value = HeaderValue::from_str(&value).map_err(|_| AuthError {
-        message: format!("auth profile `{}`: the credential is not a valid header value", profile.name)
+        message: format!(
+            "auth profile `{}`: the credential is not a valid header value",
+            profile.name
+        ),
     })?;
     value.set_sensitive(true);
     Ok(Credential {

@@ -28,24 +28,44 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn render(profile: &AuthPlan, plan: &OAuth2Plan, resolver: &Resolver<'_>, redactor: &Redactor) -> Result<Config, AuthError> {
+    pub fn render(
+        profile: &AuthPlan,
+        plan: &OAuth2Plan,
+        resolver: &Resolver<'_>,
+        redactor: &Redactor,
+    ) -> Result<Config, AuthError> {
         let text = |field: &str, tpl| resolver.text(profile, field, tpl);
         let url_text = text("token_url", &plan.token_url)?;
         crate::plan::check_token_url(&url_text).map_err(|message| AuthError {
-            message: format!("auth profile `{}`: {message}", profile.name)
+            message: format!("auth profile `{}`: {message}", profile.name),
         })?;
         let token_url = reqwest::Url::parse(&url_text).map_err(|e| AuthError {
-            message: format!("auth profile `{}`: bad token URL `{url_text}`: {e}", profile.name)
+            message: format!(
+                "auth profile `{}`: bad token URL `{url_text}`: {e}",
+                profile.name
+            ),
         })?;
-        let client_secret = plan.client_secret.as_ref().map(|t| text("client_secret", t)).transpose()?;
+        let client_secret = plan
+            .client_secret
+            .as_ref()
+            .map(|t| text("client_secret", t))
+            .transpose()?;
         if let Some(secret) = &client_secret {
             redactor.add(secret);
         }
-        let refresh_token = plan.refresh_token.as_ref().map(|t| text("refresh_token", t)).transpose()?;
+        let refresh_token = plan
+            .refresh_token
+            .as_ref()
+            .map(|t| text("refresh_token", t))
+            .transpose()?;
         if let Some(refresh) = &refresh_token {
             redactor.add(refresh);
         }
-        let scope: Vec<String> = plan.scope.iter().map(|t| text("scope", t)).collect::<Result<_, _>>()?;
+        let scope: Vec<String> = plan
+            .scope
+            .iter()
+            .map(|t| text("scope", t))
+            .collect::<Result<_, _>>()?;
         let scope = scope.join(" ").trim().to_string();
         Ok(Config {
             profile: profile.name.clone(),
@@ -56,7 +76,11 @@ impl Config {
             client_auth: plan.client_auth,
             refresh_token,
             scope: (!scope.is_empty()).then_some(scope),
-            params: plan.params.iter().map(|(k, t)| Ok((k.clone(), text("params", t)?))).collect::<Result<_, AuthError>>()?,
+            params: plan
+                .params
+                .iter()
+                .map(|(k, t)| Ok((k.clone(), text("params", t)?)))
+                .collect::<Result<_, AuthError>>()?,
             skew: plan.refresh_skew,
         })
     }
@@ -124,7 +148,11 @@ impl TokenSource {
         })
     }
 
-    pub async fn credential(&self, client: &reqwest::Client, sink: &dyn EventSink) -> Result<Credential, AuthError> {
+    pub async fn credential(
+        &self,
+        client: &reqwest::Client,
+        sink: &dyn EventSink,
+    ) -> Result<Credential, AuthError> {
         if let Some(credential) = self.fresh() {
             return Ok(credential);
         }
@@ -132,7 +160,13 @@ impl TokenSource {
         if let Some(credential) = self.fresh() {
             return Ok(credential);
         }
-        let reason = if self.state.lock().unwrap_or_else(|e| e.into_inner()).access.is_some() {
+        let reason = if self
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .access
+            .is_some()
+        {
             "expiring"
         } else {
             "first use"
@@ -140,11 +174,18 @@ impl TokenSource {
         self.fetch(client, reason, sink).await
     }
 
-    pub async fn refresh(&self, client: &reqwest::Client, seen: u64, sink: &dyn EventSink) -> Result<Credential, AuthError> {
+    pub async fn refresh(
+        &self,
+        client: &reqwest::Client,
+        seen: u64,
+        sink: &dyn EventSink,
+    ) -> Result<Credential, AuthError> {
         let _flight = self.flight.lock().await;
         {
             let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            if state.generation != seen && let Some(access) = &state.access {
+            if state.generation != seen
+                && let Some(access) = &state.access
+            {
                 return Ok(Credential {
                     header: (AUTHORIZATION, access.clone()),
                     generation: state.generation,
@@ -155,12 +196,25 @@ impl TokenSource {
     }
 
     /// Gets a new token: with the refresh token when there is one, else by the profile's grant.
-    async fn fetch(&self, client: &reqwest::Client, reason: &str, sink: &dyn EventSink) -> Result<Credential, AuthError> {
-        let refresh_token = self.state.lock().unwrap_or_else(|e| e.into_inner()).refresh_token.clone();
+    async fn fetch(
+        &self,
+        client: &reqwest::Client,
+        reason: &str,
+        sink: &dyn EventSink,
+    ) -> Result<Credential, AuthError> {
+        let refresh_token = self
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .refresh_token
+            .clone();
         let answer = match refresh_token {
             Some(refresh) => {
                 self.announce(sink, "refresh_token", reason);
-                let fields = vec![("grant_type", "refresh_token".to_string()), ("refresh_token", refresh)];
+                let fields = vec![
+                    ("grant_type", "refresh_token".to_string()),
+                    ("refresh_token", refresh),
+                ];
                 match token::request(client, &self.config, fields, &self.redactor).await {
                     Err(_) if self.config.grant == Grant::ClientCredentials => {
                         // A client can always start over with its own credentials.
@@ -176,7 +230,10 @@ impl TokenSource {
             }
             None => {
                 return Err(AuthError {
-                    message: format!("auth profile `{}` has no refresh token to get an access token with", self.config.profile)
+                    message: format!(
+                        "auth profile `{}` has no refresh token to get an access token with",
+                        self.config.profile
+                    ),
                 });
             }
         };
@@ -198,8 +255,17 @@ impl TokenSource {
         })
     }
 
-    async fn client_credentials(&self, client: &reqwest::Client) -> Result<token::TokenAnswer, AuthError> {
-        token::request(client, &self.config, vec![("grant_type", "client_credentials".to_string())], &self.redactor).await
+    async fn client_credentials(
+        &self,
+        client: &reqwest::Client,
+    ) -> Result<token::TokenAnswer, AuthError> {
+        token::request(
+            client,
+            &self.config,
+            vec![("grant_type", "client_credentials".to_string())],
+            &self.redactor,
+        )
+        .await
     }
 
     fn announce(&self, sink: &dyn EventSink, grant: &str, reason: &str) {

@@ -33,8 +33,15 @@ pub async fn request(
     fields: Vec<(&str, String)>,
     redactor: &Redactor,
 ) -> Result<TokenAnswer, AuthError> {
-    let grant = fields.iter().find(|(k, _)| *k == "grant_type").map(|(_, v)| v.clone()).unwrap_or_default();
-    let mut form: Vec<(String, String)> = fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let grant = fields
+        .iter()
+        .find(|(k, _)| *k == "grant_type")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let mut form: Vec<(String, String)> = fields
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
     if let Some(scope) = &config.scope {
         form.push(("scope".into(), scope.clone()));
     }
@@ -59,11 +66,11 @@ pub async fn request(
     }
     let url = &config.token_url;
     let response = request.form(&form).send().await.map_err(|e| AuthError {
-        message: format!("cannot reach the token endpoint {url}: {e}")
+        message: format!("cannot reach the token endpoint {url}: {e}"),
     })?;
     let status = response.status();
     let body = response.bytes().await.map_err(|e| AuthError {
-        message: format!("the token endpoint {url} broke off its answer: {e}")
+        message: format!("the token endpoint {url} broke off its answer: {e}"),
     })?;
     let json: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
     if !status.is_success() {
@@ -71,14 +78,20 @@ pub async fn request(
     }
     let Some(json) = json else {
         return Err(AuthError {
-            message: format!("the token endpoint {url} answered {status} with a body that is not JSON: `{}`", preview(&body))
+            message: format!(
+                "the token endpoint {url} answered {status} with a body that is not JSON: `{}`",
+                preview(&body)
+            ),
         });
     };
     let Some(access_token) = json.get("access_token").and_then(|v| v.as_str()) else {
         return Err(refusal(url, &grant, status.as_u16(), Some(&json), &body));
     };
     redactor.add(access_token);
-    let refresh_token = json.get("refresh_token").and_then(|v| v.as_str()).map(str::to_string);
+    let refresh_token = json
+        .get("refresh_token")
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
     if let Some(refresh_token) = &refresh_token {
         redactor.add(refresh_token);
     }
@@ -92,20 +105,35 @@ pub async fn request(
     });
     Ok(TokenAnswer {
         access_token: access_token.to_string(),
-        expires_in: expires_in.filter(|s| *s > 0.0 && s.is_finite()).map(Duration::from_secs_f64),
+        expires_in: expires_in
+            .filter(|s| *s > 0.0 && s.is_finite())
+            .map(Duration::from_secs_f64),
         refresh_token,
     })
 }
 
 /// An RFC 6749 §5.2 error answer (or an error page) as a message.
-fn refusal(url: &reqwest::Url, grant: &str, status: u16, json: Option<&serde_json::Value>, body: &[u8]) -> AuthError {
-    let code = json.and_then(|j| j.get("error")).and_then(|v| v.as_str()).map(str::to_string);
-    let description = json.and_then(|j| j.get("error_description")).and_then(|v| v.as_str());
+fn refusal(
+    url: &reqwest::Url,
+    grant: &str,
+    status: u16,
+    json: Option<&serde_json::Value>,
+    body: &[u8],
+) -> AuthError {
+    let code = json
+        .and_then(|j| j.get("error"))
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
+    let description = json
+        .and_then(|j| j.get("error_description"))
+        .and_then(|v| v.as_str());
     let message = match (&code, description) {
         (Some(code), Some(description)) => format!(
             "the token endpoint {url} refused the `{grant}` grant with {status} `{code}`: {description}"
         ),
-        (Some(code), None) => format!("the token endpoint {url} refused the `{grant}` grant with {status} `{code}`"),
+        (Some(code), None) => {
+            format!("the token endpoint {url} refused the `{grant}` grant with {status} `{code}`")
+        }
         _ if json.is_some() => format!(
             "the token endpoint {url} answered {status} without an access token: `{}`",
             preview(body)

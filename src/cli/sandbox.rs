@@ -1,0 +1,59 @@
+//! `whisk sandbox`: serve the embedded emulation of the seed platforms until Ctrl-C.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::Exit;
+use crate::sandbox::{Fault, LogSink, SandboxConfig, SandboxData};
+
+#[derive(Args, Debug)]
+pub struct SandboxArgs {
+    /// The port of the main listener on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// A YAML or JSON data file: organizations, apps, connections, credentials, faults.
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// Access-token lifetime in seconds, for every platform (so tokens expire mid-run).
+    #[arg(long, value_name = "SECONDS")]
+    pub token_lifetime: Option<u64>,
+    /// Inject a fault, e.g. `path=/tci/v1/subscriptions/*,status=429,retry_after=1,count=2`.
+    #[arg(long = "fault", value_name = "SPEC")]
+    pub faults: Vec<String>,
+}
+
+pub async fn sandbox(args: &SandboxArgs) -> Exit {
+    let mut data = match &args.data {
+        Some(path) => match SandboxConfig::from_data_file(path) {
+            Ok(data) => data,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return Exit::Invalid;
+            }
+        },
+        None => SandboxData::default(),
+    };
+    if let Some(seconds) = args.token_lifetime {
+        data.set_access_token_lifetime(seconds);
+    }
+    for spec in &args.faults {
+        match spec.parse::<Fault>() {
+            Ok(fault) => data.faults.push(fault),
+            Err(error) => {
+                eprintln!("error: `--fault {spec}`: {error}");
+                return Exit::Invalid;
+            }
+        }
+    }
+    let config = SandboxConfig::new(data)
+        .with_port(args.port)
+        .with_log(LogSink::Stderr);
+    match crate::sandbox::run_forever(config).await {
+        Ok(()) => Exit::Success,
+        Err(error) => {
+            eprintln!("error: {error}");
+            Exit::Failed
+        }
+    }
+}
