@@ -212,7 +212,7 @@ fn describe(method: &Method, url: &Url, error: &reqwest::Error) -> String {
 }
 
 /// The error and its causes, in one line.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -4,7 +4,7 @@
 mod auth;
 mod capture;
 mod context;
-mod http;
+pub(crate) mod http;
 mod request;
 mod result;
 mod retry;

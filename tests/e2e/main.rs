@@ -4,4 +4,6 @@ mod errors;
 mod features;
 mod format_example;
 mod harness;
+mod jsonpath_cts;
 mod schema;
+mod shipped;
