@@ -125,8 +125,9 @@ pub fn scrub(text: &str, dir: &Path) -> String {
     let text = text.replace(&dir.display().to_string(), "[DIR]");
     let port = regex::Regex::new(r"127\.0\.0\.1:\d+").expect("regex");
     let text = port.replace_all(&text, "127.0.0.1:[PORT]").into_owned();
-    let ms = regex::Regex::new(r"\b\d+(\.\d+)?(ms|s)\b").expect("regex");
-    ms.replace_all(&text, "[TIME]").into_owned()
+    // Durations, with the padding before them (its width depends on the duration).
+    let ms = regex::Regex::new(r" *\b\d+(\.\d+)?(ms|s)\b").expect("regex");
+    ms.replace_all(&text, " [TIME]").into_owned()
 }
 
 /// Redactions for report snapshots.
