@@ -9,6 +9,7 @@ pub mod cli;
 pub mod diagnostic;
 pub mod event;
 pub mod exec;
+pub mod fuzzing;
 pub mod plan;
 pub mod recipe;
 pub mod redact;

@@ -202,16 +202,8 @@ pub async fn perform(
                         .and_then(|v| v.to_str().ok())
                         .and_then(|v| retry::retry_after(v, SystemTime::now(), plan.retry.max))
                         .unwrap_or_else(|| retry::backoff(&plan.retry, attempts, fastrand::f64()));
-                    attempt.outcome = Some("retry".into());
-                    attempt.wait_ms = Some(wait.as_millis() as u64);
-                    exchange.attempts.push(attempt);
-                    runner.sink.emit(&Event::Retry {
-                        step: step_id.to_string(),
-                        attempt: attempts,
-                        wait_ms: wait.as_millis() as u64,
-                        reason: format!("status {}", response.status),
-                    });
-                    tokio::time::sleep(wait).await;
+                    let reason = format!("status {}", response.status);
+                    pause(runner, step_id, &mut exchange, attempt, wait, reason).await;
                     continue;
                 }
                 exchange.attempts.push(attempt);
@@ -236,16 +228,7 @@ pub async fn perform(
                     && attempts < plan.retry.attempts;
                 if resend {
                     let wait = retry::backoff(&plan.retry, attempts, fastrand::f64());
-                    attempt.outcome = Some("retry".into());
-                    attempt.wait_ms = Some(wait.as_millis() as u64);
-                    exchange.attempts.push(attempt);
-                    runner.sink.emit(&Event::Retry {
-                        step: step_id.to_string(),
-                        attempt: attempts,
-                        wait_ms: wait.as_millis() as u64,
-                        reason: message,
-                    });
-                    tokio::time::sleep(wait).await;
+                    pause(runner, step_id, &mut exchange, attempt, wait, message).await;
                     continue;
                 }
                 exchange.attempts.push(attempt);
@@ -255,6 +238,31 @@ pub async fn perform(
                 );
             }
         }
+    }
+}
+
+/// Records `attempt` as retried and waits `wait` before the next one (less if the run is
+/// interrupted meanwhile).
+async fn pause(
+    runner: &Runner<'_>,
+    step_id: &str,
+    exchange: &mut Exchange,
+    mut attempt: Attempt,
+    wait: std::time::Duration,
+    reason: String,
+) {
+    attempt.outcome = Some("retry".into());
+    attempt.wait_ms = Some(wait.as_millis() as u64);
+    exchange.attempts.push(attempt);
+    runner.sink.emit(&Event::Retry {
+        step: step_id.to_string(),
+        attempt: exchange.attempts.len() as u32,
+        wait_ms: wait.as_millis() as u64,
+        reason,
+    });
+    tokio::select! {
+        _ = tokio::time::sleep(wait) => {}
+        _ = runner.options.stop.soft_stopped() => {}
     }
 }
 

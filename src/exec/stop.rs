@@ -17,6 +17,7 @@ impl Stop {
     /// Starts no new request from now on.
     pub fn soft(&self) {
         self.soft.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
     }
 
     /// Abandons requests in flight too.
@@ -28,6 +29,17 @@ impl Stop {
 
     pub fn stopping(&self) -> bool {
         self.soft.load(Ordering::SeqCst)
+    }
+
+    /// Resolves when any stop is requested.
+    pub async fn soft_stopped(&self) {
+        loop {
+            let notified = self.notify.notified();
+            if self.soft.load(Ordering::SeqCst) {
+                return;
+            }
+            notified.await;
+        }
     }
 
     /// Resolves when a hard stop is requested.
