@@ -3,7 +3,7 @@
 use super::{Exit, RunArgs, inputs, print_diagnostics};
 use crate::plan::bind;
 
-pub async fn run(args: &RunArgs, color: bool) -> Exit {
+pub async fn run(args: &RunArgs, color: bool, token_store: Option<std::path::PathBuf>) -> Exit {
     let plan = match crate::plan::load_and_build(&args.recipe) {
         Ok(plan) => plan,
         Err(problems) => {
@@ -33,6 +33,7 @@ pub async fn run(args: &RunArgs, color: bool) -> Exit {
         recipe_path: args.recipe.display().to_string(),
         report: args.report.clone(),
         verbosity: if args.quiet { -1 } else { args.verbose as i8 },
+        token_store: crate::store::dir_from_env(token_store),
     };
     execute(&plan, &bound, provided.env, &settings).await
 }
@@ -43,6 +44,8 @@ pub struct Settings {
     pub report: Option<std::path::PathBuf>,
     /// -1 quiet, 0 normal, 1 and more verbose.
     pub verbosity: i8,
+    /// The token store directory, when one is known.
+    pub token_store: Option<std::path::PathBuf>,
 }
 
 /// Runs a bound plan, writes the report, prints the summary on stderr and outputs on stdout.
@@ -58,6 +61,7 @@ pub async fn execute(
     };
     let options = RunOptions {
         env,
+        token_store: settings.token_store.clone(),
         ..RunOptions::default()
     };
     let started = time::OffsetDateTime::now_utc();

@@ -1,7 +1,7 @@
 //! Plan → results and events: the step loop, template context, HTTP, captures, checks, retry
 //! policy, and (in `auth`) the token manager.
 
-mod auth;
+pub mod auth;
 mod capture;
 mod context;
 mod http;
@@ -27,6 +27,8 @@ pub struct RunOptions {
     pub max_concurrency: usize,
     /// Environment for inputs of used recipes.
     pub env: Env,
+    /// The token store directory for auth profiles with `store:`.
+    pub token_store: Option<std::path::PathBuf>,
 }
 
 impl Default for RunOptions {
@@ -35,6 +37,7 @@ impl Default for RunOptions {
             max_body: 16 * 1024 * 1024,
             max_concurrency: 256,
             env: Env::default(),
+            token_store: None,
         }
     }
 }
@@ -67,7 +70,11 @@ pub async fn run(
     let runner = runner::Runner {
         plan,
         bound,
-        auth: auth::AuthManager::new(client.clone(), plan.redactor.clone()),
+        auth: auth::AuthManager::new(
+            client.clone(),
+            plan.redactor.clone(),
+            options.token_store.clone(),
+        ),
         client,
         sink,
         options,
@@ -91,7 +98,7 @@ pub async fn run(
 }
 
 /// One pooled client for the whole run. Redirects are followed by hand (see `http`).
-fn client() -> reqwest::Result<reqwest::Client> {
+pub fn client() -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(std::time::Duration::from_secs(10))

@@ -103,7 +103,9 @@ impl Whisk {
         command
             .args(args)
             .current_dir(self.dir.path())
-            .env("NO_COLOR", "1");
+            .env("NO_COLOR", "1")
+            // Never the person's own token store: one per test, inside its folder.
+            .env("WHISK_TOKEN_STORE", self.dir.path().join("tokens"));
         for (k, v) in &self.env {
             command.env(k, v);
         }
