@@ -1,7 +1,11 @@
 //! End-to-end tests: the `whisk` binary against real HTTP servers on 127.0.0.1.
 
+mod auth_login;
 mod errors;
 mod features;
 mod format_example;
 mod harness;
+mod oauth_refresh;
+mod oauth_support;
 mod schema;
+mod token_store;
