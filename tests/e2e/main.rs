@@ -5,6 +5,7 @@ mod errors;
 mod features;
 mod format_example;
 mod harness;
+mod interop;
 mod oauth_refresh;
 mod oauth_support;
 mod schema;
