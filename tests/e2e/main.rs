@@ -1,6 +1,7 @@
 //! End-to-end tests: the `whisk` binary against real HTTP servers on 127.0.0.1.
 
 mod auth_login;
+mod auth_recipes;
 mod errors;
 mod features;
 mod format_example;

@@ -126,26 +126,30 @@ impl Builder {
             }
             return None;
         }
-        let mut complete = true;
-        for (key, given) in [
+        let missing: Vec<&str> = [
             ("authorization_url", oauth2.authorization_url.is_some()),
             ("redirect_uri", oauth2.redirect_uri.is_some()),
             ("store", oauth2.store.is_some()),
-        ] {
-            if !given {
-                complete = false;
-                let help = match key {
-                    "store" => "add `store: <key>`: the tokens of `whisk auth login` are kept there for later runs".to_string(),
-                    _ => format!("add `{key}:` as the provider documents it for your client"),
-                };
-                self.problem(
-                    at,
-                    field,
-                    true,
-                    format!("grant `authorization_code` needs `{key}`"),
-                    Some(help),
-                );
-            }
+        ]
+        .into_iter()
+        .filter(|(_, given)| !given)
+        .map(|(key, _)| key)
+        .collect();
+        let complete = missing.is_empty();
+        if !complete {
+            let names: Vec<String> = missing.iter().map(|k| format!("`{k}`")).collect();
+            let names = match names.as_slice() {
+                [one] => one.clone(),
+                [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+                [] => String::new(),
+            };
+            self.problem(
+                at,
+                field,
+                true,
+                format!("grant `authorization_code` needs {names}"),
+                Some("a person signs in once at `authorization_url` (`whisk auth login`), the provider sends the code to the registered `redirect_uri`, and the tokens are kept under the `store` key for later runs".into()),
+            );
         }
         let authorization_url = oauth2.authorization_url.as_ref().and_then(|url| {
             let tpl = self.string(at, &field.key("authorization_url"), url, scope)?;
