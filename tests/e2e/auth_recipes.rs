@@ -30,7 +30,7 @@ auth:
       grant: authorization_code
       authorization_url: http://idp.example/authorize
       redirect_uri: http://127.0.0.1:8765/callback
-      token_url: https://idp.example/token
+      token_url: http://idp.example/token
       client_id: app
       store: ok-key
 steps:

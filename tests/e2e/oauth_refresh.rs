@@ -87,12 +87,12 @@ async fn a_token_expiring_mid_run_is_refreshed_once_before_it_is_sent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_the_server_refuses_as_expired_costs_one_refresh_and_one_resend() {
-    let mut data = lifetime(1);
+    let mut data = lifetime(2);
     // The second step's request arrives on time but is checked after the token ran out.
     data.faults
         .push(Fault::slow(SUBSCRIPTIONS, Duration::ZERO, 1));
     data.faults
-        .push(Fault::slow(SUBSCRIPTIONS, Duration::from_millis(1300), 1));
+        .push(Fault::slow(SUBSCRIPTIONS, Duration::from_millis(2300), 1));
     let sandbox = sandbox(data).await;
     let out = run_tibco(&sandbox, "0s");
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -144,7 +144,7 @@ async fn thirty_two_iterations_refused_together_cause_exactly_one_refresh() {
         .respond_with(
             ResponseTemplate::new(401)
                 .set_body_json(serde_json::json!({"error": "invalid_token"}))
-                .set_delay(Duration::from_millis(300)),
+                .set_delay(Duration::from_millis(800)),
         )
         .expect(32)
         .mount(&server)
@@ -217,4 +217,52 @@ steps:
         "every iteration succeeded after the one refresh"
     );
     assert_no_secrets(&[&out], &["s3cr3t-sf", "seed-rt-0", "rt-1", "rt-2"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_endpoint_error_page_exits_3_with_the_token_url() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .respond_with(
+            ResponseTemplate::new(502)
+                .set_body_string("<html><body>Bad Gateway</body></html>")
+                .insert_header("content-type", "text/html"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let out = Whisk::new()
+        .input("base", &server.uri())
+        .env("WHISK_T_CS", "cs-page-9")
+        .run(
+            r#"
+version: 1
+name: error-page
+inputs:
+  base: { type: string }
+secrets:
+  secret: { env: WHISK_T_CS }
+auth:
+  api:
+    oauth2:
+      grant: client_credentials
+      token_url: "{{ inputs.base }}/oauth/token"
+      client_id: c
+      client_secret: "{{ secrets.secret }}"
+defaults:
+  auth: api
+steps:
+  - id: items
+    request: { url: "{{ inputs.base }}/items" }
+"#,
+        );
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    let expected = format!(
+        "the token endpoint {}/oauth/token refused the `client_credentials` grant with 502 and a non-JSON body",
+        server.uri()
+    );
+    assert!(out.stderr.contains(&expected), "{}", out.stderr);
+    assert!(out.stderr.contains("Bad Gateway"), "{}", out.stderr);
+    assert_no_secrets(&[&out], &["cs-page-9"]);
 }
