@@ -10,6 +10,7 @@ pub mod cli;
 pub mod diagnostic;
 pub mod event;
 pub mod exec;
+pub mod fuzzing;
 pub mod login;
 pub mod plan;
 pub mod recipe;

@@ -83,12 +83,7 @@ pub async fn demo(color: bool) -> Exit {
             return Exit::Invalid;
         }
     };
-    let settings = Settings {
-        recipe_path: RECIPE_PATH.into(),
-        report: Some(REPORT.into()),
-        verbosity: 1,
-        token_store: None,
-    };
+    let settings = Settings::new(RECIPE_PATH, Some(REPORT.into()), 1);
     let exit = execute(&plan, &bound, provided.env.clone(), &settings).await;
     let stats = sandbox.stats();
     eprintln!(

@@ -27,7 +27,7 @@ Examples:
   whisk auth login recipes/ibm/get-user-identity.yaml ibm --open
 
 Exit codes: 0 success, 1 a step failed, 2 invalid recipe or command line (nothing sent),
-3 authentication failed.";
+3 authentication failed, 130 interrupted (SIGINT/SIGTERM; the report says what ran).";
 
 #[derive(Parser, Debug)]
 #[command(name = "whisk", version, about = "Run declarative YAML recipes against OAuth-protected HTTP APIs.", after_help = EXAMPLES)]
@@ -97,6 +97,30 @@ pub struct RunArgs {
     /// Print only errors.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Carry over the steps and `for_each` items that succeeded in this earlier report of the
+    /// same recipe, and run the rest.
+    #[arg(long, value_name = "REPORT.json")]
+    pub resume: Option<PathBuf>,
+    /// Refuse to start while another run holds this lock file (for cron overlaps).
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+    /// At most this many requests in flight across the whole run.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrency: Option<u32>,
+    /// The largest response body read (default 16MiB; a recipe's `max_body` wins).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_body: Option<crate::recipe::Size>,
+    /// After SIGINT/SIGTERM, how long requests in flight may finish.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub grace: crate::recipe::Duration,
+}
+
+fn parse_size(text: &str) -> Result<crate::recipe::Size, String> {
+    crate::recipe::Size::parse(text)
+}
+
+fn parse_duration(text: &str) -> Result<crate::recipe::Duration, String> {
+    crate::recipe::Duration::parse(text)
 }
 
 #[derive(Args, Debug)]
@@ -120,6 +144,8 @@ pub enum Exit {
     Failed = 1,
     Invalid = 2,
     Auth = 3,
+    /// Stopped by SIGINT/SIGTERM (128 + SIGINT).
+    Interrupted = 130,
 }
 
 /// Parses the command line, runs the command, and returns its exit code.

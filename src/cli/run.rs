@@ -1,9 +1,17 @@
 //! `whisk run`: plan, bind, run, then report, summarise and print outputs.
 
-use super::{Exit, RunArgs, inputs, print_diagnostics};
-use crate::plan::bind;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
-pub async fn run(args: &RunArgs, color: bool, token_store: Option<std::path::PathBuf>) -> Exit {
+use super::{Exit, RunArgs, inputs, print_diagnostics};
+use crate::event::EventSink;
+use crate::exec::{Resume, RunOptions, Status, Stop};
+use crate::plan::bind;
+use crate::report::{RecipeInfo, Report, TerminalSink, summary, timestamp, write_json};
+
+pub async fn run(args: &RunArgs, color: bool, token_store: Option<PathBuf>) -> Exit {
     let plan = match crate::plan::load_and_build(&args.recipe) {
         Ok(plan) => plan,
         Err(problems) => {
@@ -29,24 +37,71 @@ pub async fn run(args: &RunArgs, color: bool, token_store: Option<std::path::Pat
             return Exit::Invalid;
         }
     };
+    let resume = match &args.resume {
+        Some(path) => match Resume::load(path, &plan.root.name) {
+            Ok(resume) => Some(Arc::new(resume)),
+            Err(message) => {
+                eprintln!("error: --resume: {message}");
+                return Exit::Invalid;
+            }
+        },
+        None => None,
+    };
+    // Held until the run ends: a second run with the same `--lock` refuses to start.
+    let _lock = match &args.lock {
+        Some(path) => match take_lock(path) {
+            Ok(file) => Some(file),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return Exit::Invalid;
+            }
+        },
+        None => None,
+    };
     let settings = Settings {
         recipe_path: args.recipe.display().to_string(),
         report: args.report.clone(),
         verbosity: if args.quiet { -1 } else { args.verbose as i8 },
+        resume,
+        max_concurrency: args.max_concurrency.map(|n| n as usize),
+        max_body: args.max_body.map(|s| s.0 as usize),
+        grace: args.grace.0,
         token_store: crate::store::dir_from_env(token_store),
     };
     execute(&plan, &bound, provided.env, &settings).await
 }
 
-/// What a run writes and shows.
+/// What a run writes and shows, and its run-wide limits.
 pub struct Settings {
     pub recipe_path: String,
-    pub report: Option<std::path::PathBuf>,
+    pub report: Option<PathBuf>,
     /// -1 quiet, 0 normal, 1 and more verbose.
     pub verbosity: i8,
+    pub resume: Option<Arc<Resume>>,
+    pub max_concurrency: Option<usize>,
+    pub max_body: Option<usize>,
+    /// How long requests in flight may finish after SIGINT/SIGTERM.
+    pub grace: Duration,
     /// The token store directory, when one is known.
-    pub token_store: Option<std::path::PathBuf>,
+    pub token_store: Option<PathBuf>,
 }
+
+impl Settings {
+    pub fn new(recipe_path: &str, report: Option<PathBuf>, verbosity: i8) -> Settings {
+        Settings {
+            recipe_path: recipe_path.to_string(),
+            report,
+            verbosity,
+            resume: None,
+            max_concurrency: None,
+            max_body: None,
+            grace: DEFAULT_GRACE,
+            token_store: None,
+        }
+    }
+}
+
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
 
 /// Runs a bound plan, writes the report, prints the summary on stderr and outputs on stdout.
 pub async fn execute(
@@ -59,14 +114,21 @@ pub async fn execute(
         verbosity: settings.verbosity,
         redactor: plan.redactor.clone(),
     };
+    let defaults = RunOptions::default();
+    let stop = Arc::new(Stop::default());
     let options = RunOptions {
         env,
+        stop: stop.clone(),
+        resume: settings.resume.clone(),
+        max_concurrency: settings.max_concurrency.unwrap_or(defaults.max_concurrency),
+        max_body: settings.max_body.unwrap_or(defaults.max_body),
         token_store: settings.token_store.clone(),
-        ..RunOptions::default()
     };
+    let watcher = tokio::spawn(watch_signals(stop.clone(), settings.grace));
     let started = time::OffsetDateTime::now_utc();
     let clock = std::time::Instant::now();
     let result = crate::exec::run(plan, bound, options, &sink as &dyn EventSink).await;
+    watcher.abort();
     let duration_ms = clock.elapsed().as_millis() as u64;
     let report = Report {
         whisk_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -78,10 +140,13 @@ pub async fn execute(
         started_at: timestamp(started),
         ended_at: timestamp(time::OffsetDateTime::now_utc()),
         duration_ms,
+        resumed_from: settings.resume.as_ref().map(|r| r.path.clone()),
         result,
     };
     let mut exit = if report.result.auth_failed() {
         Exit::Auth
+    } else if report.result.status == Status::Interrupted {
+        Exit::Interrupted
     } else if report.result.status == Status::Failed {
         Exit::Failed
     } else {
@@ -113,8 +178,60 @@ pub async fn execute(
     exit
 }
 
-use std::io::Write;
+/// First SIGINT/SIGTERM: start nothing new, let requests in flight finish. A second signal,
+/// or the grace period running out, abandons them.
+async fn watch_signals(stop: Arc<Stop>, grace: Duration) {
+    signal().await;
+    stop.soft();
+    eprintln!(
+        "interrupted: starting no new requests; waiting up to {} for those in flight (signal again to stop now)",
+        crate::recipe::Duration(grace)
+    );
+    tokio::select! {
+        _ = signal() => {}
+        _ = tokio::time::sleep(grace) => {}
+    }
+    stop.hard();
+}
 
-use crate::event::EventSink;
-use crate::exec::{RunOptions, Status};
-use crate::report::{RecipeInfo, Report, TerminalSink, summary, timestamp, write_json};
+async fn signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Takes an exclusive lock on `path` (created if needed) without waiting.
+fn take_lock(path: &std::path::Path) -> Result<std::fs::File, String> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| format!("cannot open lock file `{}`: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "another run holds the lock `{}`; nothing was sent",
+            path.display()
+        )),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(format!("cannot lock `{}`: {e}", path.display()))
+        }
+    }
+}

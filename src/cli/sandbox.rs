@@ -12,6 +12,10 @@ pub struct SandboxArgs {
     /// The port of the main listener on 127.0.0.1 (0: any free port).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
+    /// The port of the Oracle runtime host, which redirects to the main listener
+    /// (default: the next port; 0: any free port).
+    #[arg(long)]
+    pub runtime_port: Option<u16>,
     /// A YAML or JSON data file: organizations, apps, connections, credentials, faults.
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,

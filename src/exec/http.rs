@@ -15,6 +15,8 @@ const MAX_REDIRECTS: usize = 10;
 pub struct Redirects {
     pub follow: bool,
     pub forward_auth_to: Vec<String>,
+    /// Follow HTTPS → HTTP redirects.
+    pub allow_insecure: bool,
 }
 
 pub struct Outgoing {
@@ -109,9 +111,9 @@ async fn follow(
                     "{method} {url}: bad redirect location `{location}`: {e}"
                 ))
             })?;
-            if url.scheme() == "https" && next.scheme() == "http" {
+            if downgrades(&url, &next, policy.allow_insecure) {
                 return Err(SendError::Redirect(format!(
-                    "{method} {url} redirects from HTTPS to plain HTTP ({next}); whisk refuses to follow"
+                    "{method} {url} redirects from HTTPS to plain HTTP ({next}); whisk refuses to follow unless `redirects.allow_insecure` is true"
                 )));
             }
             let same_host = authority(&next) == authority(&out.url);
@@ -141,8 +143,8 @@ async fn follow(
         let headers = response.headers().clone();
         let body = read_body(response, max_body).await.map_err(|e| match e {
             BodyError::TooLarge => SendError::Body(format!(
-                "the response body of {method} {url} is larger than {} MiB; whisk stopped reading it",
-                max_body / (1024 * 1024)
+                "the response body of {method} {url} is larger than {}; whisk stopped reading it (raise `max_body` if it is expected)",
+                human_size(max_body)
             )),
             BodyError::Broken(detail) => SendError::Network(format!("{method} {url}: the connection broke while reading the body: {detail}")),
         })?;
@@ -180,6 +182,19 @@ async fn read_body(mut response: reqwest::Response, max_body: usize) -> Result<V
     Ok(body)
 }
 
+/// Whether following `from` → `to` would leave HTTPS for plain HTTP without permission.
+pub fn downgrades(from: &Url, to: &Url, allow_insecure: bool) -> bool {
+    from.scheme() == "https" && to.scheme() == "http" && !allow_insecure
+}
+
+fn human_size(bytes: usize) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
+}
+
 fn authority(url: &Url) -> (String, Option<u16>) {
     (
         url.host_str().unwrap_or_default().to_ascii_lowercase(),
@@ -212,7 +227,7 @@ fn describe(method: &Method, url: &Url, error: &reqwest::Error) -> String {
 }
 
 /// The error and its causes, in one line.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
@@ -229,6 +244,19 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn https_to_http_needs_permission() {
+        let https = Url::parse("https://a.example/x").unwrap();
+        let http = Url::parse("http://b.example/x").unwrap();
+        assert!(downgrades(&https, &http, false));
+        assert!(!downgrades(&https, &http, true));
+        assert!(!downgrades(&http, &https, false));
+        assert!(!downgrades(&http, &http, false));
+        assert_eq!(human_size(16 << 20), "16 MiB");
+        assert_eq!(human_size(1024), "1 KiB");
+        assert_eq!(human_size(1000), "1000 bytes");
+    }
 
     #[test]
     fn forward_list_matches_hosts_and_ports() {

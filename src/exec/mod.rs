@@ -4,14 +4,20 @@
 pub mod auth;
 mod capture;
 mod context;
-mod http;
+pub(crate) mod http;
+mod limits;
 mod request;
 mod result;
+mod resume;
 mod retry;
 mod runner;
+mod stop;
 
 pub use result::*;
+pub use resume::Resume;
+pub use stop::Stop;
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::event::{Event, EventSink};
@@ -27,6 +33,10 @@ pub struct RunOptions {
     pub max_concurrency: usize,
     /// Environment for inputs of used recipes.
     pub env: Env,
+    /// Set by SIGINT/SIGTERM.
+    pub stop: Arc<Stop>,
+    /// An earlier report whose succeeded steps and iterations are carried over.
+    pub resume: Option<Arc<Resume>>,
     /// The token store directory for auth profiles with `store:`.
     pub token_store: Option<std::path::PathBuf>,
 }
@@ -37,6 +47,8 @@ impl Default for RunOptions {
             max_body: 16 * 1024 * 1024,
             max_concurrency: 256,
             env: Env::default(),
+            stop: Arc::new(Stop::default()),
+            resume: None,
             token_store: None,
         }
     }
@@ -53,7 +65,8 @@ pub async fn run(
     sink.emit(&Event::RunStarted {
         recipe: plan.root.name.clone(),
     });
-    let client = match client() {
+    let clients = limits::Clients::new();
+    let client = match limits::build(std::time::Duration::from_secs(10)) {
         Ok(client) => client,
         Err(error) => {
             return RunResult {
@@ -70,17 +83,17 @@ pub async fn run(
     let runner = runner::Runner {
         plan,
         bound,
-        auth: auth::AuthManager::new(
-            client.clone(),
-            plan.redactor.clone(),
-            options.token_store.clone(),
-        ),
-        client,
+        auth: auth::AuthManager::new(client, plan.redactor.clone(), options.token_store.clone()),
+        clients,
+        rates: limits::RateLimits::default(),
+        gate: tokio::sync::Semaphore::new(options.max_concurrency.max(1)),
         sink,
         options,
     };
     let outcome = runner.run_recipe(&plan.root, bound.inputs.clone()).await;
-    let status = if outcome.failed {
+    let status = if outcome.interrupted {
+        Status::Interrupted
+    } else if outcome.failed {
         Status::Failed
     } else {
         Status::Succeeded
@@ -97,11 +110,7 @@ pub async fn run(
     }
 }
 
-/// One pooled client for the whole run. Redirects are followed by hand (see `http`).
+/// A client like a run's token client, for token requests outside a run (`whisk auth login`).
 pub fn client() -> reqwest::Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(std::time::Duration::from_secs(10))
-        .user_agent(concat!("whisk/", env!("CARGO_PKG_VERSION")))
-        .build()
+    limits::build(std::time::Duration::from_secs(10))
 }

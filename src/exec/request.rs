@@ -54,6 +54,7 @@ pub async fn perform(
     let mut redirects = http::Redirects {
         follow: plan.redirects.follow,
         forward_auth_to: Vec::new(),
+        allow_insecure: plan.redirects.allow_insecure,
     };
     for host in &plan.redirects.forward_auth_to {
         match runner.plan.templates.text(host, ctx) {
@@ -66,9 +67,48 @@ pub async fn perform(
             }
         }
     }
+    let client = match runner.clients.get(plan.connect_timeout) {
+        Ok(client) => client,
+        Err(e) => {
+            return (
+                Some(exchange),
+                Err(ErrorInfo::new(
+                    ErrorKind::Network,
+                    format!("step `{step_id}`: cannot set up the HTTP client: {e}"),
+                )),
+            );
+        }
+    };
+    let max_body = plan
+        .max_body
+        .map(|b| b as usize)
+        .unwrap_or(runner.options.max_body);
+    let host = out.url.host_str().unwrap_or_default().to_string();
     let mut attempts = 0;
     let mut refreshed = false;
     loop {
+        if runner.options.stop.stopping() {
+            let error = ErrorInfo::new(
+                ErrorKind::Interrupted,
+                format!(
+                    "step `{step_id}`: interrupted before {} {} was sent",
+                    exchange.method, exchange.url
+                ),
+            );
+            return (Some(exchange), Err(error));
+        }
+        if let Some(rate) = plan.rate_limit {
+            runner.rates.wait(&host, rate).await;
+        }
+        let Ok(permit) = runner.gate.acquire().await else {
+            return (
+                Some(exchange),
+                Err(ErrorInfo::new(
+                    ErrorKind::Interrupted,
+                    format!("step `{step_id}`: interrupted"),
+                )),
+            );
+        };
         attempts += 1;
         runner.sink.emit(&Event::RequestSent {
             step: step_id.to_string(),
@@ -77,14 +117,17 @@ pub async fn perform(
             attempt: attempts,
         });
         let started = Instant::now();
-        let (result, hops) = http::send(
-            &runner.client,
-            &out,
-            &redirects,
-            plan.timeout,
-            runner.options.max_body,
-        )
-        .await;
+        let (result, hops) = tokio::select! {
+            sent = http::send(&client, &out, &redirects, plan.timeout, max_body) => sent,
+            _ = runner.options.stop.hard_stopped() => {
+                let error = ErrorInfo::new(
+                    ErrorKind::Interrupted,
+                    format!("step `{step_id}`: {} {} was abandoned when the run was interrupted", exchange.method, exchange.url),
+                );
+                return (Some(exchange), Err(error));
+            }
+        };
+        drop(permit);
         let mut attempt = Attempt {
             status: None,
             duration_ms: started.elapsed().as_millis() as u64,
@@ -159,16 +202,8 @@ pub async fn perform(
                         .and_then(|v| v.to_str().ok())
                         .and_then(|v| retry::retry_after(v, SystemTime::now(), plan.retry.max))
                         .unwrap_or_else(|| retry::backoff(&plan.retry, attempts, fastrand::f64()));
-                    attempt.outcome = Some("retry".into());
-                    attempt.wait_ms = Some(wait.as_millis() as u64);
-                    exchange.attempts.push(attempt);
-                    runner.sink.emit(&Event::Retry {
-                        step: step_id.to_string(),
-                        attempt: attempts,
-                        wait_ms: wait.as_millis() as u64,
-                        reason: format!("status {}", response.status),
-                    });
-                    tokio::time::sleep(wait).await;
+                    let reason = format!("status {}", response.status);
+                    pause(runner, step_id, &mut exchange, attempt, wait, reason).await;
                     continue;
                 }
                 exchange.attempts.push(attempt);
@@ -193,16 +228,7 @@ pub async fn perform(
                     && attempts < plan.retry.attempts;
                 if resend {
                     let wait = retry::backoff(&plan.retry, attempts, fastrand::f64());
-                    attempt.outcome = Some("retry".into());
-                    attempt.wait_ms = Some(wait.as_millis() as u64);
-                    exchange.attempts.push(attempt);
-                    runner.sink.emit(&Event::Retry {
-                        step: step_id.to_string(),
-                        attempt: attempts,
-                        wait_ms: wait.as_millis() as u64,
-                        reason: message,
-                    });
-                    tokio::time::sleep(wait).await;
+                    pause(runner, step_id, &mut exchange, attempt, wait, message).await;
                     continue;
                 }
                 exchange.attempts.push(attempt);
@@ -212,6 +238,31 @@ pub async fn perform(
                 );
             }
         }
+    }
+}
+
+/// Records `attempt` as retried and waits `wait` before the next one (less if the run is
+/// interrupted meanwhile).
+async fn pause(
+    runner: &Runner<'_>,
+    step_id: &str,
+    exchange: &mut Exchange,
+    mut attempt: Attempt,
+    wait: std::time::Duration,
+    reason: String,
+) {
+    attempt.outcome = Some("retry".into());
+    attempt.wait_ms = Some(wait.as_millis() as u64);
+    exchange.attempts.push(attempt);
+    runner.sink.emit(&Event::Retry {
+        step: step_id.to_string(),
+        attempt: exchange.attempts.len() as u32,
+        wait_ms: wait.as_millis() as u64,
+        reason,
+    });
+    tokio::select! {
+        _ = tokio::time::sleep(wait) => {}
+        _ = runner.options.stop.soft_stopped() => {}
     }
 }
 

@@ -11,6 +11,8 @@ pub enum Status {
     Succeeded,
     Failed,
     Skipped,
+    /// Not run, or not finished, because the run was interrupted (SIGINT/SIGTERM).
+    Interrupted,
 }
 
 /// The kind of a failure.
@@ -39,6 +41,8 @@ pub enum ErrorKind {
     Uses,
     /// A `for_each` iteration failed.
     Iteration,
+    /// The run was interrupted before this finished.
+    Interrupted,
 }
 
 /// A failure, with a message that names the step, the field or URL and what went wrong.
@@ -78,6 +82,9 @@ pub struct StepResult {
     /// Why the step failed (for a loop: a summary), when it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorInfo>,
+    /// Taken from the report given to `--resume` instead of being run again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub carried_over: bool,
 }
 
 /// One item of a `for_each` step.
@@ -91,6 +98,9 @@ pub struct Iteration {
     pub run: Execution,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorInfo>,
+    /// Taken from the report given to `--resume` instead of being run again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub carried_over: bool,
 }
 
 /// One execution of a step's body: a request, a used recipe or a block.

@@ -13,6 +13,7 @@ use super::auth::AuthManager;
 use super::capture::{self, ResponseView};
 use super::context::{Scope, loop_value};
 use super::http::Incoming;
+use super::limits::{Clients, RateLimits};
 use super::request::{self, describe};
 use super::result::*;
 use crate::event::{Event, EventSink};
@@ -23,7 +24,10 @@ use crate::plan::{Body, Concurrency, Plan, RecipePlan, StepPlan, UsesPlan};
 pub struct Runner<'a> {
     pub plan: &'a Plan,
     pub bound: &'a Bound,
-    pub client: reqwest::Client,
+    pub clients: Clients,
+    pub rates: RateLimits,
+    /// Run-wide cap on requests in flight (`--max-concurrency`).
+    pub gate: tokio::sync::Semaphore,
     pub auth: AuthManager,
     pub sink: &'a dyn EventSink,
     pub options: RunOptions,
@@ -35,6 +39,8 @@ pub struct StepsOutcome {
     pub failed: bool,
     /// Stopped early: a step failed without `continue_on_error`, or authentication failed.
     pub aborted: bool,
+    /// Stopped early by SIGINT/SIGTERM.
+    pub interrupted: bool,
 }
 
 /// One run of a recipe (the root, or a used one).
@@ -42,6 +48,7 @@ pub struct RecipeOutcome {
     pub steps: Vec<StepResult>,
     pub outputs: Option<serde_json::Map<String, serde_json::Value>>,
     pub failed: bool,
+    pub interrupted: bool,
     pub error: Option<ErrorInfo>,
 }
 
@@ -65,10 +72,13 @@ impl<'a> Runner<'a> {
             let secrets = &self.bound.secrets[recipe.id];
             let mut scope = Scope::new(&inputs, secrets);
             let auth_ctx = scope.value();
-            let outcome = self.run_steps(&recipe.steps, &mut scope, &auth_ctx).await;
+            let top = recipe.id == 0;
+            let outcome = self
+                .run_steps(&recipe.steps, &mut scope, &auth_ctx, top)
+                .await;
             let mut error = None;
             let mut failed = outcome.failed;
-            let outputs = if outcome.aborted {
+            let outputs = if outcome.aborted || outcome.interrupted {
                 None
             } else {
                 let ctx = scope.value();
@@ -94,23 +104,39 @@ impl<'a> Runner<'a> {
                 steps: outcome.results,
                 outputs,
                 failed,
+                interrupted: outcome.interrupted,
                 error,
             }
         })
     }
 
+    /// Runs steps in order; `top` marks the root recipe's own steps (those `--resume` carries).
     fn run_steps<'s>(
         &'s self,
         steps: &'s [StepPlan],
         scope: &'s mut Scope,
         auth_ctx: &'s Value,
+        top: bool,
     ) -> Boxed<'s, StepsOutcome> {
         Box::pin(async move {
             let mut results = Vec::new();
             let mut failed = false;
             let mut aborted = false;
+            let mut interrupted = false;
             for step in steps {
-                let result = self.run_step(step, scope, auth_ctx).await;
+                if self.options.stop.stopping() {
+                    interrupted = true;
+                    break;
+                }
+                let result = match self.carried(step, scope, top) {
+                    Some(result) => result,
+                    None => self.run_step(step, scope, auth_ctx, top).await,
+                };
+                if result.status == Status::Interrupted {
+                    interrupted = true;
+                    results.push(result);
+                    break;
+                }
                 let step_failed = result.status == Status::Failed;
                 let auth = result
                     .error
@@ -129,11 +155,87 @@ impl<'a> Runner<'a> {
                 results,
                 failed,
                 aborted,
+                interrupted,
             }
         })
     }
 
-    async fn run_step(&self, step: &StepPlan, scope: &mut Scope, auth_ctx: &Value) -> StepResult {
+    /// A step that succeeded in the report given to `--resume`, restored instead of run.
+    fn carried(&self, step: &StepPlan, scope: &mut Scope, top: bool) -> Option<StepResult> {
+        if !top || step.each.is_some() {
+            return None;
+        }
+        let done = self.options.resume.as_ref()?.step(&step.id)?.clone();
+        for (name, value) in &done.captures {
+            scope.set_json(name, value);
+        }
+        let mut data = serde_json::Map::new();
+        data.insert(
+            "status".into(),
+            done.status.map(serde_json::Value::from).unwrap_or_default(),
+        );
+        data.insert(
+            "headers".into(),
+            serde_json::Value::Object(Default::default()),
+        );
+        data.insert("body".into(), serde_json::Value::Null);
+        data.insert("duration_ms".into(), done.duration_ms.into());
+        scope.set_step(&step.id, to_value(&data));
+        self.sink.emit(&Event::StepSkipped {
+            step: step.id.clone(),
+        });
+        Some(StepResult {
+            id: step.id.clone(),
+            name: step.name.clone(),
+            status: Status::Succeeded,
+            duration_ms: 0,
+            run: Some(Execution {
+                captures: done.captures,
+                ..Default::default()
+            }),
+            iterations: None,
+            succeeded: None,
+            failed: None,
+            error: None,
+            carried_over: true,
+        })
+    }
+
+    /// An iteration that succeeded in the report given to `--resume`.
+    fn carried_iteration(
+        &self,
+        step: &StepPlan,
+        index: usize,
+        item: &serde_json::Value,
+        top: bool,
+    ) -> Option<(Iteration, serde_json::Map<String, serde_json::Value>)> {
+        if !top {
+            return None;
+        }
+        let mut done = self
+            .options
+            .resume
+            .as_ref()?
+            .take_iteration(&step.id, item)?;
+        done.index = index;
+        let mut data = serde_json::Map::new();
+        data.insert("item".into(), item.clone());
+        data.insert("status".into(), serde_json::Value::Null);
+        self.sink.emit(&Event::IterationFinished {
+            step: step.id.clone(),
+            index,
+            succeeded: true,
+        });
+        Some((done, data))
+    }
+
+    async fn run_step(
+        &self,
+        step: &StepPlan,
+        scope: &mut Scope,
+        auth_ctx: &Value,
+        top: bool,
+    ) -> StepResult {
         let started = Instant::now();
         let mut result = StepResult {
             id: step.id.clone(),
@@ -145,6 +247,7 @@ impl<'a> Runner<'a> {
             succeeded: None,
             failed: None,
             error: None,
+            carried_over: false,
         };
         if let Some(when) = &step.when {
             match self.plan.templates.truthy(when, &scope.value()) {
@@ -167,7 +270,7 @@ impl<'a> Runner<'a> {
             }
         }
         match &step.each {
-            Some(_) => self.run_loop(step, scope, auth_ctx, &mut result).await,
+            Some(_) => self.run_loop(step, scope, auth_ctx, &mut result, top).await,
             None => {
                 self.sink.emit(&Event::StepStarted {
                     step: step.id.clone(),
@@ -179,7 +282,11 @@ impl<'a> Runner<'a> {
                 }
                 scope.set_step(&step.id, to_value(&outcome.data));
                 if let Some(error) = outcome.error {
-                    result.status = Status::Failed;
+                    result.status = if error.kind == ErrorKind::Interrupted {
+                        Status::Interrupted
+                    } else {
+                        Status::Failed
+                    };
                     result.error = Some(error);
                 }
                 result.run = Some(outcome.run);
@@ -205,6 +312,7 @@ impl<'a> Runner<'a> {
         scope: &mut Scope,
         auth_ctx: &Value,
         result: &mut StepResult,
+        top: bool,
     ) {
         let Some(each) = &step.each else { return };
         let ctx = scope.value();
@@ -268,11 +376,17 @@ impl<'a> Runner<'a> {
                     item_scope.set("loop", loop_value(index, length));
                     async move {
                         let started = Instant::now();
+                        if let Some(done) = self.carried_iteration(step, index, &item, top) {
+                            return done;
+                        }
+                        if self.options.stop.stopping() {
+                            return interrupted_iteration(index, item);
+                        }
                         let outcome = self.execute(step, &mut item_scope, auth_ctx).await;
-                        let status = if outcome.error.is_some() {
-                            Status::Failed
-                        } else {
-                            Status::Succeeded
+                        let status = match &outcome.error {
+                            None => Status::Succeeded,
+                            Some(e) if e.kind == ErrorKind::Interrupted => Status::Interrupted,
+                            Some(_) => Status::Failed,
                         };
                         self.sink.emit(&Event::IterationFinished {
                             step: step.id.clone(),
@@ -289,6 +403,7 @@ impl<'a> Runner<'a> {
                                 duration_ms: started.elapsed().as_millis() as u64,
                                 run: outcome.run,
                                 error: outcome.error,
+                                carried_over: false,
                             },
                             data,
                         )
@@ -319,7 +434,13 @@ impl<'a> Runner<'a> {
             .iter()
             .filter(|(it, _)| it.status == Status::Succeeded)
             .count();
-        let failed = outcomes.len() - succeeded;
+        let failed = outcomes
+            .iter()
+            .filter(|(it, _)| it.status == Status::Failed)
+            .count();
+        let interrupted = outcomes
+            .iter()
+            .any(|(it, _)| it.status == Status::Interrupted);
         let mut data = outcomes.last().map(|(_, d)| d.clone()).unwrap_or_default();
         data.remove("item");
         data.insert(
@@ -352,6 +473,12 @@ impl<'a> Runner<'a> {
                     step.id
                 ),
             ));
+        }
+        if interrupted && failed == 0 {
+            result.status = Status::Interrupted;
+        }
+        if interrupted && failed == 0 {
+            result.status = Status::Interrupted;
         }
         result.succeeded = Some(succeeded);
         result.failed = Some(failed);
@@ -396,7 +523,9 @@ impl<'a> Runner<'a> {
             }
             Body::Block(block) => {
                 let mut block_scope = scope.clone();
-                let inner = self.run_steps(block, &mut block_scope, auth_ctx).await;
+                let inner = self
+                    .run_steps(block, &mut block_scope, auth_ctx, false)
+                    .await;
                 for name in produced(block) {
                     if let Some(value) = block_scope
                         .value()
@@ -410,7 +539,12 @@ impl<'a> Runner<'a> {
                         scope.set(&name, value);
                     }
                 }
-                if inner.failed {
+                if inner.interrupted && !inner.failed {
+                    outcome.error = Some(ErrorInfo::new(
+                        ErrorKind::Interrupted,
+                        format!("step `{}`: interrupted", step.id),
+                    ));
+                } else if inner.failed {
                     let first = inner.results.iter().find_map(|r| r.error.clone());
                     outcome.error = Some(match first {
                         Some(error) if error.kind == ErrorKind::Auth => error,
@@ -614,7 +748,12 @@ impl<'a> Runner<'a> {
                 outcome.run.captures.insert(name.clone(), value.clone());
             }
         }
-        if sub.failed {
+        if sub.interrupted && !sub.failed {
+            outcome.error = Some(ErrorInfo::new(
+                ErrorKind::Interrupted,
+                format!("step `{}`: interrupted", step.id),
+            ));
+        } else if sub.failed {
             let first = sub
                 .error
                 .clone()
@@ -636,6 +775,25 @@ impl<'a> Runner<'a> {
         }
         outcome.run.steps = Some(sub.steps);
     }
+}
+
+/// An iteration the run did not start because it was interrupted.
+fn interrupted_iteration(
+    index: usize,
+    item: serde_json::Value,
+) -> (Iteration, serde_json::Map<String, serde_json::Value>) {
+    let mut data = serde_json::Map::new();
+    data.insert("item".into(), item.clone());
+    let iteration = Iteration {
+        index,
+        item,
+        status: Status::Interrupted,
+        duration_ms: 0,
+        run: Execution::default(),
+        error: None,
+        carried_over: false,
+    };
+    (iteration, data)
 }
 
 /// Capture names a block of steps produces (collected as lists after a loop).

@@ -18,6 +18,7 @@ use crate::source::{FieldPath, Source};
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Loads the recipe at `path` and every recipe it uses, and validates them into a plan.
 pub fn load_and_build(path: &Path) -> Result<Plan, Vec<Diagnostic>> {
@@ -873,12 +874,29 @@ impl Builder {
                 .or_else(|| recipe.defaults.redirects.as_ref().and_then(|r| r.follow))
                 .unwrap_or(true),
             forward_auth_to,
+            allow_insecure: step
+                .redirects
+                .as_ref()
+                .and_then(|r| r.allow_insecure)
+                .or_else(|| {
+                    recipe
+                        .defaults
+                        .redirects
+                        .as_ref()
+                        .and_then(|r| r.allow_insecure)
+                })
+                .unwrap_or(false),
         };
         let timeout = step
             .timeout
             .or(recipe.defaults.timeout)
             .map(|d| d.0)
             .unwrap_or(DEFAULT_TIMEOUT);
+        let connect_timeout = step
+            .connect_timeout
+            .or(recipe.defaults.connect_timeout)
+            .map(|d| d.0)
+            .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
         Some(RequestPlan {
             method: method?,
             url: url?,
@@ -889,6 +907,9 @@ impl Builder {
             expect,
             retry,
             timeout,
+            connect_timeout,
+            max_body: step.max_body.or(recipe.defaults.max_body).map(|s| s.0),
+            rate_limit: step.rate_limit.or(recipe.defaults.rate_limit),
             redirects,
             idempotent: step.idempotent,
         })

@@ -114,6 +114,10 @@ pub struct RequestPlan {
     pub expect: StatusSet,
     pub retry: RetryPolicy,
     pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// The largest body read; `None`: the run's default.
+    pub max_body: Option<u64>,
+    pub rate_limit: Option<crate::recipe::Rate>,
     pub redirects: RedirectPolicy,
     pub idempotent: bool,
 }
@@ -140,6 +144,7 @@ pub struct RedirectPolicy {
     /// Hosts (`host` or `host:port`, templates allowed) that may receive the Authorization
     /// header after a redirect leaves the original host.
     pub forward_auth_to: Vec<Tpl>,
+    pub allow_insecure: bool,
 }
 
 #[derive(Debug)]

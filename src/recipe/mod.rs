@@ -5,10 +5,12 @@ mod auth;
 mod duration;
 pub mod load;
 mod model;
+mod size;
 mod step;
 
 pub use auth::{AuthProfile, BasicAuth, ClientAuth, Grant, HeaderAuth, OAuth2, RefreshOn, Scope};
 pub use duration::Duration;
 pub use load::{LoadError, load_file, load_str};
 pub use model::{Backoff, Defaults, Input, InputType, Recipe, Redirects, Retry, SecretSource};
+pub use size::{Rate, Size};
 pub use step::{Capture, CaptureSpec, Check, Concurrency, Expect, Request, Step};

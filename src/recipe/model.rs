@@ -4,7 +4,7 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{AuthProfile, Duration, Step};
+use super::{AuthProfile, Duration, Rate, Size, Step};
 
 /// A whisk recipe (format version 1).
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -103,9 +103,18 @@ pub struct Defaults {
     /// Headers sent with every request; a step's own headers win.
     #[serde(default)]
     pub headers: IndexMap<String, serde_json::Value>,
-    /// Total time allowed for one request attempt (default `30s`).
+    /// Total time allowed for one request attempt, redirects and body included (default `30s`).
     #[serde(default)]
     pub timeout: Option<Duration>,
+    /// Time allowed to open a connection (default `10s`).
+    #[serde(default)]
+    pub connect_timeout: Option<Duration>,
+    /// The largest response body read (default `16MiB`); a larger one fails the step.
+    #[serde(default)]
+    pub max_body: Option<Size>,
+    /// At most this many requests to one host, shared by every step and iteration: `10/s`.
+    #[serde(default)]
+    pub rate_limit: Option<Rate>,
     /// How failed attempts are retried.
     #[serde(default)]
     pub retry: Option<Retry>,
@@ -152,4 +161,7 @@ pub struct Redirects {
     /// redirect leaves the original host.
     #[serde(default)]
     pub forward_auth_to: Option<Vec<String>>,
+    /// Follow a redirect from HTTPS to plain HTTP (refused by default).
+    #[serde(default)]
+    pub allow_insecure: Option<bool>,
 }

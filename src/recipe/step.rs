@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
-use super::{Duration, Redirects, Retry};
+use super::{Duration, Rate, Redirects, Retry, Size};
 
 /// One step of a recipe.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -60,6 +60,15 @@ pub struct Step {
     /// Overrides `defaults.timeout`.
     #[serde(default)]
     pub timeout: Option<Duration>,
+    /// Overrides `defaults.connect_timeout`.
+    #[serde(default)]
+    pub connect_timeout: Option<Duration>,
+    /// Overrides `defaults.max_body`.
+    #[serde(default)]
+    pub max_body: Option<Size>,
+    /// Overrides `defaults.rate_limit`.
+    #[serde(default)]
+    pub rate_limit: Option<Rate>,
     /// Overrides `defaults.redirects`.
     #[serde(default)]
     pub redirects: Option<Redirects>,

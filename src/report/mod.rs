@@ -28,6 +28,9 @@ pub struct Report {
     /// RFC 3339 end time.
     pub ended_at: String,
     pub duration_ms: u64,
+    /// The report given to `--resume`, whose succeeded steps and items were carried over.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resumed_from: Option<String>,
     #[serde(flatten)]
     pub result: RunResult,
 }

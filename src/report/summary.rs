@@ -15,6 +15,7 @@ pub fn summary(result: &RunResult, name: &str, duration_ms: u64) -> String {
         Status::Succeeded => "succeeded",
         Status::Failed => "failed",
         Status::Skipped => "skipped",
+        Status::Interrupted => "was interrupted",
     };
     let _ = write!(
         out,
@@ -36,6 +37,7 @@ fn line(out: &mut String, step: &StepResult, depth: usize) {
         Status::Succeeded => "ok  ",
         Status::Failed => "FAIL",
         Status::Skipped => "skip",
+        Status::Interrupted => "INT ",
     };
     let detail = match (&step.iterations, &step.run) {
         (Some(items), _) => format!(

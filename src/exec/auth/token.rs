@@ -73,7 +73,17 @@ pub async fn request(
     }
     let url = &config.token_url;
     let response = request.form(&form).send().await.map_err(|e| AuthError {
-        message: format!("cannot reach the token endpoint {url}: {e}"),
+        message: if e.is_timeout() {
+            format!(
+                "the token endpoint {url} did not answer within {}s",
+                TOKEN_TIMEOUT.as_secs()
+            )
+        } else {
+            format!(
+                "cannot reach the token endpoint {url}: {}",
+                crate::exec::http::error_chain(&e)
+            )
+        },
     })?;
     let status = response.status();
     let body = response.bytes().await.map_err(|e| AuthError {

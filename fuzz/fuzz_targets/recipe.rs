@@ -1,0 +1,10 @@
+//! Fuzz target: any text as a recipe file — loading, validation and planning must never panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        whisk::fuzzing::recipe(text);
+    }
+});

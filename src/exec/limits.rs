@@ -1,0 +1,84 @@
+//! Shared limits of a run: HTTP clients per connect timeout, request rates per host, and the
+//! run-wide cap on requests in flight.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::recipe::Rate;
+
+/// One pooled client per connect timeout (reqwest sets it per client).
+pub struct Clients {
+    clients: Mutex<HashMap<Duration, reqwest::Client>>,
+}
+
+impl Clients {
+    pub fn new() -> Clients {
+        Clients {
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn get(&self, connect_timeout: Duration) -> reqwest::Result<reqwest::Client> {
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(client) = clients.get(&connect_timeout) {
+            return Ok(client.clone());
+        }
+        let client = build(connect_timeout)?;
+        clients.insert(connect_timeout, client.clone());
+        Ok(client)
+    }
+}
+
+/// A client that follows no redirects itself (see `http`).
+pub fn build(connect_timeout: Duration) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(connect_timeout)
+        .pool_max_idle_per_host(256)
+        .user_agent(concat!("whisk/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// Request schedules per host: each request takes the next free slot of its host.
+#[derive(Default)]
+pub struct RateLimits {
+    next: Mutex<HashMap<String, Instant>>,
+}
+
+impl RateLimits {
+    /// Waits for the next slot of `host` at `rate`.
+    pub async fn wait(&self, host: &str, rate: Rate) {
+        let slot = self.reserve(host, rate, Instant::now());
+        tokio::time::sleep_until(slot.into()).await;
+    }
+
+    /// The time the next request to `host` may go, booked.
+    pub fn reserve(&self, host: &str, rate: Rate, now: Instant) -> Instant {
+        let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = next.entry(host.to_string()).or_insert(now);
+        let slot = (*entry).max(now);
+        *entry = slot + rate.interval();
+        slot
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_are_spaced_per_host() {
+        let limits = RateLimits::default();
+        let rate = Rate::parse("10/s").unwrap();
+        let now = Instant::now();
+        let a = limits.reserve("h", rate, now);
+        let b = limits.reserve("h", rate, now);
+        let c = limits.reserve("h", rate, now);
+        let other = limits.reserve("other", rate, now);
+        assert_eq!(a, now);
+        assert_eq!(b - a, Duration::from_millis(100));
+        assert_eq!(c - b, Duration::from_millis(100));
+        assert_eq!(other, now);
+    }
+}

@@ -1,0 +1,182 @@
+//! Every shipped recipe validates, and runs against the embedded sandbox with its report pinned.
+
+use std::path::{Path, PathBuf};
+
+use whisk::sandbox::{Fault, Sandbox, SandboxConfig, SandboxData};
+
+use crate::harness::{Output, Whisk, report_settings};
+
+fn recipes() -> Vec<PathBuf> {
+    fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                found.push(path);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("recipes"),
+        &mut found,
+    );
+    found.sort();
+    found
+}
+
+fn recipe(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("recipes")
+        .join(name)
+}
+
+async fn sandbox(data: SandboxData) -> Sandbox {
+    whisk::sandbox::start(SandboxConfig::new(data).with_port(0))
+        .await
+        .expect("sandbox starts")
+}
+
+fn tibco(whisk: Whisk, sandbox: &Sandbox) -> Whisk {
+    let credentials = sandbox.credentials().tibco.clone();
+    let urls = sandbox.urls();
+    whisk
+        .input("base_url", &urls.tci_base)
+        .input("token_url", &urls.tci_token_url)
+        .env("TCI_CLIENT_ID", &credentials.client_id)
+        .env("TCI_CLIENT_SECRET", &credentials.client_secret)
+        .env("TCI_REFRESH_TOKEN", &credentials.refresh_token)
+}
+
+fn assert_no_secrets(out: &Output, sandbox: &Sandbox) {
+    let tibco = &sandbox.credentials().tibco;
+    let oracle = &sandbox.credentials().oracle;
+    for secret in [
+        &tibco.client_secret,
+        &tibco.refresh_token,
+        &oracle.client_secret,
+    ] {
+        assert!(
+            !out.everything().contains(secret.as_str()),
+            "secret leaked: {secret}"
+        );
+    }
+    assert!(
+        !out.everything().contains("Bearer "),
+        "a bearer token leaked"
+    );
+}
+
+#[test]
+fn every_shipped_recipe_validates() {
+    let recipes = recipes();
+    assert!(recipes.len() >= 3, "{recipes:?}");
+    let mut args = vec!["validate".to_string()];
+    args.extend(recipes.iter().map(|p| p.display().to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = Whisk::new().command(&args);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tibco_enable_api_access() {
+    let mut data = SandboxData::default();
+    // The apps listing is throttled twice first: the retry policy honours Retry-After.
+    data.faults
+        .push(Fault::status("/tci/v1/subscriptions/0/apps", 429, 1).with_retry_after(0));
+    let sandbox = sandbox(data).await;
+    let children = serde_json::to_string(&sandbox.credentials().tibco.children[..5]).unwrap();
+    let whisk = Whisk::new();
+    let dir = whisk.dir.path().to_path_buf();
+    let out = tibco(whisk, &sandbox)
+        .input("child_locators", &children)
+        .input("concurrency", "2")
+        .run_file(&recipe("tibco/enable-api-access.yaml"));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_no_secrets(&out, &sandbox);
+    assert_eq!(out.outputs()["enabled"], 5);
+    assert_eq!(
+        sandbox.stats().token_requests_for("tibco", "refresh_token"),
+        1
+    );
+    let mut report = out.report.clone().unwrap();
+    report["recipe"]["path"] = "recipes/tibco/enable-api-access.yaml".into();
+    report_settings(&dir)
+        .bind(|| insta::assert_json_snapshot!("shipped_tibco_enable_api_access", report));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tibco_enable_api_access_refuses_another_family() {
+    let sandbox = sandbox(SandboxData::default()).await;
+    let out = tibco(Whisk::new(), &sandbox)
+        .input("child_locators", r#"["101","201"]"#)
+        .run_file(&recipe("tibco/enable-api-access.yaml"));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("1 of 2 iterations of step `enable_children` failed"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("got 403"), "{}", out.stderr);
+    assert_no_secrets(&out, &sandbox);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tibco_list_apps() {
+    let data = SandboxData::parse("tibco:\n  organizations:\n    - locator: \"100\"\n      name: Parent\n      api_access: true\n      apps:\n        - { id: app-1, name: order-sync }\n        - { id: app-2, name: billing }\n", false).unwrap();
+    let sandbox = sandbox(data).await;
+    let out = tibco(Whisk::new(), &sandbox).run_file(&recipe("tibco/list-apps.yaml"));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_no_secrets(&out, &sandbox);
+    assert_eq!(out.outputs()["count"], 2);
+    assert_eq!(out.outputs()["apps"][1]["name"], "billing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oracle_list_connections_through_the_runtime_host() {
+    let sandbox = sandbox(SandboxData::default()).await;
+    let urls = sandbox.urls();
+    let oracle = sandbox.credentials().oracle.clone();
+    let whisk = Whisk::new();
+    let dir = whisk.dir.path().to_path_buf();
+    let out = whisk
+        .input("token_url", &urls.oracle_token_url)
+        .input("runtime_url", &urls.oracle_runtime_base)
+        .input("design_time_host", &sandbox.main_addr().to_string())
+        .input("scope", &oracle.scope)
+        .env("OIC_CLIENT_ID", &oracle.client_id)
+        .env("OIC_CLIENT_SECRET", &oracle.client_secret)
+        .run_file(&recipe("oracle/list-connections.yaml"));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_no_secrets(&out, &sandbox);
+    assert!(
+        sandbox
+            .stats()
+            .last_authorization_for("/ic/api/integration/v1/connections")
+            .is_some()
+    );
+    let mut report = out.report.clone().unwrap();
+    report["recipe"]["path"] = "recipes/oracle/list-connections.yaml".into();
+    report_settings(&dir)
+        .bind(|| insta::assert_json_snapshot!("shipped_oracle_list_connections", report));
+}
+
+#[test]
+fn demo_runs_with_no_network_and_no_credentials() {
+    let whisk = Whisk::new();
+    let out = whisk.command(&["demo"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.outputs()["enabled"], 25);
+    assert!(
+        out.stderr
+            .contains("requesting a token (refresh_token, expiring)"),
+        "the token must expire mid-run:\n{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("whisk-demo-secret")
+            && !out.stderr.contains("whisk-demo-refresh-token")
+    );
+}
