@@ -1,6 +1,7 @@
 //! The command line: clap definitions, and dispatch to the subcommands. Each subcommand turns
 //! its arguments into library calls and an exit code; nothing here formats results.
 
+mod auth;
 mod demo;
 mod inputs;
 mod run;
@@ -23,6 +24,7 @@ Examples:
   whisk run recipe.yaml --inputs-file inputs.yaml --env-file .env -v
   whisk validate recipes/*/*.yaml
   whisk schema recipe > recipe.schema.json
+  whisk auth login recipes/ibm/get-user-identity.yaml ibm --open
 
 Exit codes: 0 success, 1 a step failed, 2 invalid recipe or command line (nothing sent),
 3 authentication failed, 130 interrupted (SIGINT/SIGTERM; the report says what ran).";
@@ -35,6 +37,10 @@ pub struct Cli {
     /// When to use colours in messages (NO_COLOR is honoured).
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    /// The token store directory for auth profiles with `store:` [default: WHISK_TOKEN_STORE,
+    /// else $XDG_STATE_HOME/whisk/tokens, else ~/.local/state/whisk/tokens].
+    #[arg(long, global = true, value_name = "DIR")]
+    token_store: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -64,6 +70,9 @@ enum Command {
     Sandbox(sandbox::SandboxArgs),
     /// Run the TIBCO recipe against the embedded sandbox: no network, no credentials.
     Demo,
+    /// Sign in for `authorization_code` profiles, and look after stored tokens.
+    #[command(subcommand)]
+    Auth(auth::AuthCommand),
 }
 
 #[derive(Args, Debug)]
@@ -150,9 +159,10 @@ pub fn main() -> ExitCode {
     let exit = match cli.command {
         Command::Validate(args) => validate::validate(&args, color),
         Command::Schema(args) => schema::print(args.kind),
-        Command::Run(args) => block_on(run::run(&args, color)),
+        Command::Run(args) => block_on(run::run(&args, color, cli.token_store)),
         Command::Sandbox(args) => block_on(sandbox::sandbox(&args)),
         Command::Demo => block_on(demo::demo(color)),
+        Command::Auth(command) => block_on(auth::auth(command, color, cli.token_store)),
     };
     ExitCode::from(exit as u8)
 }

@@ -11,7 +11,7 @@ use crate::exec::{Resume, RunOptions, Status, Stop};
 use crate::plan::bind;
 use crate::report::{RecipeInfo, Report, TerminalSink, summary, timestamp, write_json};
 
-pub async fn run(args: &RunArgs, color: bool) -> Exit {
+pub async fn run(args: &RunArgs, color: bool, token_store: Option<PathBuf>) -> Exit {
     let plan = match crate::plan::load_and_build(&args.recipe) {
         Ok(plan) => plan,
         Err(problems) => {
@@ -66,6 +66,7 @@ pub async fn run(args: &RunArgs, color: bool) -> Exit {
         max_concurrency: args.max_concurrency.map(|n| n as usize),
         max_body: args.max_body.map(|s| s.0 as usize),
         grace: args.grace.0,
+        token_store: crate::store::dir_from_env(token_store),
     };
     execute(&plan, &bound, provided.env, &settings).await
 }
@@ -81,6 +82,8 @@ pub struct Settings {
     pub max_body: Option<usize>,
     /// How long requests in flight may finish after SIGINT/SIGTERM.
     pub grace: Duration,
+    /// The token store directory, when one is known.
+    pub token_store: Option<PathBuf>,
 }
 
 impl Settings {
@@ -93,6 +96,7 @@ impl Settings {
             max_concurrency: None,
             max_body: None,
             grace: DEFAULT_GRACE,
+            token_store: None,
         }
     }
 }
@@ -118,6 +122,7 @@ pub async fn execute(
         resume: settings.resume.clone(),
         max_concurrency: settings.max_concurrency.unwrap_or(defaults.max_concurrency),
         max_body: settings.max_body.unwrap_or(defaults.max_body),
+        token_store: settings.token_store.clone(),
     };
     let watcher = tokio::spawn(watch_signals(stop.clone(), settings.grace));
     let started = time::OffsetDateTime::now_utc();

@@ -1,7 +1,7 @@
 //! Plan → results and events: the step loop, template context, HTTP, captures, checks, retry
 //! policy, and (in `auth`) the token manager.
 
-mod auth;
+pub mod auth;
 mod capture;
 mod context;
 pub(crate) mod http;
@@ -37,6 +37,8 @@ pub struct RunOptions {
     pub stop: Arc<Stop>,
     /// An earlier report whose succeeded steps and iterations are carried over.
     pub resume: Option<Arc<Resume>>,
+    /// The token store directory for auth profiles with `store:`.
+    pub token_store: Option<std::path::PathBuf>,
 }
 
 impl Default for RunOptions {
@@ -47,6 +49,7 @@ impl Default for RunOptions {
             env: Env::default(),
             stop: Arc::new(Stop::default()),
             resume: None,
+            token_store: None,
         }
     }
 }
@@ -80,7 +83,7 @@ pub async fn run(
     let runner = runner::Runner {
         plan,
         bound,
-        auth: auth::AuthManager::new(client, plan.redactor.clone()),
+        auth: auth::AuthManager::new(client, plan.redactor.clone(), options.token_store.clone()),
         clients,
         rates: limits::RateLimits::default(),
         gate: tokio::sync::Semaphore::new(options.max_concurrency.max(1)),
@@ -105,4 +108,9 @@ pub async fn run(
         outputs: outcome.outputs,
         error: outcome.error,
     }
+}
+
+/// A client like a run's token client, for token requests outside a run (`whisk auth login`).
+pub fn client() -> reqwest::Result<reqwest::Client> {
+    limits::build(std::time::Duration::from_secs(10))
 }

@@ -1,5 +1,4 @@
-//! Auth profiles, validated: one kind per profile, templates compiled, and what the token
-//! manager does not support yet rejected with a clear message.
+//! Auth profiles, validated: one kind per profile, templates compiled, store keys checked.
 
 use std::time::Duration;
 
@@ -34,6 +33,19 @@ pub struct OAuth2Plan {
     pub scope: Vec<Tpl>,
     pub params: Vec<(String, Tpl)>,
     pub refresh_skew: Duration,
+    /// The token store key, already checked (`[A-Za-z0-9_.-]+`).
+    pub store: Option<String>,
+    /// How a person signs in once (`whisk auth login`); always set for `authorization_code`.
+    pub login: Option<LoginPlan>,
+}
+
+/// The authorization request of `whisk auth login`.
+#[derive(Debug)]
+pub struct LoginPlan {
+    pub authorization_url: Tpl,
+    pub redirect_uri: Tpl,
+    pub params: Vec<(String, Tpl)>,
+    pub pkce: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -1,5 +1,7 @@
 //! Builds a `Plan` from a recipe, collecting every validation problem with its location.
 
+mod oauth2;
+
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,7 +19,6 @@ use crate::source::{FieldPath, Source};
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-const DEFAULT_SKEW: Duration = Duration::from_secs(60);
 
 /// Loads the recipe at `path` and every recipe it uses, and validates them into a plan.
 pub fn load_and_build(path: &Path) -> Result<Plan, Vec<Diagnostic>> {
@@ -439,90 +440,6 @@ impl Builder {
             name: name.to_string(),
             kind,
             refresh_on,
-        })
-    }
-
-    fn oauth2(
-        &mut self,
-        at: At<'_>,
-        field: &FieldPath,
-        oauth2: &recipe::OAuth2,
-        scope: &Scope,
-    ) -> Option<OAuth2Plan> {
-        if oauth2.grant == recipe::Grant::AuthorizationCode {
-            self.problem(at, &field.key("grant"), false, "grant `authorization_code` is not supported by this version of whisk yet".into(), Some("use `client_credentials`, or `refresh_token` with a refresh token you obtained once by hand".into()));
-        }
-        if oauth2.store.is_some() {
-            self.problem(
-                at,
-                &field.key("store"),
-                true,
-                "the token store (`store:`) is not supported by this version of whisk yet".into(),
-                Some("remove `store:`; tokens are then kept for the length of the run".into()),
-            );
-        }
-        if oauth2.grant == recipe::Grant::RefreshToken && oauth2.refresh_token.is_none() {
-            self.problem(
-                at,
-                field,
-                true,
-                "grant `refresh_token` needs `refresh_token`".into(),
-                Some("add `refresh_token: \"{{ secrets.refresh_token }}\"`".into()),
-            );
-        }
-        let token_url = self.string(at, &field.key("token_url"), &oauth2.token_url, scope);
-        if let Some(Tpl::Literal(serde_json::Value::String(url))) = &token_url
-            && let Err(message) = check_token_url(url)
-        {
-            self.problem(at, &field.key("token_url"), false, message, Some("use an `https://` token URL (plain `http://` is allowed only for loopback addresses)".into()));
-        }
-        let client_id = self.string(at, &field.key("client_id"), &oauth2.client_id, scope);
-        let client_secret = oauth2
-            .client_secret
-            .as_ref()
-            .map(|s| self.string(at, &field.key("client_secret"), s, scope));
-        let refresh_token = oauth2
-            .refresh_token
-            .as_ref()
-            .map(|s| self.string(at, &field.key("refresh_token"), s, scope));
-        let scope_parts: Vec<Option<Tpl>> = oauth2
-            .scope
-            .as_ref()
-            .map(|s| s.parts())
-            .unwrap_or_default()
-            .into_iter()
-            .enumerate()
-            .map(|(i, part)| {
-                let f = match &oauth2.scope {
-                    Some(recipe::Scope::Many(_)) => field.key("scope").index(i),
-                    _ => field.key("scope"),
-                };
-                self.string(at, &f, part, scope)
-            })
-            .collect();
-        let params: Vec<(String, Option<Tpl>)> = oauth2
-            .params
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    self.string(at, &field.key("params").key(k), v, scope),
-                )
-            })
-            .collect();
-        Some(OAuth2Plan {
-            grant: oauth2.grant,
-            token_url: token_url?,
-            client_id: client_id?,
-            client_secret: client_secret.map(|s| s.ok_or(())).transpose().ok()?,
-            client_auth: oauth2.client_auth,
-            refresh_token: refresh_token.map(|s| s.ok_or(())).transpose().ok()?,
-            scope: scope_parts.into_iter().collect::<Option<_>>()?,
-            params: params
-                .into_iter()
-                .map(|(k, v)| v.map(|v| (k, v)))
-                .collect::<Option<_>>()?,
-            refresh_skew: oauth2.refresh_skew.map(|d| d.0).unwrap_or(DEFAULT_SKEW),
         })
     }
 

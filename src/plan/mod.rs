@@ -11,9 +11,9 @@ mod names;
 mod status;
 pub mod template;
 
-pub use auth::{AuthKind, AuthPlan, OAuth2Plan, RefreshOnPlan};
-pub use build::check_token_url;
+pub use auth::{AuthKind, AuthPlan, LoginPlan, OAuth2Plan, RefreshOnPlan};
 pub use build::{build, load_and_build};
+pub use build::{check_token_url, is_loopback};
 pub use status::StatusSet;
 pub use template::{Templates, Tpl, ValueTpl};
 

@@ -84,9 +84,23 @@ pub struct OAuth2 {
     /// Extra form fields for the token request (audience, resource, ...).
     #[serde(default)]
     pub params: IndexMap<String, String>,
-    /// Keep tokens across runs under this key in the token store.
+    /// Keep tokens across runs under this key in the token store (`[A-Za-z0-9_.-]+`).
     #[serde(default)]
     pub store: Option<String>,
+    /// The authorization endpoint (`authorization_code`): where `whisk auth login` sends the
+    /// person to sign in. HTTPS unless it is a loopback address.
+    #[serde(default)]
+    pub authorization_url: Option<String>,
+    /// The redirect URI registered for the client (`authorization_code`). A loopback `http`
+    /// URI lets `whisk auth login` receive the code itself; any other is pasted back.
+    #[serde(default)]
+    pub redirect_uri: Option<String>,
+    /// Extra query parameters for the authorization request (`prompt`, `access_type`, ...).
+    #[serde(default)]
+    pub authorization_params: IndexMap<String, String>,
+    /// Use PKCE (RFC 7636, S256) in the authorization request (default `true`).
+    #[serde(default)]
+    pub pkce: Option<bool>,
     /// Refresh a token this long before it expires, at most half its lifetime (default `60s`).
     #[serde(default)]
     pub refresh_skew: Option<Duration>,

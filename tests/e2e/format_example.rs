@@ -79,7 +79,9 @@ async fn the_format_example_runs_as_written() {
     .unwrap();
     let whisk = Whisk::new();
     let dir = whisk.dir.path().to_path_buf();
+    let store = tempfile::tempdir().unwrap();
     let out = whisk
+        .env("WHISK_TOKEN_STORE", &store.path().display().to_string())
         .input("base_url", &format!("{}/tci", server.uri()))
         .input(
             "token_url",
@@ -107,4 +109,13 @@ async fn the_format_example_runs_as_written() {
     }
     let report = out.report.unwrap();
     report_settings(&dir).bind(|| insta::assert_json_snapshot!("format_example_report", report));
+    let stored: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(store.path().join("tci-parent.json"))
+            .expect("`store: tci-parent`"),
+    )
+    .unwrap();
+    assert_eq!(
+        stored["refresh_token"], "rt-rotated-2",
+        "the rotated refresh token is kept"
+    );
 }

@@ -103,7 +103,9 @@ impl Whisk {
         command
             .args(args)
             .current_dir(self.dir.path())
-            .env("NO_COLOR", "1");
+            .env("NO_COLOR", "1")
+            // Never the person's own token store: one per test, inside its folder.
+            .env("WHISK_TOKEN_STORE", self.dir.path().join("tokens"));
         for (k, v) in &self.env {
             command.env(k, v);
         }
@@ -142,4 +144,17 @@ pub fn report_settings(dir: &Path) -> insta::Settings {
         "\"whisk_version\": \"[version]\"",
     );
     settings
+}
+
+#[test]
+fn scrubbed_columns_do_not_depend_on_the_duration() {
+    let dir = Path::new("/nowhere");
+    let short = scrub("FAIL a                             3ms  GET", dir);
+    let long = scrub("FAIL a                            12ms  GET", dir);
+    assert_eq!(short, long);
+    assert_eq!(short, "FAIL a [TIME]  GET");
+    assert_eq!(
+        scrub("failed in 78ms (1 steps", dir),
+        "failed in [TIME] (1 steps"
+    );
 }

@@ -1,10 +1,16 @@
 //! End-to-end tests: the `whisk` binary against real HTTP servers on 127.0.0.1.
 
+mod auth_login;
+mod auth_recipes;
 mod errors;
 mod features;
 mod format_example;
 mod harness;
+mod interop;
 mod jsonpath_cts;
+mod oauth_refresh;
+mod oauth_support;
 mod resilience;
 mod schema;
 mod shipped;
+mod token_store;

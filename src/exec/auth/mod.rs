@@ -1,10 +1,14 @@
 //! The token manager and the fixed credential kinds. `credential` gives the header to send;
 //! `refresh` replaces a token the server refused, once for all concurrent callers.
 
-mod oauth2;
+mod config;
+pub mod login;
+mod persist;
+mod source;
 mod token;
 
-pub use token::AuthError;
+pub use config::Config;
+pub use token::{AuthError, TokenAnswer};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,6 +21,7 @@ use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use crate::event::EventSink;
 use crate::plan::{AuthKind, AuthPlan, Templates, Tpl};
 use crate::redact::Redactor;
+use crate::store::TokenStore;
 
 /// A header carrying a credential, and the token generation it came from.
 #[derive(Clone, Debug)]
@@ -30,7 +35,9 @@ pub struct Credential {
 pub struct AuthManager {
     client: reqwest::Client,
     redactor: Redactor,
-    sources: Mutex<HashMap<String, Arc<oauth2::TokenSource>>>,
+    /// The token store directory for profiles with `store:`; `None` when none is known.
+    store: Option<TokenStore>,
+    sources: Mutex<HashMap<String, Arc<source::TokenSource>>>,
 }
 
 /// What the manager needs to render a profile's templates.
@@ -52,10 +59,15 @@ impl Resolver<'_> {
 }
 
 impl AuthManager {
-    pub fn new(client: reqwest::Client, redactor: Redactor) -> AuthManager {
+    pub fn new(
+        client: reqwest::Client,
+        redactor: Redactor,
+        store_dir: Option<std::path::PathBuf>,
+    ) -> AuthManager {
         AuthManager {
             client,
             redactor,
+            store: store_dir.map(TokenStore::new),
             sources: Mutex::new(HashMap::new()),
         }
     }
@@ -125,13 +137,22 @@ impl AuthManager {
         profile: &AuthPlan,
         plan: &crate::plan::OAuth2Plan,
         resolver: &Resolver<'_>,
-    ) -> Result<Arc<oauth2::TokenSource>, AuthError> {
-        let config = oauth2::Config::render(profile, plan, resolver, &self.redactor)?;
+    ) -> Result<Arc<source::TokenSource>, AuthError> {
+        let config = Config::render(profile, plan, resolver, &self.redactor)?;
+        if config.store.is_some() && self.store.is_none() {
+            return Err(no_store_dir(&profile.name));
+        }
         let key = config.key();
         let mut sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
         Ok(sources
             .entry(key)
-            .or_insert_with(|| Arc::new(oauth2::TokenSource::new(config, self.redactor.clone())))
+            .or_insert_with(|| {
+                Arc::new(source::TokenSource::new(
+                    config,
+                    self.redactor.clone(),
+                    self.store.clone(),
+                ))
+            })
             .clone())
     }
 }
@@ -148,4 +169,21 @@ fn fixed(profile: &AuthPlan, name: HeaderName, value: String) -> Result<Credenti
         header: (name, value),
         generation: 0,
     })
+}
+
+/// A profile keeps tokens in the store, but no store directory is known.
+pub fn no_store_dir(profile: &str) -> AuthError {
+    AuthError {
+        message: format!(
+            "auth profile `{profile}` keeps its tokens in the token store, but no store directory is known: pass `--token-store DIR` or set `WHISK_TOKEN_STORE`"
+        ),
+    }
+}
+
+/// The context auth profiles of `recipe` render with: its inputs and secrets.
+pub fn profile_context(
+    inputs: &serde_json::Map<String, serde_json::Value>,
+    secrets: &indexmap::IndexMap<String, String>,
+) -> Value {
+    super::context::Scope::new(inputs, secrets).value()
 }

@@ -1,4 +1,5 @@
-//! Token endpoint requests and answers (RFC 6749 §4.4, §6, §5.1, §5.2).
+//! Token endpoint requests and answers (RFC 6749 §4.1.3, §4.4, §6, §5.1, §5.2), with client
+//! authentication per §2.3.1.
 
 use std::time::Duration;
 
@@ -6,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use reqwest::header::{ACCEPT, AUTHORIZATION};
 
-use super::oauth2::Config;
+use super::config::Config;
 use crate::exec::capture::preview;
 use crate::recipe::ClientAuth;
 use crate::redact::Redactor;
@@ -42,7 +43,13 @@ pub async fn request(
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-    if let Some(scope) = &config.scope {
+    let with_scope = match grant.as_str() {
+        "client_credentials" => true,
+        "refresh_token" => config.scope_on_refresh(),
+        // The scope of a code was asked for in the authorization request.
+        _ => false,
+    };
+    if let (true, Some(scope)) = (with_scope, &config.scope) {
         form.push(("scope".into(), scope.clone()));
     }
     form.extend(config.params.iter().cloned());

@@ -1,0 +1,106 @@
+//! `whisk auth login|status|logout`: a person's one-time sign-in for `authorization_code`
+//! profiles, and a look at (or removal of) the tokens in the token store.
+
+mod login;
+mod logout;
+mod status;
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use super::Exit;
+use crate::store::TokenStore;
+
+#[derive(Subcommand, Debug)]
+pub enum AuthCommand {
+    /// Sign in once for an `authorization_code` profile and store its tokens.
+    #[command(
+        after_help = "Examples:\n  whisk auth login recipes/ibm/get-user-identity.yaml ibm --open\n  whisk auth login recipe.yaml api --paste --env-file .env\n\nThe authorize URL (with PKCE and state) is printed on stdout. With a loopback `http`\nredirect URI whisk receives the redirect itself; otherwise, or with --paste, paste the\naddress the browser was sent to (or just the code) on stdin."
+    )]
+    Login(LoginArgs),
+    /// Show what the token store holds, never a token.
+    #[command(
+        after_help = "Examples:\n  whisk auth status\n  whisk auth status recipes/ibm/get-user-identity.yaml"
+    )]
+    Status(StatusArgs),
+    /// Remove stored tokens.
+    #[command(after_help = "Examples:\n  whisk auth logout recipes/ibm/get-user-identity.yaml ibm")]
+    Logout(LogoutArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct LoginArgs {
+    /// The recipe file.
+    pub recipe: PathBuf,
+    /// The auth profile to sign in for.
+    pub profile: String,
+    /// An input value, parsed by the input's declared type (JSON for arrays and objects).
+    #[arg(long = "input", short = 'i', value_name = "NAME=VALUE")]
+    pub inputs: Vec<String>,
+    /// A YAML or JSON file of input values; `--input` wins over it.
+    #[arg(long, value_name = "FILE")]
+    pub inputs_file: Option<PathBuf>,
+    /// A file of `NAME=VALUE` lines read as environment variables (the real environment wins).
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+    /// Also open the authorize URL in a browser (`xdg-open` or `open`).
+    #[arg(long)]
+    pub open: bool,
+    /// Do not listen on the redirect URI: read the redirected URL (or the code) from stdin.
+    #[arg(long, alias = "no-listen")]
+    pub paste: bool,
+    /// How long to wait for the redirect.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// Show the profiles of this recipe; without it, every key in the store.
+    pub recipe: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct LogoutArgs {
+    /// The recipe file.
+    pub recipe: PathBuf,
+    /// The profile whose tokens to remove; without it, every profile of the recipe with `store:`.
+    pub profile: Option<String>,
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    crate::recipe::Duration::parse(text).map(|d| d.0)
+}
+
+pub async fn auth(command: AuthCommand, color: bool, token_store: Option<PathBuf>) -> Exit {
+    let store = crate::store::dir_from_env(token_store).map(TokenStore::new);
+    let Some(store) = store else {
+        eprintln!(
+            "error: no token store directory is known: pass `--token-store DIR` or set `WHISK_TOKEN_STORE`"
+        );
+        return Exit::Invalid;
+    };
+    match command {
+        AuthCommand::Login(args) => login::login(&args, color, &store).await,
+        AuthCommand::Status(args) => status::status(&args, color, &store),
+        AuthCommand::Logout(args) => logout::logout(&args, color, &store).await,
+    }
+}
+
+/// The `store:` profiles of a recipe and every recipe it uses: (profile, key, grant), in order,
+/// each key once.
+fn stored_profiles(plan: &crate::plan::Plan) -> Vec<(String, String, crate::recipe::Grant)> {
+    let mut found: Vec<(String, String, crate::recipe::Grant)> = Vec::new();
+    for recipe in &plan.recipes {
+        for (name, profile) in &recipe.auth {
+            if let crate::plan::AuthKind::OAuth2(oauth2) = &profile.kind
+                && let Some(key) = &oauth2.store
+                && !found.iter().any(|(_, k, _)| k == key)
+            {
+                found.push((name.clone(), key.clone(), oauth2.grant));
+            }
+        }
+    }
+    found
+}

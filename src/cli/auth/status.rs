@@ -1,0 +1,143 @@
+//! `whisk auth status [RECIPE]`: per stored key, where the file is, whether a refresh token is
+//! held and when the access token expires. Never a token.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+use super::super::{Exit, print_diagnostics};
+use super::{StatusArgs, stored_profiles};
+use crate::recipe::Grant;
+use crate::redact::Redactor;
+use crate::store::{Record, TokenStore, unix_now};
+
+pub fn status(args: &StatusArgs, color: bool, store: &TokenStore) -> Exit {
+    let mut text = format!("token store: {}\n", store.dir().display());
+    let mut exit = Exit::Success;
+    match &args.recipe {
+        Some(path) => {
+            let plan = match crate::plan::load_and_build(path) {
+                Ok(plan) => plan,
+                Err(problems) => {
+                    print_diagnostics(&problems, &Redactor::new(), color);
+                    return Exit::Invalid;
+                }
+            };
+            let profiles = stored_profiles(&plan);
+            if profiles.is_empty() {
+                let _ = writeln!(
+                    text,
+                    "recipe `{}` has no auth profile with `store:`",
+                    plan.root.name
+                );
+            }
+            for (profile, key, grant) in profiles {
+                let _ = writeln!(text, "\nprofile `{profile}`, key `{key}`");
+                let empty = match grant {
+                    Grant::AuthorizationCode => format!(
+                        "nothing stored: sign in with `whisk auth login {} {profile}`",
+                        path.display()
+                    ),
+                    _ => "nothing stored yet: the first run stores its tokens".to_string(),
+                };
+                if !describe(&mut text, store, &key, &empty) {
+                    exit = Exit::Failed;
+                }
+            }
+        }
+        None => match store.keys() {
+            Ok(keys) if keys.is_empty() => text.push_str("no stored tokens\n"),
+            Ok(keys) => {
+                for key in keys {
+                    let _ = writeln!(text, "\nkey `{key}`");
+                    if !describe(&mut text, store, &key, "nothing stored") {
+                        exit = Exit::Failed;
+                    }
+                }
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                return Exit::Failed;
+            }
+        },
+    }
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    exit
+}
+
+/// Appends what `key` holds; `false` when its file cannot be read.
+fn describe(text: &mut String, store: &TokenStore, key: &str, empty: &str) -> bool {
+    let _ = writeln!(text, "  file: {}", store.path(key).display());
+    match store.read(key) {
+        Ok(Some(record)) => {
+            summary(text, &record, unix_now());
+            true
+        }
+        Ok(None) => {
+            let _ = writeln!(text, "  {empty}");
+            true
+        }
+        Err(error) => {
+            let _ = writeln!(text, "  error: {error}");
+            false
+        }
+    }
+}
+
+fn summary(text: &mut String, record: &Record, now: u64) {
+    let _ = writeln!(text, "  token URL: {}", record.token_url);
+    let held = if record.refresh_token.is_some() {
+        "held"
+    } else {
+        "none"
+    };
+    let _ = writeln!(text, "  refresh token: {held}");
+    let access = match (&record.access_token, record.expires_at) {
+        (None, _) => "none".to_string(),
+        (Some(_), None) => "held, expiry unknown".to_string(),
+        (Some(_), Some(at)) if at > now => {
+            format!("valid until {} (for {} s)", time_of(at), at - now)
+        }
+        (Some(_), Some(at)) => format!("expired at {}", time_of(at)),
+    };
+    let _ = writeln!(text, "  access token: {access}");
+    let _ = writeln!(
+        text,
+        "  obtained by: {}, written {}",
+        record.obtained_by,
+        time_of(record.updated_at)
+    );
+}
+
+fn time_of(unix: u64) -> String {
+    i64::try_from(unix)
+        .ok()
+        .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+        .map(crate::report::timestamp)
+        .unwrap_or_else(|| unix.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_never_show_tokens() {
+        let record = Record {
+            version: crate::store::VERSION,
+            token_url: "https://idp.example/token".into(),
+            client_id: "c".into(),
+            obtained_by: "authorization_code".into(),
+            access_token: Some("at-secret".into()),
+            expires_at: Some(1_000_100),
+            lifetime: Some(7200),
+            refresh_token: Some("rt-secret".into()),
+            seed_sha256: None,
+            updated_at: 1_000_000,
+        };
+        let mut text = String::new();
+        summary(&mut text, &record, 1_000_000);
+        assert!(text.contains("refresh token: held"), "{text}");
+        assert!(text.contains("for 100 s"), "{text}");
+        assert!(!text.contains("secret"), "{text}");
+    }
+}

@@ -1,0 +1,141 @@
+//! The token side of `whisk auth login`: a profile's sign-in settings rendered, the code
+//! exchanged at the token endpoint (with the PKCE verifier), and the tokens stored under the
+//! profile's key.
+
+use reqwest::Url;
+
+use super::token::{self, AuthError, TokenAnswer};
+use super::{Config, Resolver, profile_context};
+use crate::plan::bind::Bound;
+use crate::plan::{AuthKind, Plan};
+use crate::recipe::Grant;
+use crate::store::{Record, TokenStore, VERSION, unix_now};
+
+/// A profile ready for a sign-in.
+pub struct LoginTarget {
+    pub config: Config,
+    pub authorization_url: Url,
+    pub redirect_uri: String,
+    pub params: Vec<(String, String)>,
+    pub pkce: bool,
+    /// The store key the tokens go to.
+    pub key: String,
+}
+
+/// Renders profile `name` of the plan's root recipe for a sign-in.
+pub fn target(plan: &Plan, bound: &Bound, name: &str) -> Result<LoginTarget, AuthError> {
+    let recipe = &plan.root;
+    let fail = |message: String| AuthError { message };
+    let Some(profile) = recipe.auth.get(name) else {
+        let known: Vec<String> = recipe.auth.keys().map(|k| format!("`{k}`")).collect();
+        return Err(fail(format!(
+            "recipe `{}` has no auth profile `{name}`; its profiles are {}",
+            recipe.name,
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        )));
+    };
+    let AuthKind::OAuth2(plan_oauth2) = &profile.kind else {
+        return Err(fail(format!(
+            "auth profile `{name}` is not an `oauth2` profile: there is nothing to sign in to"
+        )));
+    };
+    let Some(login) = plan_oauth2
+        .login
+        .as_ref()
+        .filter(|_| plan_oauth2.grant == Grant::AuthorizationCode)
+    else {
+        return Err(fail(format!(
+            "auth profile `{name}` uses grant `{}`; `whisk auth login` is for grant `authorization_code`",
+            plan_oauth2.grant.name()
+        )));
+    };
+    let ctx = profile_context(&bound.inputs, &bound.secrets[recipe.id]);
+    let resolver = Resolver {
+        templates: &plan.templates,
+        ctx: &ctx,
+    };
+    let config = Config::render(profile, plan_oauth2, &resolver, &plan.redactor)?;
+    let key = config.store.clone().ok_or_else(|| {
+        fail(format!(
+            "auth profile `{name}` has no `store:` key to keep the tokens under"
+        ))
+    })?;
+    let text = |field: &str, tpl| resolver.text(profile, field, tpl);
+    let url_text = text("authorization_url", &login.authorization_url)?;
+    crate::login::check_authorization_url(&url_text)
+        .map_err(|message| fail(format!("auth profile `{name}`: {message}")))?;
+    let authorization_url = Url::parse(&url_text).map_err(|e| {
+        fail(format!(
+            "auth profile `{name}`: bad authorization URL `{url_text}`: {e}"
+        ))
+    })?;
+    let redirect_uri = text("redirect_uri", &login.redirect_uri)?;
+    Url::parse(&redirect_uri).map_err(|e| {
+        fail(format!(
+            "auth profile `{name}`: `{redirect_uri}` is not a valid redirect URI: {e}"
+        ))
+    })?;
+    let params = login
+        .params
+        .iter()
+        .map(|(k, t)| Ok((k.clone(), text("authorization_params", t)?)))
+        .collect::<Result<_, AuthError>>()?;
+    Ok(LoginTarget {
+        config,
+        authorization_url,
+        redirect_uri,
+        params,
+        pkce: login.pkce,
+        key,
+    })
+}
+
+/// Exchanges an authorization code for tokens (RFC 6749 §4.1.3, RFC 7636 §4.5).
+pub async fn exchange(
+    client: &reqwest::Client,
+    target: &LoginTarget,
+    code: &str,
+    verifier: Option<&str>,
+    redactor: &crate::redact::Redactor,
+) -> Result<TokenAnswer, AuthError> {
+    redactor.add(code);
+    let mut fields = vec![
+        ("grant_type", "authorization_code".to_string()),
+        ("code", code.to_string()),
+        ("redirect_uri", target.redirect_uri.clone()),
+    ];
+    if let Some(verifier) = verifier {
+        fields.push(("code_verifier", verifier.to_string()));
+    }
+    token::request(client, &target.config, fields, redactor).await
+}
+
+/// Stores the tokens of a sign-in under the target's key, replacing what was there.
+pub async fn save(
+    store: &TokenStore,
+    target: &LoginTarget,
+    answer: &TokenAnswer,
+) -> Result<(), AuthError> {
+    let fail = |e: crate::store::StoreError| AuthError {
+        message: format!("auth profile `{}`: {e}", target.config.profile),
+    };
+    let _lock = store.lock(&target.key).await.map_err(fail)?;
+    let now = unix_now();
+    let record = Record {
+        version: VERSION,
+        token_url: target.config.token_url.to_string(),
+        client_id: target.config.client_id.clone(),
+        obtained_by: Grant::AuthorizationCode.name().to_string(),
+        access_token: Some(answer.access_token.clone()),
+        expires_at: answer.expires_in.map(|d| now + d.as_secs()),
+        lifetime: answer.expires_in.map(|d| d.as_secs()),
+        refresh_token: answer.refresh_token.clone(),
+        seed_sha256: None,
+        updated_at: now,
+    };
+    store.write(&target.key, &record).map_err(fail)
+}

@@ -1,0 +1,379 @@
+//! One OAuth2 token source: lazy fetch, reuse, refresh before expiry, single-flight refresh
+//! after a refusal, refresh-token rotation, and, with `store:`, tokens shared with later runs
+//! and other processes through the token store (read, refreshed and written under its lock).
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{AUTHORIZATION, HeaderValue};
+
+use super::Credential;
+use super::config::Config;
+use super::persist::{Held, store_wins};
+use super::token::{self, AuthError, TokenAnswer};
+use crate::event::{Event, EventSink};
+use crate::recipe::Grant;
+use crate::redact::Redactor;
+use crate::store::{Record, StoreError, TokenStore, VERSION, seed_digest, unix_now};
+
+/// An access token and when it runs out.
+#[derive(Clone)]
+struct Access {
+    token: String,
+    header: HeaderValue,
+    expires_at: Option<Instant>,
+    /// The same moment as Unix time, for the store.
+    expires_unix: Option<u64>,
+    lifetime: Option<Duration>,
+}
+
+impl Access {
+    fn new(token: &str, lifetime: Option<Duration>, expires_unix: Option<u64>) -> Option<Access> {
+        let mut header = HeaderValue::from_str(&format!("Bearer {token}")).ok()?;
+        header.set_sensitive(true);
+        let now_unix = unix_now();
+        let expires_unix = expires_unix.or_else(|| lifetime.map(|l| now_unix + l.as_secs()));
+        let expires_at = expires_unix
+            .map(|at| Instant::now() + Duration::from_secs(at.saturating_sub(now_unix)));
+        Some(Access {
+            token: token.to_string(),
+            header,
+            expires_at,
+            expires_unix,
+            lifetime,
+        })
+    }
+
+    /// Usable for a while yet: not within the smaller of `skew` and half its lifetime of
+    /// running out. A token of unknown lifetime is used until the server refuses it.
+    fn fresh(&self, skew: Duration) -> bool {
+        match (self.expires_at, self.lifetime) {
+            (Some(expires_at), Some(lifetime)) => {
+                Instant::now() + skew.min(lifetime / 2) < expires_at
+            }
+            (Some(expires_at), None) => Instant::now() + skew < expires_at,
+            _ => true,
+        }
+    }
+}
+
+struct State {
+    access: Option<Access>,
+    refresh_token: Option<String>,
+    generation: u64,
+    /// The grant of the last successful token request.
+    obtained_by: &'static str,
+    /// With a store: whether it was read yet, and the recipe token the tokens descend from.
+    synced: bool,
+    seed: Option<String>,
+}
+
+impl State {
+    fn credential(&self) -> Option<Credential> {
+        let access = self.access.as_ref()?;
+        Some(Credential {
+            header: (AUTHORIZATION, access.header.clone()),
+            generation: self.generation,
+        })
+    }
+}
+
+pub struct TokenSource {
+    config: Config,
+    redactor: Redactor,
+    /// The store and its key, when the profile has `store:`.
+    store: Option<(TokenStore, String)>,
+    state: Mutex<State>,
+    /// Held while a token request is in flight: one request at a time per source.
+    flight: tokio::sync::Mutex<()>,
+}
+
+impl TokenSource {
+    pub fn new(config: Config, redactor: Redactor, store: Option<TokenStore>) -> TokenSource {
+        let refresh_token = config.refresh_token.clone();
+        let store = store.zip(config.store.clone());
+        TokenSource {
+            state: Mutex::new(State {
+                access: None,
+                refresh_token,
+                generation: 0,
+                obtained_by: config.grant.name(),
+                synced: false,
+                seed: None,
+            }),
+            config,
+            redactor,
+            store,
+            flight: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn fresh(&self) -> Option<Credential> {
+        let state = self.state();
+        let access = state.access.as_ref()?;
+        access
+            .fresh(self.config.skew)
+            .then(|| state.credential())
+            .flatten()
+    }
+
+    pub async fn credential(
+        &self,
+        client: &reqwest::Client,
+        sink: &dyn EventSink,
+    ) -> Result<Credential, AuthError> {
+        if let Some(credential) = self.fresh() {
+            return Ok(credential);
+        }
+        let _flight = self.flight.lock().await;
+        if let Some(credential) = self.fresh() {
+            return Ok(credential);
+        }
+        let reason = if self.state().access.is_some() {
+            "expiring"
+        } else {
+            "first use"
+        };
+        self.renew(client, reason, None, sink).await
+    }
+
+    /// Replaces the token of generation `seen`, which the server refused. When another caller
+    /// already replaced it, the newer token is returned without a request.
+    pub async fn refresh(
+        &self,
+        client: &reqwest::Client,
+        seen: u64,
+        sink: &dyn EventSink,
+    ) -> Result<Credential, AuthError> {
+        let _flight = self.flight.lock().await;
+        let refused = {
+            let state = self.state();
+            if state.generation != seen
+                && let Some(credential) = state.credential()
+            {
+                return Ok(credential);
+            }
+            state.access.as_ref().map(|a| a.token.clone())
+        };
+        self.renew(client, "refused", refused, sink).await
+    }
+
+    /// Gets a usable token: from the store when another process (or an earlier run) left one,
+    /// else from the token endpoint, writing what it got to the store before returning.
+    async fn renew(
+        &self,
+        client: &reqwest::Client,
+        reason: &str,
+        refused: Option<String>,
+        sink: &dyn EventSink,
+    ) -> Result<Credential, AuthError> {
+        let Some((store, key)) = &self.store else {
+            return self.request(client, reason, sink).await;
+        };
+        let failed = |e: StoreError| self.store_error(e);
+        let _lock = store.lock(key).await.map_err(failed)?;
+        let record = store.read(key).map_err(failed)?;
+        if let Some(record) = &record
+            && !record.belongs_to(self.config.token_url.as_str(), &self.config.client_id)
+        {
+            return Err(AuthError {
+                message: format!(
+                    "auth profile `{}`: the token store key `{key}` ({}) holds tokens of another client or token URL; give this profile its own `store:` key, or remove them with `whisk auth logout`",
+                    self.config.profile,
+                    store.path(key).display()
+                ),
+            });
+        }
+        self.sync(record.as_ref());
+        let usable = {
+            let state = self.state();
+            state
+                .access
+                .as_ref()
+                .filter(|a| a.fresh(self.config.skew))
+                .filter(|a| refused.as_deref() != Some(a.token.as_str()))
+                .and_then(|_| state.credential())
+        };
+        if let Some(credential) = usable {
+            return Ok(credential);
+        }
+        let credential = self.request(client, reason, sink).await?;
+        store.write(key, &self.record()).map_err(|e| AuthError {
+            message: format!(
+                "auth profile `{}`: new tokens were issued but not saved, so the next run may not be able to use them: {e}",
+                self.config.profile
+            ),
+        })?;
+        Ok(credential)
+    }
+
+    /// Takes the stored tokens when they are newer than the ones held (see `store_wins`).
+    fn sync(&self, record: Option<&Record>) {
+        let mut state = self.state();
+        let wins = store_wins(
+            record,
+            &Held {
+                synced: state.synced,
+                recipe_seed: self.config.refresh_token.as_deref(),
+                refresh_token: state.refresh_token.as_deref(),
+                access_token: state.access.as_ref().map(|a| a.token.as_str()),
+            },
+        );
+        let first = !state.synced;
+        state.synced = true;
+        match record {
+            Some(record) if wins => {
+                if let Some(refresh) = &record.refresh_token {
+                    self.redactor.add(refresh);
+                    state.refresh_token = Some(refresh.clone());
+                }
+                if let Some(token) = &record.access_token {
+                    self.redactor.add(token);
+                    state.access = Access::new(
+                        token,
+                        record.lifetime.map(Duration::from_secs),
+                        record.expires_at,
+                    );
+                    state.generation += 1;
+                }
+                state.seed = record.seed_sha256.clone();
+            }
+            _ if first => {
+                state.seed = self.config.refresh_token.as_deref().map(seed_digest);
+            }
+            _ => {}
+        }
+    }
+
+    /// The record of what this source holds now.
+    fn record(&self) -> Record {
+        let state = self.state();
+        Record {
+            version: VERSION,
+            token_url: self.config.token_url.to_string(),
+            client_id: self.config.client_id.clone(),
+            obtained_by: state.obtained_by.to_string(),
+            access_token: state.access.as_ref().map(|a| a.token.clone()),
+            expires_at: state.access.as_ref().and_then(|a| a.expires_unix),
+            lifetime: state
+                .access
+                .as_ref()
+                .and_then(|a| a.lifetime)
+                .map(|l| l.as_secs()),
+            refresh_token: state.refresh_token.clone(),
+            seed_sha256: state.seed.clone(),
+            updated_at: unix_now(),
+        }
+    }
+
+    fn store_error(&self, error: StoreError) -> AuthError {
+        AuthError {
+            message: format!("auth profile `{}`: {error}", self.config.profile),
+        }
+    }
+
+    /// Asks the token endpoint: with the refresh token when there is one, else by the profile's
+    /// grant.
+    async fn request(
+        &self,
+        client: &reqwest::Client,
+        reason: &str,
+        sink: &dyn EventSink,
+    ) -> Result<Credential, AuthError> {
+        let refresh_token = self.state().refresh_token.clone();
+        let (answer, grant) = match refresh_token {
+            Some(refresh) => {
+                self.announce(sink, "refresh_token", reason);
+                let fields = vec![
+                    ("grant_type", "refresh_token".to_string()),
+                    ("refresh_token", refresh),
+                ];
+                match token::request(client, &self.config, fields, &self.redactor).await {
+                    Ok(answer) => (answer, "refresh_token"),
+                    Err(_) if self.config.grant == Grant::ClientCredentials => {
+                        // A client can always start over with its own credentials.
+                        self.announce(sink, "client_credentials", reason);
+                        (self.client_credentials(client).await?, "client_credentials")
+                    }
+                    Err(error) if self.config.grant == Grant::AuthorizationCode => {
+                        return Err(AuthError {
+                            message: format!(
+                                "{}; sign in again with `whisk auth login <recipe> {}`",
+                                error.message, self.config.profile
+                            ),
+                        });
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+            None if self.config.grant == Grant::ClientCredentials => {
+                self.announce(sink, "client_credentials", reason);
+                (self.client_credentials(client).await?, "client_credentials")
+            }
+            None => return Err(self.nothing_to_refresh_with()),
+        };
+        self.take(answer, grant)
+    }
+
+    fn nothing_to_refresh_with(&self) -> AuthError {
+        let profile = &self.config.profile;
+        let message = match (&self.store, self.config.grant) {
+            (Some((store, key)), Grant::AuthorizationCode) => format!(
+                "auth profile `{profile}` has no stored tokens under key `{key}` in `{}`: sign in once with `whisk auth login <recipe> {profile}`",
+                store.dir().display()
+            ),
+            _ => {
+                format!("auth profile `{profile}` has no refresh token to get an access token with")
+            }
+        };
+        AuthError { message }
+    }
+
+    /// Keeps a token answer: the new access token, and the new refresh token at once when the
+    /// server rotated it.
+    fn take(&self, answer: TokenAnswer, grant: &'static str) -> Result<Credential, AuthError> {
+        let access = Access::new(&answer.access_token, answer.expires_in, None).ok_or_else(|| {
+            AuthError {
+                message: format!(
+                    "the token endpoint {} returned an access token that is not a valid header value",
+                    self.config.token_url
+                ),
+            }
+        })?;
+        let mut state = self.state();
+        state.access = Some(access);
+        if let Some(rotated) = answer.refresh_token {
+            state.refresh_token = Some(rotated);
+        }
+        state.obtained_by = grant;
+        state.generation += 1;
+        state.credential().ok_or_else(|| AuthError {
+            message: "the access token was lost".into(),
+        })
+    }
+
+    async fn client_credentials(
+        &self,
+        client: &reqwest::Client,
+    ) -> Result<token::TokenAnswer, AuthError> {
+        token::request(
+            client,
+            &self.config,
+            vec![("grant_type", "client_credentials".to_string())],
+            &self.redactor,
+        )
+        .await
+    }
+
+    fn announce(&self, sink: &dyn EventSink, grant: &str, reason: &str) {
+        sink.emit(&Event::TokenFetched {
+            profile: self.config.profile.clone(),
+            grant: grant.to_string(),
+            reason: reason.to_string(),
+        });
+    }
+}
