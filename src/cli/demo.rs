@@ -87,6 +87,9 @@ pub async fn demo(color: bool) -> Exit {
         recipe_path: RECIPE_PATH.into(),
         report: Some(REPORT.into()),
         verbosity: 1,
+        color,
+        files: Default::default(),
+        events: None,
     };
     let exit = execute(&plan, &bound, provided.env.clone(), &settings).await;
     let stats = sandbox.stats();

@@ -33,6 +33,15 @@ pub async fn run(args: &RunArgs, color: bool) -> Exit {
         recipe_path: args.recipe.display().to_string(),
         report: args.report.clone(),
         verbosity: if args.quiet { -1 } else { args.verbose as i8 },
+        color,
+        files: Files {
+            junit: args.junit.clone(),
+            summary: args.summary.clone(),
+            step_summary: std::env::var_os("GITHUB_STEP_SUMMARY")
+                .filter(|v| !v.is_empty())
+                .map(Into::into),
+        },
+        events: args.events.clone(),
     };
     execute(&plan, &bound, provided.env, &settings).await
 }
@@ -43,6 +52,12 @@ pub struct Settings {
     pub report: Option<std::path::PathBuf>,
     /// -1 quiet, 0 normal, 1 and more verbose.
     pub verbosity: i8,
+    /// Colours on stderr (progress bars).
+    pub color: bool,
+    /// JUnit and Markdown files to write.
+    pub files: Files,
+    /// `--events`: a JSON Lines file, or `-` for stdout.
+    pub events: Option<std::path::PathBuf>,
 }
 
 /// Runs a bound plan, writes the report, prints the summary on stderr and outputs on stdout.
@@ -52,10 +67,30 @@ pub async fn execute(
     env: bind::Env,
     settings: &Settings,
 ) -> Exit {
-    let sink = TerminalSink {
-        verbosity: settings.verbosity,
-        redactor: plan.redactor.clone(),
+    let terminal = TerminalSink::new(
+        settings.verbosity,
+        plan.redactor.clone(),
+        settings.color,
+        std::io::stderr().is_terminal(),
+    );
+    let events = match &settings.events {
+        Some(path) => match EventStream::open(path, plan.redactor.clone()) {
+            Ok(stream) => Some(Arc::new(stream)),
+            Err(error) => {
+                eprintln!(
+                    "error: cannot write events to `{}`: {error}",
+                    path.display()
+                );
+                return Exit::Invalid;
+            }
+        },
+        None => None,
     };
+    let mut sinks: Vec<Box<dyn EventSink>> = vec![Box::new(terminal)];
+    if let Some(events) = &events {
+        sinks.push(Box::new(events.clone()));
+    }
+    let sink = Fanout(sinks);
     let options = RunOptions {
         env,
         ..RunOptions::default()
@@ -94,12 +129,25 @@ pub async fn execute(
             exit = Exit::Failed;
         }
     }
+    if !write_files(&report, &plan.redactor, &settings.files) && exit == Exit::Success {
+        exit = Exit::Failed;
+    }
+    let outputs = report.result.outputs.as_ref().filter(|o| !o.is_empty());
+    if let Some(events) = &events
+        && let Err(error) = events.finish(outputs)
+    {
+        eprintln!("error: cannot write events: {error}");
+        if exit == Exit::Success {
+            exit = Exit::Failed;
+        }
+    }
     if settings.verbosity >= 0 || exit != Exit::Success {
         let text = summary(&report.result, &plan.root.name, duration_ms);
         eprintln!("{}", plan.redactor.mask(&text));
     }
-    if let Some(outputs) = &report.result.outputs
-        && !outputs.is_empty()
+    // With `--events -` the outputs were the stream's last line.
+    if let Some(outputs) = outputs
+        && !events.as_ref().is_some_and(|e| e.is_stdout())
     {
         let mut value = serde_json::Value::Object(outputs.clone());
         plan.redactor.mask_value(&mut value);
@@ -109,8 +157,12 @@ pub async fn execute(
     exit
 }
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
 
-use crate::event::EventSink;
+use super::write::{Files, write_files};
+use crate::event::{EventSink, Fanout};
 use crate::exec::{RunOptions, Status};
-use crate::report::{RecipeInfo, Report, TerminalSink, summary, timestamp, write_json};
+use crate::report::{
+    EventStream, RecipeInfo, Report, TerminalSink, summary, timestamp, write_json,
+};
