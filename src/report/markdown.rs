@@ -115,10 +115,13 @@ fn row(out: &mut String, step: &StepResult, mask: &dyn Fn(&str) -> String) {
             format!("{} {} → {status}{attempts}", exchange.method, exchange.url)
         })
         .unwrap_or_default();
+    let title = match &step.name {
+        Some(name) => format!("`{}` ({})", code(&mask(&step.id)), cell(&mask(name))),
+        None => format!("`{}`", code(&mask(&step.id))),
+    };
     let _ = writeln!(
         out,
-        "| `{}` | {} | {} | {} | {} |",
-        code(&mask(&step.id)),
+        "| {title} | {} | {} | {} | {} |",
         verdict(step.status),
         items,
         cell(&mask(&request)),

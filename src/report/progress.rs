@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 /// How often a plain progress line is printed for a loop still running.
 pub const LINE_EVERY: Duration = Duration::from_secs(10);
@@ -35,12 +35,18 @@ impl Progress {
     pub fn new(tty: bool, color: bool) -> Progress {
         let bars = tty.then(|| {
             let template = if color {
-                "{prefix:.bold} [{bar:30.cyan/blue}] {pos}/{len} items{msg}  {per_sec}  eta {eta}"
+                "{prefix:.bold} [{bar:30.cyan/blue}] {pos}/{len} items{msg}  {rate}  eta {eta}"
             } else {
-                "{prefix} [{bar:30}] {pos}/{len} items{msg}  {per_sec}  eta {eta}"
+                "{prefix} [{bar:30}] {pos}/{len} items{msg}  {rate}  eta {eta}"
             };
             let style = ProgressStyle::with_template(template)
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .with_key(
+                    "rate",
+                    |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.1}/s", state.per_sec());
+                    },
+                )
                 .progress_chars("=> ");
             (
                 MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),

@@ -15,6 +15,8 @@ pub struct Output {
     pub stdout: String,
     pub stderr: String,
     pub report: Option<serde_json::Value>,
+    /// The run's folder, kept until the output is dropped, to read the files it wrote.
+    pub dir: tempfile::TempDir,
 }
 
 impl Output {
@@ -29,6 +31,18 @@ impl Output {
                 .map(|r| r.to_string())
                 .unwrap_or_default()
         )
+    }
+
+    /// The text of a file the run wrote into its folder.
+    pub fn read(&self, name: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "cannot read {}: {e}\nstderr: {}",
+                path.display(),
+                self.stderr
+            )
+        })
     }
 
     pub fn outputs(&self) -> serde_json::Value {
@@ -98,11 +112,12 @@ impl Whisk {
         self.exec(&args, None)
     }
 
-    fn exec(&self, args: &[String], report: Option<&Path>) -> Output {
+    fn exec(self, args: &[String], report: Option<&Path>) -> Output {
         let mut command = Command::new(env!("CARGO_BIN_EXE_whisk"));
         command
             .args(args)
             .current_dir(self.dir.path())
+            .env_remove("GITHUB_STEP_SUMMARY")
             .env("NO_COLOR", "1");
         for (k, v) in &self.env {
             command.env(k, v);
@@ -116,6 +131,7 @@ impl Whisk {
                 serde_json::from_str(&std::fs::read_to_string(p).expect("read report"))
                     .expect("report is JSON")
             }),
+            dir: self.dir,
         }
     }
 }
@@ -125,6 +141,15 @@ pub fn scrub(text: &str, dir: &Path) -> String {
     let text = text.replace(&dir.display().to_string(), "[DIR]");
     let port = regex::Regex::new(r"127\.0\.0\.1:\d+").expect("regex");
     let text = port.replace_all(&text, "127.0.0.1:[PORT]").into_owned();
+    // A right-aligned duration column keeps its width whatever the number of digits, as if
+    // every duration were three characters wide (`5ms`).
+    let column = regex::Regex::new(r"( {2,})(\d+(\.\d+)?(ms|s))\b").expect("regex");
+    let text = column
+        .replace_all(&text, |c: &regex::Captures<'_>| {
+            let width = c[1].len() + c[2].len();
+            format!("{}[TIME]", " ".repeat(width.saturating_sub(3)))
+        })
+        .into_owned();
     let ms = regex::Regex::new(r"\b\d+(\.\d+)?(ms|s)\b").expect("regex");
     ms.replace_all(&text, "[TIME]").into_owned()
 }

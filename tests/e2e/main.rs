@@ -5,5 +5,6 @@ mod features;
 mod format_example;
 mod harness;
 mod jsonpath_cts;
+mod outputs;
 mod schema;
 mod shipped;
