@@ -81,6 +81,8 @@ impl EventSink for TerminalSink {
             }
             Event::ResponseReceived {
                 step,
+                method,
+                url,
                 status,
                 duration_ms,
                 headers,
@@ -88,7 +90,7 @@ impl EventSink for TerminalSink {
                 body_bytes,
                 ..
             } if v >= 1 => {
-                let mut out = format!("[{step}] < {status} in {duration_ms}ms");
+                let mut out = format!("[{step}] < {status} in {duration_ms}ms ({method} {url})");
                 header_lines(&mut out, step, '<', headers);
                 body_lines(
                     &mut out,

@@ -457,7 +457,10 @@ steps:
         text.contains("[big] > GET http://127.0.0.1:[PORT]/big"),
         "{text}"
     );
-    assert!(text.contains("[big] < 200 in [TIME]"), "{text}");
+    assert!(
+        text.contains("[big] < 200 in [TIME] (GET http://127.0.0.1:[PORT]/big)"),
+        "{text}"
+    );
     assert!(text.contains("[big] < x-request-id: req-42"), "{text}");
     assert!(
         text.contains(&format!("[big] < {}\n", "x".repeat(1024))),
