@@ -37,8 +37,7 @@ pub fn man(args: &ManArgs) -> Exit {
             Some(sub) => sub
                 .clone()
                 .display_name(format!("whisk-{}", sub.get_name()))
-                .bin_name(format!("whisk {}", sub.get_name()))
-                .version(env!("CARGO_PKG_VERSION")),
+                .bin_name(format!("whisk {}", sub.get_name())),
             None => {
                 let names: Vec<&str> = top.get_subcommands().map(|s| s.get_name()).collect();
                 eprintln!(
@@ -50,7 +49,8 @@ pub fn man(args: &ManArgs) -> Exit {
         },
     };
     let mut out = Vec::new();
-    if let Err(error) = clap_mangen::Man::new(page).render(&mut out) {
+    let man = clap_mangen::Man::new(page).source(concat!("whisk ", env!("CARGO_PKG_VERSION")));
+    if let Err(error) = man.render(&mut out) {
         eprintln!("error: cannot render the man page: {error}");
         return Exit::Failed;
     }
