@@ -98,6 +98,18 @@ impl Redactor {
     }
 }
 
+/// Headers whose whole value is a credential: writers show them as `***` whatever the value.
+pub fn is_credential_header(name: &str) -> bool {
+    [
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+    ]
+    .iter()
+    .any(|h| name.eq_ignore_ascii_case(h))
+}
+
 fn form_urlencoded(text: &str) -> String {
     let mut out = String::new();
     for byte in text.bytes() {

@@ -83,7 +83,8 @@ pub async fn demo(color: bool) -> Exit {
             return Exit::Invalid;
         }
     };
-    let settings = Settings::new(RECIPE_PATH, Some(REPORT.into()), 1);
+    let mut settings = Settings::new(RECIPE_PATH, Some(REPORT.into()), 0);
+    settings.color = color;
     let exit = execute(&plan, &bound, provided.env.clone(), &settings).await;
     let stats = sandbox.stats();
     eprintln!(

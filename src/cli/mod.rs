@@ -3,15 +3,18 @@
 
 mod auth;
 mod demo;
+mod generate;
 mod inputs;
 mod run;
 mod sandbox;
 mod schema;
 mod validate;
+mod write;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -41,6 +44,23 @@ pub struct Cli {
     /// else $XDG_STATE_HOME/whisk/tokens, else ~/.local/state/whisk/tokens].
     #[arg(long, global = true, value_name = "DIR")]
     token_store: Option<PathBuf>,
+    /// How to print errors in recipes and inputs: `human` (the source line and a caret) or
+    /// `json` (one object per line on stderr).
+    #[arg(long, global = true, value_enum, default_value_t = ErrorFormat::Human)]
+    error_format: ErrorFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ErrorFormat {
+    Human,
+    Json,
+}
+
+/// The `--error-format` of this process, set once at start: every diagnostic printer uses it.
+static ERROR_FORMAT: OnceLock<ErrorFormat> = OnceLock::new();
+
+fn error_format() -> ErrorFormat {
+    ERROR_FORMAT.get().copied().unwrap_or(ErrorFormat::Human)
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -73,6 +93,16 @@ enum Command {
     /// Sign in for `authorization_code` profiles, and look after stored tokens.
     #[command(subcommand)]
     Auth(auth::AuthCommand),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  whisk completions bash > ~/.local/share/bash-completion/completions/whisk\n  whisk completions zsh > ~/.zfunc/_whisk\n  whisk completions fish > ~/.config/fish/completions/whisk.fish"
+    )]
+    Completions(generate::CompletionsArgs),
+    /// Print the man page (roff).
+    #[command(
+        after_help = "Examples:\n  whisk man > whisk.1 && man ./whisk.1\n  whisk man run > whisk-run.1"
+    )]
+    Man(generate::ManArgs),
 }
 
 #[derive(Args, Debug)]
@@ -91,6 +121,16 @@ pub struct RunArgs {
     /// Write the JSON report here.
     #[arg(long, value_name = "FILE.json")]
     pub report: Option<PathBuf>,
+    /// Write a JUnit XML report here: a test case per step and `for_each` item.
+    #[arg(long, value_name = "FILE.xml")]
+    pub junit: Option<PathBuf>,
+    /// Write a Markdown summary here (it is also appended to `$GITHUB_STEP_SUMMARY` when set).
+    #[arg(long, value_name = "FILE.md")]
+    pub summary: Option<PathBuf>,
+    /// Stream events as JSON Lines to this file as they happen; `-` for stdout (the outputs
+    /// then come as the stream's last line).
+    #[arg(long, value_name = "FILE|-")]
+    pub events: Option<PathBuf>,
     /// Show requests and responses (-v); repeat for more.
     #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
@@ -151,6 +191,7 @@ pub enum Exit {
 /// Parses the command line, runs the command, and returns its exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let _ = ERROR_FORMAT.set(cli.error_format);
     let color = match cli.color {
         Color::Always => true,
         Color::Never => false,
@@ -163,6 +204,8 @@ pub fn main() -> ExitCode {
         Command::Sandbox(args) => block_on(sandbox::sandbox(&args)),
         Command::Demo => block_on(demo::demo(color)),
         Command::Auth(command) => block_on(auth::auth(command, color, cli.token_store)),
+        Command::Completions(args) => generate::completions(&args),
+        Command::Man(args) => generate::man(&args),
     };
     ExitCode::from(exit as u8)
 }
@@ -180,9 +223,20 @@ fn block_on(future: impl std::future::Future<Output = Exit>) -> Exit {
     }
 }
 
-/// Prints diagnostics on stderr, masked.
+/// Prints diagnostics on stderr, masked: rendered with their snippet, or with
+/// `--error-format json` one JSON object per line.
 pub fn print_diagnostics(diagnostics: &[Diagnostic], redactor: &Redactor, color: bool) {
     let mut stderr = std::io::stderr().lock();
+    if error_format() == ErrorFormat::Json {
+        for diagnostic in diagnostics {
+            let _ = writeln!(
+                stderr,
+                "{}",
+                crate::diagnostic::to_json_line(diagnostic, redactor)
+            );
+        }
+        return;
+    }
     for diagnostic in diagnostics {
         let text = render(diagnostic, color);
         let _ = writeln!(stderr, "{}\n", redactor.mask(&text));

@@ -67,6 +67,15 @@ pub async fn run(args: &RunArgs, color: bool, token_store: Option<PathBuf>) -> E
         max_body: args.max_body.map(|s| s.0 as usize),
         grace: args.grace.0,
         token_store: crate::store::dir_from_env(token_store),
+        color,
+        files: Files {
+            junit: args.junit.clone(),
+            summary: args.summary.clone(),
+            step_summary: std::env::var_os("GITHUB_STEP_SUMMARY")
+                .filter(|v| !v.is_empty())
+                .map(Into::into),
+        },
+        events: args.events.clone(),
     };
     execute(&plan, &bound, provided.env, &settings).await
 }
@@ -84,6 +93,12 @@ pub struct Settings {
     pub grace: Duration,
     /// The token store directory, when one is known.
     pub token_store: Option<PathBuf>,
+    /// Colours on stderr (progress bars).
+    pub color: bool,
+    /// JUnit and Markdown files to write.
+    pub files: Files,
+    /// `--events`: a JSON Lines file, or `-` for stdout.
+    pub events: Option<std::path::PathBuf>,
 }
 
 impl Settings {
@@ -97,6 +112,9 @@ impl Settings {
             max_body: None,
             grace: DEFAULT_GRACE,
             token_store: None,
+            color: false,
+            files: Files::default(),
+            events: None,
         }
     }
 }
@@ -110,12 +128,32 @@ pub async fn execute(
     env: bind::Env,
     settings: &Settings,
 ) -> Exit {
-    let sink = TerminalSink {
-        verbosity: settings.verbosity,
-        redactor: plan.redactor.clone(),
+    let terminal = TerminalSink::new(
+        settings.verbosity,
+        plan.redactor.clone(),
+        settings.color,
+        std::io::stderr().is_terminal(),
+    );
+    let events = match &settings.events {
+        Some(path) => match EventStream::open(path, plan.redactor.clone()) {
+            Ok(stream) => Some(Arc::new(stream)),
+            Err(error) => {
+                eprintln!(
+                    "error: cannot write events to `{}`: {error}",
+                    path.display()
+                );
+                return Exit::Invalid;
+            }
+        },
+        None => None,
     };
     let defaults = RunOptions::default();
     let stop = Arc::new(Stop::default());
+    let mut sinks: Vec<Box<dyn EventSink>> = vec![Box::new(terminal)];
+    if let Some(events) = &events {
+        sinks.push(Box::new(events.clone()));
+    }
+    let sink = Fanout(sinks);
     let options = RunOptions {
         env,
         stop: stop.clone(),
@@ -163,12 +201,25 @@ pub async fn execute(
             exit = Exit::Failed;
         }
     }
+    if !write_files(&report, &plan.redactor, &settings.files) && exit == Exit::Success {
+        exit = Exit::Failed;
+    }
+    let outputs = report.result.outputs.as_ref().filter(|o| !o.is_empty());
+    if let Some(events) = &events
+        && let Err(error) = events.finish(outputs)
+    {
+        eprintln!("error: cannot write events: {error}");
+        if exit == Exit::Success {
+            exit = Exit::Failed;
+        }
+    }
     if settings.verbosity >= 0 || exit != Exit::Success {
         let text = summary(&report.result, &plan.root.name, duration_ms);
         eprintln!("{}", plan.redactor.mask(&text));
     }
-    if let Some(outputs) = &report.result.outputs
-        && !outputs.is_empty()
+    // With `--events -` the outputs were the stream's last line.
+    if let Some(outputs) = outputs
+        && !events.as_ref().is_some_and(|e| e.is_stdout())
     {
         let mut value = serde_json::Value::Object(outputs.clone());
         plan.redactor.mask_value(&mut value);
@@ -235,3 +286,9 @@ fn take_lock(path: &std::path::Path) -> Result<std::fs::File, String> {
         }
     }
 }
+
+use std::io::IsTerminal;
+
+use super::write::{Files, write_files};
+use crate::event::Fanout;
+use crate::report::EventStream;

@@ -1,15 +1,20 @@
 //! `whisk validate FILE...`: load and plan each recipe, print every problem, send nothing.
+//! With `--error-format json`, stderr holds only the diagnostics, one JSON object per line.
 
-use super::{Exit, ValidateArgs, print_diagnostics};
+use super::{ErrorFormat, Exit, ValidateArgs, error_format, print_diagnostics};
 use crate::redact::Redactor;
 
 pub fn validate(args: &ValidateArgs, color: bool) -> Exit {
+    let human = error_format() == ErrorFormat::Human;
     let mut all = Vec::new();
     for path in &args.recipes {
         match crate::plan::load_and_build(path) {
-            Ok(_) => eprintln!("ok   {}", path.display()),
+            Ok(_) if human => eprintln!("ok   {}", path.display()),
+            Ok(_) => {}
             Err(mut problems) => {
-                eprintln!("FAIL {}", path.display());
+                if human {
+                    eprintln!("FAIL {}", path.display());
+                }
                 all.append(&mut problems);
             }
         }
@@ -17,7 +22,9 @@ pub fn validate(args: &ValidateArgs, color: bool) -> Exit {
     if all.is_empty() {
         Exit::Success
     } else {
-        eprintln!();
+        if human {
+            eprintln!();
+        }
         print_diagnostics(&all, &Redactor::new(), color);
         Exit::Invalid
     }

@@ -1,8 +1,10 @@
 //! One renderer for every user-facing error: `file:line:column`, the source line with a caret,
 //! the step and field it concerns, and what to do.
 
+mod json;
 mod render;
 
+pub use json::{to_json, to_json_line};
 pub use render::render;
 
 use serde::Serialize;

@@ -1,6 +1,10 @@
 //! Events the runner emits as things happen, and the sinks that receive them (terminal lines,
 //! log pipelines). Reports are built from the typed results; events are for watching.
 
+mod detail;
+
+pub use detail::{Headers, PREVIEW_BYTES, preview, truncate};
+
 use std::sync::Mutex;
 
 use serde::Serialize;
@@ -24,18 +28,32 @@ pub enum Event {
         method: String,
         url: String,
         attempt: u32,
+        /// The headers whisk set, the credential included (writers hide it).
+        #[serde(skip_serializing_if = "Headers::is_empty")]
+        headers: Headers,
+        /// The start of the request body (see `preview`), when there is one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        body_preview: Option<String>,
     },
     ResponseReceived {
         step: String,
         method: String,
         url: String,
+        attempt: u32,
         status: u16,
         duration_ms: u64,
+        #[serde(skip_serializing_if = "Headers::is_empty")]
+        headers: Headers,
+        /// The start of the response body (see `preview`).
+        body_preview: String,
+        /// The whole body's size in bytes.
+        body_bytes: usize,
     },
     RequestFailed {
         step: String,
         method: String,
         url: String,
+        attempt: u32,
         error: String,
     },
     Retry {
@@ -69,6 +87,13 @@ pub enum Event {
 /// Receives events. Implementations must be cheap: they run on the request path.
 pub trait EventSink: Send + Sync {
     fn emit(&self, event: &Event);
+}
+
+/// A shared sink is a sink (so that a writer can be fanned out to and still be finished after).
+impl<T: EventSink + ?Sized> EventSink for std::sync::Arc<T> {
+    fn emit(&self, event: &Event) {
+        (**self).emit(event);
+    }
 }
 
 /// Discards events.

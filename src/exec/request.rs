@@ -12,7 +12,7 @@ use super::http::{self, Incoming, Outgoing, SendError};
 use super::result::{Attempt, ErrorInfo, ErrorKind, Exchange};
 use super::retry;
 use super::runner::Runner;
-use crate::event::Event;
+use crate::event::{Event, Headers, preview};
 use crate::plan::{AuthKind, BodyPlan, RequestPlan};
 
 /// Renders and sends the request of step `step_id`.
@@ -115,6 +115,8 @@ pub async fn perform(
             method: exchange.method.clone(),
             url: exchange.url.clone(),
             attempt: attempts,
+            headers: Headers::of(&out.headers, out.auth.as_ref()),
+            body_preview: out.body.as_deref().map(preview),
         });
         let started = Instant::now();
         let (result, hops) = tokio::select! {
@@ -144,8 +146,12 @@ pub async fn perform(
                     step: step_id.to_string(),
                     method: exchange.method.clone(),
                     url: exchange.url.clone(),
+                    attempt: attempts,
                     status: response.status,
                     duration_ms: attempt.duration_ms,
+                    headers: Headers::of(&response.headers, None),
+                    body_preview: preview(&response.body),
+                    body_bytes: response.body.len(),
                 });
                 let profile = plan
                     .auth
@@ -221,6 +227,7 @@ pub async fn perform(
                     step: step_id.to_string(),
                     method: exchange.method.clone(),
                     url: exchange.url.clone(),
+                    attempt: attempts,
                     error: message.clone(),
                 });
                 let resend = matches!(kind, ErrorKind::Timeout | ErrorKind::Network)

@@ -1,11 +1,20 @@
 //! Reports: the report model (what a run wrote down) and one writer per format. Every writer
 //! masks secrets through the run's `Redactor`.
 
+mod atomic;
+mod cases;
+mod events;
 mod json;
+mod junit;
+mod markdown;
+mod progress;
 mod summary;
 mod terminal;
 
+pub use events::EventStream;
 pub use json::{to_masked_json, write_json};
+pub use junit::{to_junit, write_junit};
+pub use markdown::{append_markdown, to_markdown, write_markdown};
 pub use summary::summary;
 pub use terminal::TerminalSink;
 

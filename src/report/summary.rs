@@ -79,7 +79,7 @@ fn line(out: &mut String, step: &StepResult, depth: usize) {
     }
 }
 
-fn millis(ms: u64) -> String {
+pub(super) fn millis(ms: u64) -> String {
     if ms >= 10_000 {
         format!("{:.1}s", ms as f64 / 1000.0)
     } else {

@@ -1,64 +1,191 @@
-//! Plain terminal lines on stderr as a run goes: requests at `-v`, steps by default, only
-//! errors at `-q`. Every line is masked.
+//! The terminal as a run goes, on stderr: retries and failed requests by default, with a
+//! progress bar per running loop on a terminal (see `progress`); `-v` adds each request and
+//! response (status, response headers, the first KiB of the body), `-vv` the request headers
+//! (credentials as `***`), the request body and up to 16 KiB of bodies; `-q` shows nothing here
+//! (errors come with the summary). Every line is masked.
 
-use std::io::Write;
+use std::fmt::Write as _;
 
-use crate::event::{Event, EventSink};
-use crate::redact::Redactor;
+use super::progress::Progress;
+use crate::event::{Event, EventSink, Headers, PREVIEW_BYTES, truncate};
+use crate::redact::{MASK, Redactor, is_credential_header};
+
+/// How much of a body `-v` shows; `-vv` shows all an event carries (`PREVIEW_BYTES`).
+pub const VERBOSE_BODY_BYTES: usize = 1024;
 
 pub struct TerminalSink {
-    pub verbosity: i8,
-    pub redactor: Redactor,
+    verbosity: i8,
+    redactor: Redactor,
+    progress: Progress,
+}
+
+impl TerminalSink {
+    /// `verbosity`: -1 quiet, 0 normal, 1 `-v`, 2 `-vv`. Bars only when `tty` and not quiet.
+    pub fn new(verbosity: i8, redactor: Redactor, color: bool, tty: bool) -> TerminalSink {
+        TerminalSink {
+            verbosity,
+            redactor,
+            progress: Progress::new(tty && verbosity >= 0, color),
+        }
+    }
+
+    fn body_limit(&self) -> usize {
+        if self.verbosity >= 2 {
+            PREVIEW_BYTES
+        } else {
+            VERBOSE_BODY_BYTES
+        }
+    }
 }
 
 impl EventSink for TerminalSink {
     fn emit(&self, event: &Event) {
-        let line = match event {
+        let v = self.verbosity;
+        let text = match event {
+            Event::StepStarted {
+                step,
+                items: Some(items),
+            } if v >= 0 => {
+                self.progress.started(step, *items);
+                return;
+            }
+            Event::IterationFinished {
+                step, succeeded, ..
+            } if v >= 0 => match self.progress.item_done(step, *succeeded) {
+                Some(line) => line,
+                None => return,
+            },
+            Event::StepFinished { step, .. } => {
+                self.progress.finished(step);
+                return;
+            }
             Event::RequestSent {
                 step,
                 method,
                 url,
                 attempt,
-            } if self.verbosity >= 1 => {
-                format!(
-                    "[{step}] > {method} {url}{}",
-                    if *attempt > 1 {
-                        format!(" (attempt {attempt})")
-                    } else {
-                        String::new()
+                headers,
+                body_preview,
+            } if v >= 1 => {
+                let mut out = format!("[{step}] > {method} {url}");
+                if *attempt > 1 {
+                    let _ = write!(out, " (attempt {attempt})");
+                }
+                if v >= 2 {
+                    header_lines(&mut out, step, '>', headers);
+                    if let Some(body) = body_preview {
+                        body_lines(&mut out, step, '>', body, None, self.body_limit());
                     }
-                )
+                }
+                out
             }
             Event::ResponseReceived {
                 step,
+                method,
+                url,
                 status,
                 duration_ms,
+                headers,
+                body_preview,
+                body_bytes,
                 ..
-            } if self.verbosity >= 1 => {
-                format!("[{step}] < {status} in {duration_ms}ms")
+            } if v >= 1 => {
+                let mut out = format!("[{step}] < {status} in {duration_ms}ms ({method} {url})");
+                header_lines(&mut out, step, '<', headers);
+                body_lines(
+                    &mut out,
+                    step,
+                    '<',
+                    body_preview,
+                    Some(*body_bytes),
+                    self.body_limit(),
+                );
+                out
             }
-            Event::RequestFailed { step, error, .. } if self.verbosity >= 0 => {
-                format!("[{step}] ! {error}")
-            }
+            Event::RequestFailed { step, error, .. } if v >= 0 => format!("[{step}] ! {error}"),
             Event::Retry {
                 step,
                 attempt,
                 wait_ms,
                 reason,
-            } if self.verbosity >= 0 => {
+            } if v >= 0 => {
                 format!("[{step}] retrying after attempt {attempt} ({reason}) in {wait_ms}ms")
             }
             Event::TokenFetched {
                 profile,
                 grant,
                 reason,
-            } if self.verbosity >= 1 => {
+            } if v >= 1 || (v >= 0 && reason != "first use") => {
                 format!("[auth {profile}] requesting a token ({grant}, {reason})")
             }
-            Event::StepSkipped { step } if self.verbosity >= 1 => format!("[{step}] skipped"),
+            Event::StepSkipped { step } if v >= 1 => format!("[{step}] skipped"),
             _ => return,
         };
-        let masked = self.redactor.mask(&line);
-        let _ = writeln!(std::io::stderr().lock(), "{masked}");
+        self.progress.print(&self.redactor.mask(&text));
+    }
+}
+
+fn header_lines(out: &mut String, step: &str, arrow: char, headers: &Headers) {
+    for (name, value) in &headers.0 {
+        let value = if is_credential_header(name) {
+            MASK
+        } else {
+            value.as_str()
+        };
+        let _ = write!(out, "\n[{step}] {arrow} {name}: {value}");
+    }
+}
+
+/// The body's lines, cut at `limit` bytes, with how much was left out when known.
+fn body_lines(
+    out: &mut String,
+    step: &str,
+    arrow: char,
+    body: &str,
+    total: Option<usize>,
+    limit: usize,
+) {
+    if body.is_empty() {
+        return;
+    }
+    let (head, cut) = truncate(body, limit);
+    for line in head.lines() {
+        let _ = write!(out, "\n[{step}] {arrow} {line}");
+    }
+    let shown = head.len();
+    match total {
+        Some(total) if total > shown => {
+            let _ = write!(out, "\n[{step}] {arrow} … {} more bytes", total - shown);
+        }
+        _ if cut => {
+            let _ = write!(out, "\n[{step}] {arrow} …");
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_cut_with_the_rest_counted() {
+        let mut out = String::new();
+        body_lines(&mut out, "s", '<', "ab\ncd", Some(100), 4);
+        assert_eq!(out, "\n[s] < ab\n[s] < c\n[s] < … 96 more bytes");
+        let mut out = String::new();
+        body_lines(&mut out, "s", '<', "ok", Some(2), 4);
+        assert_eq!(out, "\n[s] < ok");
+    }
+
+    #[test]
+    fn credential_headers_are_hidden() {
+        let mut out = String::new();
+        let headers = Headers(vec![
+            ("authorization".into(), "Bearer t".into()),
+            ("accept".into(), "*/*".into()),
+        ]);
+        header_lines(&mut out, "s", '>', &headers);
+        assert_eq!(out, "\n[s] > authorization: ***\n[s] > accept: */*");
     }
 }

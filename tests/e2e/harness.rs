@@ -15,6 +15,8 @@ pub struct Output {
     pub stdout: String,
     pub stderr: String,
     pub report: Option<serde_json::Value>,
+    /// The run's folder, kept until the output is dropped, to read the files it wrote.
+    pub dir: tempfile::TempDir,
 }
 
 impl Output {
@@ -29,6 +31,18 @@ impl Output {
                 .map(|r| r.to_string())
                 .unwrap_or_default()
         )
+    }
+
+    /// The text of a file the run wrote into its folder.
+    pub fn read(&self, name: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "cannot read {}: {e}\nstderr: {}",
+                path.display(),
+                self.stderr
+            )
+        })
     }
 
     pub fn outputs(&self) -> serde_json::Value {
@@ -98,11 +112,12 @@ impl Whisk {
         self.exec(&args, None)
     }
 
-    fn exec(&self, args: &[String], report: Option<&Path>) -> Output {
+    fn exec(self, args: &[String], report: Option<&Path>) -> Output {
         let mut command = Command::new(env!("CARGO_BIN_EXE_whisk"));
         command
             .args(args)
             .current_dir(self.dir.path())
+            .env_remove("GITHUB_STEP_SUMMARY")
             .env("NO_COLOR", "1")
             // Never the person's own token store: one per test, inside its folder.
             .env("WHISK_TOKEN_STORE", self.dir.path().join("tokens"));
@@ -118,6 +133,7 @@ impl Whisk {
                 serde_json::from_str(&std::fs::read_to_string(p).expect("read report"))
                     .expect("report is JSON")
             }),
+            dir: self.dir,
         }
     }
 }

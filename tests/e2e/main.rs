@@ -10,6 +10,7 @@ mod interop;
 mod jsonpath_cts;
 mod oauth_refresh;
 mod oauth_support;
+mod outputs;
 mod resilience;
 mod schema;
 mod shipped;

@@ -63,6 +63,7 @@ pub fn output_of(code: i32, stdout: Vec<u8>, stderr: Vec<u8>, report: Option<&Pa
             serde_json::from_str(&std::fs::read_to_string(p).expect("read report"))
                 .expect("report is JSON")
         }),
+        dir: tempfile::tempdir().expect("temp dir"),
     }
 }
 

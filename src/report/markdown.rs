@@ -1,0 +1,177 @@
+//! The Markdown summary (`--summary FILE`, and `$GITHUB_STEP_SUMMARY`): a table of the steps
+//! with their status, item counts, request and duration, then each failure with its message.
+//! Masked; the file is written atomically, the step summary appended to.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+
+use super::Report;
+use super::atomic::write_atomically;
+use super::cases::cases;
+use super::summary::millis;
+use crate::exec::{Status, StepResult};
+use crate::redact::Redactor;
+
+/// At most this many failures are listed; the JSON report has them all.
+const MAX_FAILURES: usize = 50;
+
+/// The summary as Markdown, every text masked.
+pub fn to_markdown(report: &Report, redactor: &Redactor) -> String {
+    let mask = |text: &str| redactor.mask(text).into_owned();
+    let result = &report.result;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "## whisk: `{}` {} in {}\n",
+        code(&mask(&report.recipe.name)),
+        verdict(result.status),
+        millis(report.duration_ms)
+    );
+    out.push_str("| step | status | items | request | duration |\n");
+    out.push_str("|---|---|---|---|---|\n");
+    for step in &result.steps {
+        row(&mut out, step, &mask);
+    }
+    let count = |status| result.steps.iter().filter(|s| s.status == status).count();
+    let _ = writeln!(
+        out,
+        "\n{} steps: {} succeeded, {} failed, {} skipped.",
+        result.steps.len(),
+        count(Status::Succeeded),
+        count(Status::Failed),
+        count(Status::Skipped)
+    );
+    let failures: Vec<_> = cases(result)
+        .into_iter()
+        .filter(|c| c.status == Status::Failed)
+        .collect();
+    if !failures.is_empty() {
+        out.push_str("\n### Failures\n");
+        for case in failures.iter().take(MAX_FAILURES) {
+            let message = case
+                .error
+                .map(|e| mask(&e.message))
+                .unwrap_or_else(|| "failed".into());
+            let _ = writeln!(
+                out,
+                "\n**`{}`**\n\n{}",
+                code(&mask(&case.title())),
+                fenced(&message)
+            );
+        }
+        if failures.len() > MAX_FAILURES {
+            let _ = writeln!(
+                out,
+                "\n…and {} more failures; the JSON report (`--report`) lists them all.",
+                failures.len() - MAX_FAILURES
+            );
+        }
+    }
+    // Masked once more as a whole, in case a secret spans the pieces.
+    mask(&out)
+}
+
+/// Writes the summary to `path` atomically.
+pub fn write_markdown(report: &Report, redactor: &Redactor, path: &Path) -> std::io::Result<()> {
+    write_atomically(path, to_markdown(report, redactor).as_bytes())
+}
+
+/// Appends the summary to `path` (GitHub's `$GITHUB_STEP_SUMMARY`, which other steps share).
+pub fn append_markdown(report: &Report, redactor: &Redactor, path: &Path) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    file.write_all(to_markdown(report, redactor).as_bytes())?;
+    file.write_all(b"\n")
+}
+
+fn row(out: &mut String, step: &StepResult, mask: &dyn Fn(&str) -> String) {
+    let items = match (&step.iterations, step.succeeded, step.failed) {
+        (Some(items), succeeded, failed) => format!(
+            "{}/{} succeeded, {} failed",
+            succeeded.unwrap_or(0),
+            items.len(),
+            failed.unwrap_or(0)
+        ),
+        _ => String::new(),
+    };
+    let request = step
+        .run
+        .as_ref()
+        .and_then(|r| r.request.as_ref())
+        .map(|exchange| {
+            let status = exchange
+                .status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "no answer".into());
+            let tries = exchange.attempts.len();
+            let attempts = if tries > 1 {
+                format!(" ({tries} attempts)")
+            } else {
+                String::new()
+            };
+            format!("{} {} → {status}{attempts}", exchange.method, exchange.url)
+        })
+        .unwrap_or_default();
+    let title = match &step.name {
+        Some(name) => format!("`{}` ({})", code(&mask(&step.id)), cell(&mask(name))),
+        None => format!("`{}`", code(&mask(&step.id))),
+    };
+    let _ = writeln!(
+        out,
+        "| {title} | {} | {} | {} | {} |",
+        verdict(step.status),
+        items,
+        cell(&mask(&request)),
+        millis(step.duration_ms)
+    );
+}
+
+fn verdict(status: Status) -> &'static str {
+    match status {
+        Status::Succeeded => "✅ succeeded",
+        Status::Failed => "❌ failed",
+        Status::Skipped => "⏭️ skipped",
+        Status::Interrupted => "⏹️ interrupted",
+    }
+}
+
+/// Text safe inside a table cell: no line breaks, pipes escaped, no HTML.
+fn cell(text: &str) -> String {
+    text.replace(['\r', '\n'], " ")
+        .replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Text safe inside a one-backtick code span (ids and titles have none, but stay safe).
+fn code(text: &str) -> String {
+    text.replace(['\r', '\n'], " ")
+        .replace('|', "\\|")
+        .replace('`', "'")
+}
+
+/// A fenced block whose fence no line of `text` can close.
+fn fenced(text: &str) -> String {
+    let longest = text
+        .lines()
+        .map(|l| l.trim_start().chars().take_while(|c| *c == '`').count())
+        .max()
+        .unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    format!("{fence}text\n{}\n{fence}", text.trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_and_fences_cannot_break_the_markdown() {
+        assert_eq!(cell("a|b\n<c>"), "a\\|b &lt;c&gt;");
+        assert_eq!(fenced("x\n```\ny"), "````text\nx\n```\ny\n````");
+        assert_eq!(fenced("plain"), "```text\nplain\n```");
+    }
+}
