@@ -53,7 +53,7 @@ http {
       return 200 '{"access_token":"bench-access-token","expires_in":28800,"refresh_token":"bench-refresh-2","token_type":"Bearer"}';
     }
     location ~ ^/tci/v1/subscriptions/[^/]+/apiservice/access$ { return 200 '{"enabled":true}'; }
-    location ~ ^/tci/v1/subscriptions/[^/]+/apps$ { return 200 '[{"id":"app-1","name":"orders"}]'; }
+    location ~ ^/tci/v1/subscriptions/[^/]+/apps$ { add_header ETag '"bench-1"'; return 200 '[{"id":"app-1","name":"orders"}]'; }
   }
 }
 CONF
@@ -156,13 +156,15 @@ rows = [line.split() for line in open(sys.argv[1])]
 validate_ms, items = sys.argv[2], sys.argv[3]
 rate = {}
 print(f"\n{'tool':<12} {'requests':>9} {'seconds':>9} {'req/s':>10} {'peak RSS':>10}")
-for name, n, secs, rss, *extra in [r + [None] for r in rows]:
+for r in rows:
+    name = r[0]
     if name.startswith("wrk"):
-        rate[name] = float(rss)
-        print(f"{name:<12} {'-':>9} {'5 (fixed)':>9} {float(rss):>10.0f} {'-':>10}")
+        rate[name] = float(r[4])
+        print(f"{name:<12} {'-':>9} {'5 (fixed)':>9} {rate[name]:>10.0f} {'-':>10}")
         continue
-    rate[name] = int(n) / float(secs)
-    print(f"{name:<12} {n:>9} {float(secs):>9.3f} {rate[name]:>10.0f} {int(rss)/1024:>8.1f}MiB")
+    n, secs, rss = int(r[1]), float(r[2]), int(r[3])
+    rate[name] = n / secs
+    print(f"{name:<12} {n:>9} {secs:>9.3f} {rate[name]:>10.0f} {rss/1024:>8.1f}MiB")
 print()
 if "wrk-c32" in rate:
     print(f"whisk c=32 / wrk c=32:  {rate['whisk-c32'] / rate['wrk-c32']:.2f}   (target >= 0.60)")
