@@ -5,8 +5,9 @@ use crate::plan::template::{TemplateBuilder, to_value};
 use crate::redact::Redactor;
 use crate::source::Source;
 
-/// Loads, validates and plans `text` as a recipe, and renders every diagnostic.
-pub fn recipe(text: &str) {
+/// Loads, validates and plans `text` as a recipe, renders every diagnostic, and returns how
+/// many problems it found.
+pub fn recipe(text: &str) -> usize {
     let source = Source::new("fuzz.yaml", text);
     let problems = match crate::recipe::load_str(&source) {
         Ok(recipe) => match crate::plan::build(source, &recipe) {
@@ -18,15 +19,16 @@ pub fn recipe(text: &str) {
     for problem in &problems {
         let _ = crate::diagnostic::render(problem, false);
     }
+    problems.len()
 }
 
-/// Compiles `text` as a recipe string and as an expression, and renders both with a small
-/// context.
-pub fn template(text: &str) {
+/// Compiles `text` as a recipe string and as an expression, renders both with a small
+/// context, and returns how many renderings succeeded.
+pub fn template(text: &str) -> usize {
     let mut builder = TemplateBuilder::new(&Redactor::new());
     let compiled = [builder.string(text), builder.expression(text)];
     let Ok(templates) = builder.finish() else {
-        return;
+        return 0;
     };
     let ctx = to_value(&serde_json::json!({
         "inputs": {"base_url": "http://127.0.0.1:1", "ids": [1, 2, 3], "flag": true},
@@ -34,10 +36,12 @@ pub fn template(text: &str) {
         "steps": {"first": {"status": 200, "headers": {}, "body": {"items": [{"id": 1}]}}},
         "item": "101",
     }));
+    let mut rendered = 0;
     for (tpl, _) in compiled.into_iter().flatten() {
-        let _ = templates.json(&tpl, &ctx);
-        let _ = templates.text(&tpl, &ctx);
+        rendered += usize::from(templates.json(&tpl, &ctx).is_ok());
+        rendered += usize::from(templates.text(&tpl, &ctx).is_ok());
     }
+    rendered
 }
 
 #[cfg(test)]
@@ -46,7 +50,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn odd_recipes_do_not_panic() {
+    fn odd_recipes_are_reported_not_panicked_on() {
         for text in [
             "",
             "---\n---\n",
@@ -56,23 +60,30 @@ mod tests {
             "&a [*a]",
             "version: 1\nname: x\nsteps:\n  - id: é\n    request: { url: \"http://h\" }\n    capture: { 'x y': '$[' }\n",
         ] {
-            recipe(text);
+            assert!(recipe(text) > 0, "no problem reported for {text:?}");
         }
+        assert_eq!(
+            recipe(
+                "version: 1\nname: ok\nsteps:\n  - id: a\n    request: { url: \"http://127.0.0.1:1/x\" }\n"
+            ),
+            0
+        );
     }
 
     #[test]
-    fn odd_templates_do_not_panic() {
+    fn odd_templates_fail_cleanly() {
         for text in [
             "{{",
-            "}}",
+            "}}x{{",
             "{{ 1/0 }}",
             "{{ inputs.ids[99] }}",
             "{% for x in range(99999999) %}{% endfor %}",
-            "{{ 'a' * 999 }}",
             "{{ item | b64decode }}",
             "{{ '{' | fromjson }}",
         ] {
-            template(text);
+            assert_eq!(template(text), 0, "{text:?} should not render");
         }
+        assert_eq!(template("{{ 'a' * 3 }}"), 4);
+        assert_eq!(template("{{ inputs.ids | length }}"), 4);
     }
 }

@@ -1,11 +1,35 @@
 //! Reading what the user gives a run: `--input k=v`, `--inputs-file`, `--env-file`.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::diagnostic::Diagnostic;
 use crate::plan::bind::{Env, Given, Provided};
 use crate::source::Source;
+
+/// The flags that give a run its inputs and environment (`run`, `auth login`).
+#[derive(clap::Args, Debug)]
+pub struct InputArgs {
+    /// An input value, parsed by the input's declared type (JSON for arrays and objects).
+    #[arg(long = "input", short = 'i', value_name = "NAME=VALUE")]
+    pub inputs: Vec<String>,
+    /// A YAML or JSON file of input values; `--input` wins over it.
+    #[arg(long, value_name = "FILE")]
+    pub inputs_file: Option<PathBuf>,
+    /// A file of `NAME=VALUE` lines read as environment variables (the real environment wins).
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+}
+
+impl InputArgs {
+    pub fn provided(&self) -> Result<Provided, Vec<Diagnostic>> {
+        provided(
+            &self.inputs,
+            self.inputs_file.as_deref(),
+            self.env_file.as_deref(),
+        )
+    }
+}
 
 /// Collects inputs and environment from the command line.
 pub fn provided(

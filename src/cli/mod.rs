@@ -109,15 +109,8 @@ enum Command {
 pub struct RunArgs {
     /// The recipe file.
     pub recipe: PathBuf,
-    /// An input value, parsed by the input's declared type (JSON for arrays and objects).
-    #[arg(long = "input", short = 'i', value_name = "NAME=VALUE")]
-    pub inputs: Vec<String>,
-    /// A YAML or JSON file of input values; `--input` wins over it.
-    #[arg(long, value_name = "FILE")]
-    pub inputs_file: Option<PathBuf>,
-    /// A file of `NAME=VALUE` lines read as environment variables (the real environment wins).
-    #[arg(long, value_name = "FILE")]
-    pub env_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub given: inputs::InputArgs,
     /// Write the JSON report here.
     #[arg(long, value_name = "FILE.json")]
     pub report: Option<PathBuf>,

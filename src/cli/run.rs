@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Exit, RunArgs, inputs, print_diagnostics};
+use super::{Exit, RunArgs, print_diagnostics};
 use crate::event::EventSink;
 use crate::exec::{Resume, RunOptions, Status, Stop};
 use crate::plan::bind;
@@ -19,11 +19,7 @@ pub async fn run(args: &RunArgs, color: bool, token_store: Option<PathBuf>) -> E
             return Exit::Invalid;
         }
     };
-    let provided = match inputs::provided(
-        &args.inputs,
-        args.inputs_file.as_deref(),
-        args.env_file.as_deref(),
-    ) {
+    let provided = match args.given.provided() {
         Ok(provided) => provided,
         Err(problems) => {
             print_diagnostics(&problems, &plan.redactor, color);

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use super::super::{Exit, inputs, print_diagnostics};
+use super::super::{Exit, print_diagnostics};
 use super::LoginArgs;
 use crate::exec::auth::login::{self, LoginTarget};
 use crate::login::{AuthorizeRequest, Receiver, Redirect};
@@ -22,12 +22,10 @@ pub async fn login(args: &LoginArgs, color: bool, store: &TokenStore) -> Exit {
         }
     };
     let redactor = plan.redactor.clone();
-    let bound = match inputs::provided(
-        &args.inputs,
-        args.inputs_file.as_deref(),
-        args.env_file.as_deref(),
-    )
-    .and_then(|provided| bind::bind(&plan, &provided))
+    let bound = match args
+        .given
+        .provided()
+        .and_then(|provided| bind::bind(&plan, &provided))
     {
         Ok(bound) => bound,
         Err(problems) => {

@@ -35,15 +35,8 @@ pub struct LoginArgs {
     pub recipe: PathBuf,
     /// The auth profile to sign in for.
     pub profile: String,
-    /// An input value, parsed by the input's declared type (JSON for arrays and objects).
-    #[arg(long = "input", short = 'i', value_name = "NAME=VALUE")]
-    pub inputs: Vec<String>,
-    /// A YAML or JSON file of input values; `--input` wins over it.
-    #[arg(long, value_name = "FILE")]
-    pub inputs_file: Option<PathBuf>,
-    /// A file of `NAME=VALUE` lines read as environment variables (the real environment wins).
-    #[arg(long, value_name = "FILE")]
-    pub env_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub given: super::inputs::InputArgs,
     /// Also open the authorize URL in a browser (`xdg-open` or `open`).
     #[arg(long)]
     pub open: bool,
