@@ -87,12 +87,22 @@ pub enum Event {
 /// Receives events. Implementations must be cheap: they run on the request path.
 pub trait EventSink: Send + Sync {
     fn emit(&self, event: &Event);
+
+    /// Whether this sink shows request and response detail (headers, body previews). When no
+    /// sink does, the runner does not build it: it costs allocations on every request.
+    fn wants_detail(&self) -> bool {
+        true
+    }
 }
 
 /// A shared sink is a sink (so that a writer can be fanned out to and still be finished after).
 impl<T: EventSink + ?Sized> EventSink for std::sync::Arc<T> {
     fn emit(&self, event: &Event) {
         (**self).emit(event);
+    }
+
+    fn wants_detail(&self) -> bool {
+        (**self).wants_detail()
     }
 }
 
@@ -101,6 +111,10 @@ pub struct NullSink;
 
 impl EventSink for NullSink {
     fn emit(&self, _: &Event) {}
+
+    fn wants_detail(&self) -> bool {
+        false
+    }
 }
 
 /// Keeps every event (tests, and writers that need the whole stream).
@@ -124,5 +138,9 @@ impl EventSink for Fanout {
         for sink in &self.0 {
             sink.emit(event);
         }
+    }
+
+    fn wants_detail(&self) -> bool {
+        self.0.iter().any(|sink| sink.wants_detail())
     }
 }

@@ -84,6 +84,7 @@ pub async fn perform(
         .map(|b| b as usize)
         .unwrap_or(runner.options.max_body);
     let host = out.url.host_str().unwrap_or_default().to_string();
+    let detail = runner.sink.wants_detail();
     let mut attempts = 0;
     let mut refreshed = false;
     loop {
@@ -115,8 +116,16 @@ pub async fn perform(
             method: exchange.method.clone(),
             url: exchange.url.clone(),
             attempt: attempts,
-            headers: Headers::of(&out.headers, out.auth.as_ref()),
-            body_preview: out.body.as_deref().map(preview),
+            headers: if detail {
+                Headers::of(&out.headers, out.auth.as_ref())
+            } else {
+                Headers::default()
+            },
+            body_preview: if detail {
+                out.body.as_deref().map(preview)
+            } else {
+                None
+            },
         });
         let started = Instant::now();
         let (result, hops) = tokio::select! {
@@ -149,8 +158,16 @@ pub async fn perform(
                     attempt: attempts,
                     status: response.status,
                     duration_ms: attempt.duration_ms,
-                    headers: Headers::of(&response.headers, None),
-                    body_preview: preview(&response.body),
+                    headers: if detail {
+                        Headers::of(&response.headers, None)
+                    } else {
+                        Headers::default()
+                    },
+                    body_preview: if detail {
+                        preview(&response.body)
+                    } else {
+                        String::new()
+                    },
                     body_bytes: response.body.len(),
                 });
                 let profile = plan

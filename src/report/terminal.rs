@@ -39,6 +39,10 @@ impl TerminalSink {
 }
 
 impl EventSink for TerminalSink {
+    fn wants_detail(&self) -> bool {
+        self.verbosity >= 1
+    }
+
     fn emit(&self, event: &Event) {
         let v = self.verbosity;
         let text = match event {
