@@ -134,6 +134,10 @@ pub struct RunArgs {
     /// same recipe, and run the rest.
     #[arg(long, value_name = "REPORT.json")]
     pub resume: Option<PathBuf>,
+    /// A PEM file of certificate authorities to trust besides the system's (a corporate or test
+    /// CA).
+    #[arg(long, value_name = "FILE", env = "WHISK_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
     /// Refuse to start while another run holds this lock file (for cron overlaps).
     #[arg(long, value_name = "FILE")]
     pub lock: Option<PathBuf>,

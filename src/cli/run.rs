@@ -43,6 +43,16 @@ pub async fn run(args: &RunArgs, color: bool, token_store: Option<PathBuf>) -> E
         },
         None => None,
     };
+    let ca_certs = match &args.ca_cert {
+        Some(path) => match crate::exec::read_ca_certs(path) {
+            Ok(certs) => certs,
+            Err(message) => {
+                eprintln!("error: --ca-cert: {message}");
+                return Exit::Invalid;
+            }
+        },
+        None => Vec::new(),
+    };
     // Held until the run ends: a second run with the same `--lock` refuses to start.
     let _lock = match &args.lock {
         Some(path) => match take_lock(path) {
@@ -63,6 +73,7 @@ pub async fn run(args: &RunArgs, color: bool, token_store: Option<PathBuf>) -> E
         max_body: args.max_body.map(|s| s.0 as usize),
         grace: args.grace.0,
         token_store: crate::store::dir_from_env(token_store),
+        ca_certs,
         color,
         files: Files {
             junit: args.junit.clone(),
@@ -89,6 +100,8 @@ pub struct Settings {
     pub grace: Duration,
     /// The token store directory, when one is known.
     pub token_store: Option<PathBuf>,
+    /// Certificate authorities trusted besides the system's.
+    pub ca_certs: Vec<reqwest::Certificate>,
     /// Colours on stderr (progress bars).
     pub color: bool,
     /// JUnit and Markdown files to write.
@@ -108,6 +121,7 @@ impl Settings {
             max_body: None,
             grace: DEFAULT_GRACE,
             token_store: None,
+            ca_certs: Vec::new(),
             color: false,
             files: Files::default(),
             events: None,
@@ -157,6 +171,7 @@ pub async fn execute(
         max_concurrency: settings.max_concurrency.unwrap_or(defaults.max_concurrency),
         max_body: settings.max_body.unwrap_or(defaults.max_body),
         token_store: settings.token_store.clone(),
+        ca_certs: settings.ca_certs.clone(),
     };
     let watcher = tokio::spawn(watch_signals(stop.clone(), settings.grace));
     let started = time::OffsetDateTime::now_utc();

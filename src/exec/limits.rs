@@ -10,12 +10,15 @@ use crate::recipe::Rate;
 /// One pooled client per connect timeout (reqwest sets it per client).
 pub struct Clients {
     clients: Mutex<HashMap<Duration, reqwest::Client>>,
+    roots: Vec<reqwest::Certificate>,
 }
 
 impl Clients {
-    pub fn new() -> Clients {
+    /// `roots`: certificate authorities trusted besides the system's (`--ca-cert`).
+    pub fn new(roots: Vec<reqwest::Certificate>) -> Clients {
         Clients {
             clients: Mutex::new(HashMap::new()),
+            roots,
         }
     }
 
@@ -24,15 +27,24 @@ impl Clients {
         if let Some(client) = clients.get(&connect_timeout) {
             return Ok(client.clone());
         }
-        let client = build(connect_timeout)?;
+        let client = build(connect_timeout, &self.roots)?;
         clients.insert(connect_timeout, client.clone());
         Ok(client)
     }
 }
 
 /// A client that follows no redirects itself (see `http`).
-pub fn build(connect_timeout: Duration) -> reqwest::Result<reqwest::Client> {
-    reqwest::Client::builder()
+pub fn build(
+    connect_timeout: Duration,
+    roots: &[reqwest::Certificate],
+) -> reqwest::Result<reqwest::Client> {
+    let builder = reqwest::Client::builder();
+    let builder = if roots.is_empty() {
+        builder
+    } else {
+        builder.tls_certs_merge(roots.iter().cloned())
+    };
+    builder
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(connect_timeout)
         .pool_max_idle_per_host(256)

@@ -39,6 +39,8 @@ pub struct RunOptions {
     pub resume: Option<Arc<Resume>>,
     /// The token store directory for auth profiles with `store:`.
     pub token_store: Option<std::path::PathBuf>,
+    /// Certificate authorities trusted besides the system's (`--ca-cert`).
+    pub ca_certs: Vec<reqwest::Certificate>,
 }
 
 impl Default for RunOptions {
@@ -50,6 +52,7 @@ impl Default for RunOptions {
             stop: Arc::new(Stop::default()),
             resume: None,
             token_store: None,
+            ca_certs: Vec::new(),
         }
     }
 }
@@ -65,8 +68,8 @@ pub async fn run(
     sink.emit(&Event::RunStarted {
         recipe: plan.root.name.clone(),
     });
-    let clients = limits::Clients::new();
-    let client = match limits::build(std::time::Duration::from_secs(10)) {
+    let clients = limits::Clients::new(options.ca_certs.clone());
+    let client = match limits::build(std::time::Duration::from_secs(10), &options.ca_certs) {
         Ok(client) => client,
         Err(error) => {
             return RunResult {
@@ -111,6 +114,18 @@ pub async fn run(
 }
 
 /// A client like a run's token client, for token requests outside a run (`whisk auth login`).
-pub fn client() -> reqwest::Result<reqwest::Client> {
-    limits::build(std::time::Duration::from_secs(10))
+pub fn client(roots: &[reqwest::Certificate]) -> reqwest::Result<reqwest::Client> {
+    limits::build(std::time::Duration::from_secs(10), roots)
+}
+
+/// Reads a PEM file of certificate authorities to trust besides the system's.
+pub fn read_ca_certs(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, String> {
+    let pem = std::fs::read(path)
+        .map_err(|e| format!("cannot read CA certificates `{}`: {e}", path.display()))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| format!("`{}` is not a PEM certificate bundle: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!("`{}` holds no PEM certificate", path.display()));
+    }
+    Ok(certs)
 }

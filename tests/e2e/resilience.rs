@@ -368,3 +368,156 @@ async fn a_held_lock_refuses_a_second_run() {
     assert!(first.wait().unwrap().success());
     assert_eq!(counter.hits("/items/0"), 1, "the refused run sent nothing");
 }
+
+/// A TLS server on 127.0.0.1 (its certificate made with openssl by a test CA) that redirects
+/// every request to `location`. Returns its port and the CA certificate's path.
+async fn https_redirector(dir: &std::path::Path, location: String) -> (u16, std::path::PathBuf) {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    // A test CA, and a server certificate for IP 127.0.0.1 signed by it.
+    let ca = dir.join("ca.pem");
+    let cert = dir.join("cert.pem");
+    let key = dir.join("key.pem");
+    let ext = dir.join("leaf.ext");
+    std::fs::write(
+        &ext,
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    let d = |name: &str| dir.join(name).display().to_string();
+    for args in [
+        vec![
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=whisk-test-ca",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign",
+            "-keyout",
+            &d("ca.key"),
+            "-out",
+            &d("ca.pem"),
+        ],
+        vec![
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            &d("key.pem"),
+            "-out",
+            &d("leaf.csr"),
+        ],
+        vec![
+            "x509",
+            "-req",
+            "-in",
+            &d("leaf.csr"),
+            "-CA",
+            &d("ca.pem"),
+            "-CAkey",
+            &d("ca.key"),
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-out",
+            &d("cert.pem"),
+            "-extfile",
+            &d("leaf.ext"),
+        ],
+    ] {
+        let made = std::process::Command::new("openssl")
+            .args(&args)
+            .output()
+            .expect("openssl runs");
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+    }
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cert)
+        .unwrap()
+        .map(|c| c.unwrap())
+        .collect();
+    let key = PrivateKeyDer::from_pem_file(&key).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            let location = location.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(socket).await else {
+                    return;
+                };
+                let mut buffer = [0u8; 4096];
+                let _ = tls.read(&mut buffer).await;
+                let answer = format!(
+                    "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+                let _ = tls.write_all(answer.as_bytes()).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    (port, ca)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_to_http_redirects_are_refused_unless_allowed() {
+    let plain = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/target"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&plain)
+        .await;
+    let whisk = Whisk::new();
+    let (port, cert) = https_redirector(whisk.dir.path(), format!("{}/target", plain.uri())).await;
+    let base = format!("https://127.0.0.1:{port}");
+    let step = |allow: bool| {
+        recipe(&format!(
+            "  - id: hop\n    request: {{ url: \"{{{{ inputs.base }}}}/start\" }}\n    redirects: {{ allow_insecure: {allow} }}\n"
+        ))
+    };
+    let out = whisk
+        .input("base", &base)
+        .arg("--ca-cert")
+        .arg(cert.display().to_string())
+        .run(&step(false));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("redirects from HTTPS to plain HTTP"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        plain.received_requests().await.unwrap().is_empty(),
+        "nothing went over plain HTTP"
+    );
+    let out = Whisk::new()
+        .input("base", &base)
+        .arg("--ca-cert")
+        .arg(cert.display().to_string())
+        .run(&step(true));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(plain.received_requests().await.unwrap().len(), 1);
+}

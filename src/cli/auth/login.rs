@@ -135,7 +135,7 @@ async fn finish(
     redactor: &Redactor,
     args: &LoginArgs,
 ) -> Exit {
-    let client = match crate::exec::client() {
+    let client = match crate::exec::client(&[]) {
         Ok(client) => client,
         Err(error) => {
             let message = format!("cannot set up the HTTP client: {error}");
