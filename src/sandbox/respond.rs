@@ -103,6 +103,26 @@ pub(crate) fn basic(headers: &HeaderMap) -> BasicAuth {
 }
 
 /// Whether a request body claims to be a form (or says nothing, as curl `-d` bodies may not).
+/// The RFC 6749 §5.2 `invalid_request` answer for a token request whose body is not a form or
+/// repeats a parameter, or `None` when the body is acceptable.
+pub(crate) fn bad_form(
+    headers: &HeaderMap,
+    params: &crate::sandbox::params::Params,
+) -> Option<Response> {
+    if !is_form(headers) {
+        return Some(oauth_error(
+            "invalid_request",
+            "expected an application/x-www-form-urlencoded body",
+        ));
+    }
+    params.duplicated().first().map(|name| {
+        oauth_error(
+            "invalid_request",
+            &format!("parameter `{name}` is given more than once"),
+        )
+    })
+}
+
 pub(crate) fn is_form(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)

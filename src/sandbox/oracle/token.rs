@@ -8,7 +8,7 @@ use axum::response::Response;
 use serde_json::json;
 
 use crate::sandbox::params::Params;
-use crate::sandbox::respond::{BasicAuth, basic, is_form, oauth_error, token as token_response};
+use crate::sandbox::respond::{BasicAuth, bad_form, basic, oauth_error, token as token_response};
 use crate::sandbox::state::Shared;
 use crate::sandbox::tokens::{Grant, Platform};
 
@@ -20,17 +20,8 @@ pub(crate) async fn token(
     let params = Params::parse(&String::from_utf8_lossy(&body));
     let grant_type = params.get("grant_type");
     state.with(|inner| inner.stats.record_token_request("oracle", grant_type));
-    if !is_form(&headers) {
-        return oauth_error(
-            "invalid_request",
-            "expected an application/x-www-form-urlencoded body",
-        );
-    }
-    if let Some(name) = params.duplicated().first() {
-        return oauth_error(
-            "invalid_request",
-            &format!("parameter `{name}` is given more than once"),
-        );
+    if let Some(refusal) = bad_form(&headers, &params) {
+        return refusal;
     }
     let oracle = &state.data.oracle;
     let (id, secret) = match basic(&headers) {

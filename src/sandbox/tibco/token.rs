@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::sandbox::client_auth::{ClientAuth, client_auth};
 use crate::sandbox::params::Params;
-use crate::sandbox::respond::{is_form, oauth_error, token as token_response};
+use crate::sandbox::respond::{bad_form, oauth_error, token as token_response};
 use crate::sandbox::state::Shared;
 use crate::sandbox::tokens::{Grant, Platform, RefreshCheck};
 
@@ -23,17 +23,8 @@ pub(crate) async fn token(
     let params = Params::parse(&String::from_utf8_lossy(&body));
     let grant_type = params.get("grant_type");
     state.with(|inner| inner.stats.record_token_request("tibco", grant_type));
-    if !is_form(&headers) {
-        return oauth_error(
-            "invalid_request",
-            "expected an application/x-www-form-urlencoded body",
-        );
-    }
-    if let Some(name) = params.duplicated().first() {
-        return oauth_error(
-            "invalid_request",
-            &format!("parameter `{name}` is given more than once"),
-        );
+    if let Some(refusal) = bad_form(&headers, &params) {
+        return refusal;
     }
     let Some(grant_type) = grant_type else {
         return oauth_error("invalid_request", "the `grant_type` parameter is missing");
