@@ -6,6 +6,7 @@
 //! `redact` masks secrets in everything that is printed or written. `store` keeps OAuth2 tokens
 //! across runs, and `login` holds the pieces of a person's one-time `authorization_code` sign-in.
 
+pub mod cassette;
 pub mod cli;
 pub mod diagnostic;
 pub mod event;

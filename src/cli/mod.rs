@@ -5,6 +5,8 @@ mod auth;
 mod demo;
 mod generate;
 mod inputs;
+mod record;
+mod replay;
 mod run;
 mod sandbox;
 mod schema;
@@ -90,6 +92,18 @@ enum Command {
     Sandbox(sandbox::SandboxArgs),
     /// Run the TIBCO recipe against the embedded sandbox: no network, no credentials.
     Demo,
+    /// Run a recipe for real and save every exchange, secrets and tokens masked, to a cassette;
+    /// then write the snapshot `whisk test` compares with.
+    #[command(
+        after_help = "Examples:\n  whisk record runbooks/onboard.yaml --input base_url=https://api.example.com\n  whisk record onboard.yaml --cassette tests/onboard.cassette.json"
+    )]
+    Record(record::RecordArgs),
+    /// Replay recipes against their cassettes (no network) and compare their reports with the
+    /// stored snapshots; exit 1 on any difference.
+    #[command(
+        after_help = "Examples:\n  whisk test runbooks/\n  whisk test runbooks/onboard.cassette.json --update"
+    )]
+    Test(replay::TestArgs),
     /// Sign in for `authorization_code` profiles, and look after stored tokens.
     #[command(subcommand)]
     Auth(auth::AuthCommand),
@@ -200,6 +214,8 @@ pub fn main() -> ExitCode {
         Command::Run(args) => block_on(run::run(&args, color, cli.token_store)),
         Command::Sandbox(args) => block_on(sandbox::sandbox(&args)),
         Command::Demo => block_on(demo::demo(color)),
+        Command::Record(args) => block_on(record::record(&args, color, cli.token_store)),
+        Command::Test(args) => block_on(replay::test(&args, color)),
         Command::Auth(command) => block_on(auth::auth(command, color, cli.token_store)),
         Command::Completions(args) => generate::completions(&args),
         Command::Man(args) => generate::man(&args),

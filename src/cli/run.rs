@@ -12,26 +12,9 @@ use crate::plan::bind;
 use crate::report::{RecipeInfo, Report, TerminalSink, summary, timestamp, write_json};
 
 pub async fn run(args: &RunArgs, color: bool, token_store: Option<PathBuf>) -> Exit {
-    let plan = match crate::plan::load_and_build(&args.recipe) {
-        Ok(plan) => plan,
-        Err(problems) => {
-            print_diagnostics(&problems, &crate::redact::Redactor::new(), color);
-            return Exit::Invalid;
-        }
-    };
-    let provided = match args.given.provided() {
-        Ok(provided) => provided,
-        Err(problems) => {
-            print_diagnostics(&problems, &plan.redactor, color);
-            return Exit::Invalid;
-        }
-    };
-    let bound = match bind::bind(&plan, &provided) {
-        Ok(bound) => bound,
-        Err(problems) => {
-            print_diagnostics(&problems, &plan.redactor, color);
-            return Exit::Invalid;
-        }
+    let (plan, provided, bound) = match prepare(&args.recipe, &args.given, false, color) {
+        Ok(prepared) => prepared,
+        Err(exit) => return exit,
     };
     let resume = match &args.resume {
         Some(path) => match Resume::load(path, &plan.root.name) {
@@ -83,8 +66,41 @@ pub async fn run(args: &RunArgs, color: bool, token_store: Option<PathBuf>) -> E
                 .map(Into::into),
         },
         events: args.events.clone(),
+        transport: crate::exec::Transport::Live,
     };
     execute(&plan, &bound, provided.env, &settings).await
+}
+
+/// Loads and validates a recipe and binds what the user gave it, printing every problem.
+/// With `placeholder_secrets`, secrets are not read (replays, dry runs).
+pub fn prepare(
+    recipe: &std::path::Path,
+    given: &super::inputs::InputArgs,
+    placeholder_secrets: bool,
+    color: bool,
+) -> Result<(crate::plan::Plan, bind::Provided, bind::Bound), Exit> {
+    let plan = match crate::plan::load_and_build(recipe) {
+        Ok(plan) => plan,
+        Err(problems) => {
+            print_diagnostics(&problems, &crate::redact::Redactor::new(), color);
+            return Err(Exit::Invalid);
+        }
+    };
+    let mut provided = match given.provided() {
+        Ok(provided) => provided,
+        Err(problems) => {
+            print_diagnostics(&problems, &plan.redactor, color);
+            return Err(Exit::Invalid);
+        }
+    };
+    provided.placeholder_secrets = placeholder_secrets;
+    match bind::bind(&plan, &provided) {
+        Ok(bound) => Ok((plan, provided, bound)),
+        Err(problems) => {
+            print_diagnostics(&problems, &plan.redactor, color);
+            Err(Exit::Invalid)
+        }
+    }
 }
 
 /// What a run writes and shows, and its run-wide limits.
@@ -108,6 +124,8 @@ pub struct Settings {
     pub files: Files,
     /// `--events`: a JSON Lines file, or `-` for stdout.
     pub events: Option<std::path::PathBuf>,
+    /// Where requests go (`whisk record` keeps every exchange).
+    pub transport: crate::exec::Transport,
 }
 
 impl Settings {
@@ -125,6 +143,7 @@ impl Settings {
             color: false,
             files: Files::default(),
             events: None,
+            transport: crate::exec::Transport::Live,
         }
     }
 }
@@ -172,6 +191,7 @@ pub async fn execute(
         max_body: settings.max_body.unwrap_or(defaults.max_body),
         token_store: settings.token_store.clone(),
         ca_certs: settings.ca_certs.clone(),
+        transport: settings.transport.clone(),
     };
     let watcher = tokio::spawn(watch_signals(stop.clone(), settings.grace));
     let started = time::OffsetDateTime::now_utc();
@@ -179,19 +199,15 @@ pub async fn execute(
     let result = crate::exec::run(plan, bound, options, &sink as &dyn EventSink).await;
     watcher.abort();
     let duration_ms = clock.elapsed().as_millis() as u64;
-    let report = Report {
-        whisk_version: env!("CARGO_PKG_VERSION").to_string(),
-        recipe: RecipeInfo {
-            name: plan.root.name.clone(),
-            path: settings.recipe_path.clone(),
-        },
-        inputs: bound.inputs.clone(),
-        started_at: timestamp(started),
-        ended_at: timestamp(time::OffsetDateTime::now_utc()),
+    let report = report_of(
+        plan,
+        bound,
+        &settings.recipe_path,
+        started,
         duration_ms,
-        resumed_from: settings.resume.as_ref().map(|r| r.path.clone()),
+        settings.resume.as_ref().map(|r| r.path.clone()),
         result,
-    };
+    );
     let mut exit = if report.result.auth_failed() {
         Exit::Auth
     } else if report.result.status == Status::Interrupted {
@@ -238,6 +254,31 @@ pub async fn execute(
         let _ = writeln!(std::io::stdout().lock(), "{text}");
     }
     exit
+}
+
+/// The report of a finished run.
+pub fn report_of(
+    plan: &crate::plan::Plan,
+    bound: &bind::Bound,
+    recipe_path: &str,
+    started: time::OffsetDateTime,
+    duration_ms: u64,
+    resumed_from: Option<String>,
+    result: crate::exec::RunResult,
+) -> Report {
+    Report {
+        whisk_version: env!("CARGO_PKG_VERSION").to_string(),
+        recipe: RecipeInfo {
+            name: plan.root.name.clone(),
+            path: recipe_path.to_string(),
+        },
+        inputs: bound.inputs.clone(),
+        started_at: timestamp(started),
+        ended_at: timestamp(time::OffsetDateTime::now_utc()),
+        duration_ms,
+        resumed_from,
+        result,
+    }
 }
 
 /// First SIGINT/SIGTERM: start nothing new, let requests in flight finish. A second signal,

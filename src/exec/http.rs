@@ -7,6 +7,7 @@ use reqwest::header::{COOKIE, HeaderMap, HeaderName, HeaderValue, LOCATION};
 use reqwest::{Client, Method, Url};
 
 use super::result::Hop;
+use super::transport::{Failure, Transport};
 
 const MAX_REDIRECTS: usize = 10;
 
@@ -46,14 +47,18 @@ pub enum SendError {
 /// Sends `out`, following redirects per `policy`, within `timeout` for the whole attempt.
 pub async fn send(
     client: &Client,
+    transport: &Transport,
     out: &Outgoing,
     policy: &Redirects,
     timeout: Duration,
     max_body: usize,
 ) -> (Result<Incoming, SendError>, Vec<Hop>) {
     let mut hops = Vec::new();
-    let result =
-        tokio::time::timeout(timeout, follow(client, out, policy, max_body, &mut hops)).await;
+    let result = tokio::time::timeout(
+        timeout,
+        follow(client, transport, out, policy, max_body, &mut hops),
+    )
+    .await;
     let result = match result {
         Ok(result) => result,
         Err(_) => Err(SendError::Timeout(format!(
@@ -68,6 +73,7 @@ pub async fn send(
 
 async fn follow(
     client: &Client,
+    transport: &Transport,
     out: &Outgoing,
     policy: &Redirects,
     max_body: usize,
@@ -88,8 +94,11 @@ async fn follow(
         if let Some(body) = &body {
             request = request.body(body.clone());
         }
-        let response = request
-            .send()
+        let request = request
+            .build()
+            .map_err(|e| SendError::Network(describe(&method, &url, &Failure::Http(e))))?;
+        let response = transport
+            .execute(client, request)
             .await
             .map_err(|e| SendError::Network(describe(&method, &url, &e)))?;
         let status = response.status();
@@ -222,8 +231,8 @@ pub fn forwarded(url: &Url, hosts: &[String]) -> bool {
     })
 }
 
-fn describe(method: &Method, url: &Url, error: &reqwest::Error) -> String {
-    format!("{method} {url}: {}", error_chain(error))
+fn describe(method: &Method, url: &Url, error: &Failure) -> String {
+    format!("{method} {url}: {}", error.describe())
 }
 
 /// The error and its causes, in one line.

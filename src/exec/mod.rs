@@ -12,10 +12,12 @@ mod resume;
 mod retry;
 mod runner;
 mod stop;
+mod transport;
 
 pub use result::*;
 pub use resume::Resume;
 pub use stop::Stop;
+pub use transport::{Failure, Sender, Transport};
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -41,6 +43,8 @@ pub struct RunOptions {
     pub token_store: Option<std::path::PathBuf>,
     /// Certificate authorities trusted besides the system's (`--ca-cert`).
     pub ca_certs: Vec<reqwest::Certificate>,
+    /// Where requests go: the network, recorded, or a cassette.
+    pub transport: Transport,
 }
 
 impl Default for RunOptions {
@@ -53,6 +57,7 @@ impl Default for RunOptions {
             resume: None,
             token_store: None,
             ca_certs: Vec::new(),
+            transport: Transport::Live,
         }
     }
 }
@@ -86,7 +91,14 @@ pub async fn run(
     let runner = runner::Runner {
         plan,
         bound,
-        auth: auth::AuthManager::new(client, plan.redactor.clone(), options.token_store.clone()),
+        auth: auth::AuthManager::new(
+            Sender {
+                client,
+                transport: options.transport.clone(),
+            },
+            plan.redactor.clone(),
+            options.token_store.clone(),
+        ),
         clients,
         rates: limits::RateLimits::default(),
         gate: tokio::sync::Semaphore::new(options.max_concurrency.max(1)),

@@ -98,7 +98,9 @@ pub async fn perform(
             );
             return (Some(exchange), Err(error));
         }
-        if let Some(rate) = plan.rate_limit {
+        if let Some(rate) = plan.rate_limit
+            && !runner.options.transport.replaying()
+        {
             runner.rates.wait(&host, rate).await;
         }
         let Ok(permit) = runner.gate.acquire().await else {
@@ -129,7 +131,7 @@ pub async fn perform(
         });
         let started = Instant::now();
         let (result, hops) = tokio::select! {
-            sent = http::send(&client, &out, &redirects, plan.timeout, max_body) => sent,
+            sent = http::send(&client, &runner.options.transport, &out, &redirects, plan.timeout, max_body) => sent,
             _ = runner.options.stop.hard_stopped() => {
                 let error = ErrorInfo::new(
                     ErrorKind::Interrupted,
@@ -284,6 +286,10 @@ async fn pause(
         wait_ms: wait.as_millis() as u64,
         reason,
     });
+    if runner.options.transport.replaying() {
+        // A replay answers from the cassette: waiting would change nothing.
+        return;
+    }
     tokio::select! {
         _ = tokio::time::sleep(wait) => {}
         _ = runner.options.stop.soft_stopped() => {}

@@ -44,6 +44,19 @@ impl Env {
 pub struct Provided {
     pub inputs: IndexMap<String, Given>,
     pub env: Env,
+    /// Bind every secret to its placeholder (see `secret_placeholder`) instead of reading it:
+    /// replays and dry runs, which must not need the real values.
+    pub placeholder_secrets: bool,
+}
+
+/// The stand-in value of secret `name` of the plan's recipe number `recipe` when secrets are
+/// not read. Letters, digits and underscores only, so that it survives URL and form encoding.
+pub fn secret_placeholder(recipe: usize, name: &str) -> String {
+    let name: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("WHISK_SECRET_{recipe}_{name}_")
 }
 
 /// Values bound to a plan.
@@ -79,13 +92,15 @@ pub fn bind(plan: &Plan, provided: &Provided) -> Result<Bound, Vec<Diagnostic>> 
         }
     };
     let mut secrets = Vec::new();
-    for recipe in &plan.recipes {
+    for (index, recipe) in plan.recipes.iter().enumerate() {
         let mut values = IndexMap::new();
         for (name, source) in &recipe.secrets {
             let field = FieldPath::root().key("secrets").key(name);
-            match read_secret(recipe, source, &provided.env)
-                .map_err(|(m, h)| (format!("secret `{name}`: {m}"), h))
-            {
+            let value = match provided.placeholder_secrets {
+                true => Ok(secret_placeholder(index, name)),
+                false => read_secret(recipe, source, &provided.env),
+            };
+            match value.map_err(|(m, h)| (format!("secret `{name}`: {m}"), h)) {
                 Ok(value) => {
                     plan.redactor.add(&value);
                     values.insert(name.clone(), value);

@@ -11,6 +11,7 @@ mod progress;
 mod summary;
 mod terminal;
 
+pub use atomic::write_atomically;
 pub use events::EventStream;
 pub use json::{to_masked_json, write_json};
 pub use junit::{to_junit, write_junit};

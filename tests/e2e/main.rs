@@ -2,6 +2,7 @@
 
 mod auth_login;
 mod auth_recipes;
+mod cassettes;
 mod errors;
 mod features;
 mod format_example;

@@ -142,7 +142,15 @@ async fn finish(
             return fail(redactor, &message, Exit::Failed);
         }
     };
-    let answer = match login::exchange(&client, target, code, verifier, redactor).await {
+    let answer = match login::exchange(
+        &crate::exec::Sender::live(client),
+        target,
+        code,
+        verifier,
+        redactor,
+    )
+    .await
+    {
         Ok(answer) => answer,
         Err(error) => return fail(redactor, &error.message, Exit::Auth),
     };

@@ -96,7 +96,7 @@ pub fn target(plan: &Plan, bound: &Bound, name: &str) -> Result<LoginTarget, Aut
 
 /// Exchanges an authorization code for tokens (RFC 6749 §4.1.3, RFC 7636 §4.5).
 pub async fn exchange(
-    client: &reqwest::Client,
+    client: &crate::exec::Sender,
     target: &LoginTarget,
     code: &str,
     verifier: Option<&str>,

@@ -33,7 +33,7 @@ pub struct Credential {
 /// Every credential of a run. OAuth2 tokens are shared by all steps and iterations that use
 /// the same profile with the same settings.
 pub struct AuthManager {
-    client: reqwest::Client,
+    client: crate::exec::Sender,
     redactor: Redactor,
     /// The token store directory for profiles with `store:`; `None` when none is known.
     store: Option<TokenStore>,
@@ -60,7 +60,7 @@ impl Resolver<'_> {
 
 impl AuthManager {
     pub fn new(
-        client: reqwest::Client,
+        client: crate::exec::Sender,
         redactor: Redactor,
         store_dir: Option<std::path::PathBuf>,
     ) -> AuthManager {

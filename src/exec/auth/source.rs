@@ -66,6 +66,8 @@ struct State {
     /// With a store: whether it was read yet, and the recipe token the tokens descend from.
     synced: bool,
     seed: Option<String>,
+    /// Whether this run asked the token endpoint yet.
+    requested: bool,
 }
 
 impl State {
@@ -100,6 +102,7 @@ impl TokenSource {
                 obtained_by: config.grant.name(),
                 synced: false,
                 seed: None,
+                requested: false,
             }),
             config,
             redactor,
@@ -123,7 +126,7 @@ impl TokenSource {
 
     pub async fn credential(
         &self,
-        client: &reqwest::Client,
+        client: &crate::exec::Sender,
         sink: &dyn EventSink,
     ) -> Result<Credential, AuthError> {
         if let Some(credential) = self.fresh() {
@@ -145,7 +148,7 @@ impl TokenSource {
     /// already replaced it, the newer token is returned without a request.
     pub async fn refresh(
         &self,
-        client: &reqwest::Client,
+        client: &crate::exec::Sender,
         seen: u64,
         sink: &dyn EventSink,
     ) -> Result<Credential, AuthError> {
@@ -166,7 +169,7 @@ impl TokenSource {
     /// else from the token endpoint, writing what it got to the store before returning.
     async fn renew(
         &self,
-        client: &reqwest::Client,
+        client: &crate::exec::Sender,
         reason: &str,
         refused: Option<String>,
         sink: &dyn EventSink,
@@ -198,10 +201,17 @@ impl TokenSource {
                 .filter(|a| refused.as_deref() != Some(a.token.as_str()))
                 .and_then(|_| state.credential())
         };
-        if let Some(credential) = usable {
+        // A recording starts with a token request even when the store has a usable token, so
+        // that its replay, which starts with an empty store, finds one in the cassette.
+        let recording = matches!(client.transport, crate::exec::Transport::Record(_))
+            && !self.state().requested;
+        if let Some(credential) = usable
+            && !recording
+        {
             return Ok(credential);
         }
         let credential = self.request(client, reason, sink).await?;
+        self.state().requested = true;
         store.write(key, &self.record()).map_err(|e| AuthError {
             message: format!(
                 "auth profile `{}`: new tokens were issued but not saved, so the next run may not be able to use them: {e}",
@@ -280,7 +290,7 @@ impl TokenSource {
     /// grant.
     async fn request(
         &self,
-        client: &reqwest::Client,
+        client: &crate::exec::Sender,
         reason: &str,
         sink: &dyn EventSink,
     ) -> Result<Credential, AuthError> {
@@ -358,7 +368,7 @@ impl TokenSource {
 
     async fn client_credentials(
         &self,
-        client: &reqwest::Client,
+        client: &crate::exec::Sender,
     ) -> Result<token::TokenAnswer, AuthError> {
         token::request(
             client,

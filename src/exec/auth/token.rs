@@ -29,7 +29,7 @@ pub struct TokenAnswer {
 
 /// Sends one token request with `fields` (grant_type and the grant's own fields).
 pub async fn request(
-    client: &reqwest::Client,
+    client: &crate::exec::Sender,
     config: &Config,
     fields: Vec<(&str, String)>,
     redactor: &Redactor,
@@ -54,6 +54,7 @@ pub async fn request(
     }
     form.extend(config.params.iter().cloned());
     let mut request = client
+        .client
         .post(config.token_url.clone())
         .header(ACCEPT, "application/json")
         .timeout(TOKEN_TIMEOUT);
@@ -72,17 +73,17 @@ pub async fn request(
         }
     }
     let url = &config.token_url;
-    let response = request.form(&form).send().await.map_err(|e| AuthError {
+    let sent = request.form(&form).build().map_err(|e| AuthError {
+        message: format!("cannot build the request to the token endpoint {url}: {e}"),
+    })?;
+    let response = client.execute(sent).await.map_err(|e| AuthError {
         message: if e.is_timeout() {
             format!(
                 "the token endpoint {url} did not answer within {}s",
                 TOKEN_TIMEOUT.as_secs()
             )
         } else {
-            format!(
-                "cannot reach the token endpoint {url}: {}",
-                crate::exec::http::error_chain(&e)
-            )
+            format!("cannot reach the token endpoint {url}: {}", e.describe())
         },
     })?;
     let status = response.status();

@@ -1,0 +1,134 @@
+//! `whisk record`: run a recipe for real and keep every exchange, masked, in a cassette; then
+//! replay the cassette offline to write the snapshot `whisk test` compares with.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+
+use super::Exit;
+use super::inputs::InputArgs;
+use super::run::{Settings, execute, prepare};
+use crate::cassette::{Recorder, cassette_for, relative, snapshot_for};
+use crate::exec::Transport;
+use crate::report::{timestamp, write_atomically};
+
+#[derive(Args, Debug)]
+pub struct RecordArgs {
+    /// The recipe file.
+    pub recipe: PathBuf,
+    /// Where to write the cassette (default: NAME.cassette.json beside the recipe NAME.yaml).
+    #[arg(long, value_name = "FILE")]
+    pub cassette: Option<PathBuf>,
+    #[command(flatten)]
+    pub given: InputArgs,
+    /// Also write the JSON report of the recorded run here.
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
+    /// A PEM file of certificate authorities to trust besides the system's.
+    #[arg(long, value_name = "FILE", env = "WHISK_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
+    /// Show requests and responses (-v); repeat for more.
+    #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Print only errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+pub async fn record(args: &RecordArgs, color: bool, token_store: Option<PathBuf>) -> Exit {
+    let (plan, provided, bound) = match prepare(&args.recipe, &args.given, false, color) {
+        Ok(prepared) => prepared,
+        Err(exit) => return exit,
+    };
+    let ca_certs = match &args.ca_cert {
+        Some(path) => match crate::exec::read_ca_certs(path) {
+            Ok(certs) => certs,
+            Err(message) => {
+                eprintln!("error: --ca-cert: {message}");
+                return Exit::Invalid;
+            }
+        },
+        None => Vec::new(),
+    };
+    let cassette_path = args
+        .cassette
+        .clone()
+        .unwrap_or_else(|| cassette_for(&args.recipe));
+    let recorder = Arc::new(Recorder::default());
+    let verbosity = if args.quiet { -1 } else { args.verbose as i8 };
+    let mut settings = Settings::new(
+        &args.recipe.display().to_string(),
+        args.report.clone(),
+        verbosity,
+    );
+    settings.token_store = crate::store::dir_from_env(token_store);
+    settings.ca_certs = ca_certs;
+    settings.color = color;
+    settings.transport = Transport::Record(recorder.clone());
+    let exit = execute(&plan, &bound, provided.env, &settings).await;
+    if exit == Exit::Interrupted {
+        eprintln!("the run was interrupted: no cassette written");
+        return exit;
+    }
+    let folder = cassette_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let cassette = recorder.cassette(
+        &plan.redactor,
+        relative(&args.recipe, folder),
+        timestamp(time::OffsetDateTime::now_utc()),
+        bound.inputs.clone(),
+    );
+    let mut text = match serde_json::to_string_pretty(&cassette) {
+        Ok(text) => text,
+        Err(error) => {
+            eprintln!("error: cannot write the cassette: {error}");
+            return Exit::Failed;
+        }
+    };
+    text.push('\n');
+    // Everything was masked; this is the last guard before the file is written.
+    if plan.redactor.touches(&text) {
+        eprintln!("error: the cassette would hold a secret; nothing was written");
+        return Exit::Failed;
+    }
+    if let Err(error) = std::fs::create_dir_all(folder)
+        .and_then(|()| write_atomically(&cassette_path, text.as_bytes()))
+    {
+        eprintln!(
+            "error: cannot write the cassette `{}`: {error}",
+            cassette_path.display()
+        );
+        return Exit::Failed;
+    }
+    let snapshot_path = snapshot_for(&cassette_path);
+    let snapshot = match super::replay::replay(&cassette_path).await {
+        Ok(replayed) => replayed.snapshot,
+        Err(problem) => {
+            eprintln!(
+                "error: the new cassette `{}` does not replay:",
+                cassette_path.display()
+            );
+            problem.print(color);
+            return Exit::Failed;
+        }
+    };
+    if let Err(error) = write_atomically(&snapshot_path, snapshot.as_bytes()) {
+        eprintln!(
+            "error: cannot write the snapshot `{}`: {error}",
+            snapshot_path.display()
+        );
+        return Exit::Failed;
+    }
+    if verbosity >= 0 {
+        eprintln!(
+            "recorded {} exchanges to {}; snapshot {} (check both in; `whisk test` replays them)",
+            cassette.interactions.len(),
+            cassette_path.display(),
+            snapshot_path.display()
+        );
+    }
+    exit
+}
