@@ -125,6 +125,10 @@ pub struct RunArgs {
     pub recipe: PathBuf,
     #[command(flatten)]
     pub given: inputs::InputArgs,
+    /// Print every request the run would send, token requests included, as `curl` commands
+    /// with secrets as environment-variable references; send nothing, read no secret.
+    #[arg(long, conflicts_with_all = ["report", "junit", "summary", "events", "resume", "lock"])]
+    pub dry_run: bool,
     /// Write the JSON report here.
     #[arg(long, value_name = "FILE.json")]
     pub report: Option<PathBuf>,

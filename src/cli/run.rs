@@ -12,10 +12,25 @@ use crate::plan::bind;
 use crate::report::{RecipeInfo, Report, TerminalSink, summary, timestamp, write_json};
 
 pub async fn run(args: &RunArgs, color: bool, token_store: Option<PathBuf>) -> Exit {
-    let (plan, provided, bound) = match prepare(&args.recipe, &args.given, false, color) {
+    let (plan, provided, bound) = match prepare(&args.recipe, &args.given, args.dry_run, color) {
         Ok(prepared) => prepared,
         Err(exit) => return exit,
     };
+    if args.dry_run {
+        let dry = crate::exec::dry_run(
+            &plan,
+            &bound,
+            &provided.env,
+            &args.recipe.display().to_string(),
+        );
+        for warning in &dry.warnings {
+            eprintln!("warning: {warning}");
+        }
+        let _ = std::io::stdout()
+            .lock()
+            .write_all(plan.redactor.mask(&dry.script).as_bytes());
+        return Exit::Success;
+    }
     let resume = match &args.resume {
         Some(path) => match Resume::load(path, &plan.root.name) {
             Ok(resume) => Some(Arc::new(resume)),

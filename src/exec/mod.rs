@@ -4,6 +4,7 @@
 pub mod auth;
 mod capture;
 mod context;
+mod dry;
 pub(crate) mod http;
 mod limits;
 mod request;
@@ -14,6 +15,7 @@ mod runner;
 mod stop;
 mod transport;
 
+pub use dry::{DryRun, dry_run};
 pub use result::*;
 pub use resume::Resume;
 pub use stop::Stop;

@@ -23,7 +23,7 @@ pub async fn perform(
     ctx: &Value,
     auth_ctx: &Value,
 ) -> (Option<Exchange>, Result<Incoming, ErrorInfo>) {
-    let mut out = match render(runner, step_id, plan, ctx) {
+    let mut out = match render(runner.plan, step_id, plan, ctx) {
         Ok(out) => out,
         Err(error) => return (None, Err(error)),
     };
@@ -322,13 +322,14 @@ pub fn describe(error: &minijinja::Error) -> String {
     }
 }
 
-fn render(
-    runner: &Runner<'_>,
+/// The request of step `step_id`, rendered (without its credential).
+pub fn render(
+    whole: &crate::plan::Plan,
     step_id: &str,
     plan: &RequestPlan,
     ctx: &Value,
 ) -> Result<Outgoing, ErrorInfo> {
-    let templates = &runner.plan.templates;
+    let templates = &whole.templates;
     let url_text = templates
         .text(&plan.url, ctx)
         .map_err(|e| template_error(step_id, "request.url", &e))?;
@@ -373,11 +374,7 @@ fn render(
         let mut value = HeaderValue::from_str(&value).map_err(|_| {
             ErrorInfo::new(ErrorKind::Template, format!("step `{step_id}`, field `request.headers.{name}`: the value is not a valid header value"))
         })?;
-        if runner
-            .plan
-            .redactor
-            .touches(value.to_str().unwrap_or_default())
-        {
+        if whole.redactor.touches(value.to_str().unwrap_or_default()) {
             value.set_sensitive(true);
         }
         headers.insert(header, value);

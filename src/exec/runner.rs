@@ -477,9 +477,6 @@ impl<'a> Runner<'a> {
         if interrupted && failed == 0 {
             result.status = Status::Interrupted;
         }
-        if interrupted && failed == 0 {
-            result.status = Status::Interrupted;
-        }
         result.succeeded = Some(succeeded);
         result.failed = Some(failed);
         result.iterations = Some(outcomes.into_iter().map(|(it, _)| it).collect());
@@ -797,7 +794,7 @@ fn interrupted_iteration(
 }
 
 /// Capture names a block of steps produces (collected as lists after a loop).
-fn produced(steps: &[StepPlan]) -> Vec<String> {
+pub(super) fn produced(steps: &[StepPlan]) -> Vec<String> {
     let mut names = Vec::new();
     for step in steps {
         names.extend(step.captures.iter().map(|c| c.name.clone()));

@@ -106,6 +106,14 @@ impl Whisk {
         self.exec(&args, Some(&report))
     }
 
+    /// Runs `whisk run RECIPE ...` with the recipe text given and no report.
+    pub fn command_with_recipe(self, recipe: &str) -> Output {
+        let path = self.file("recipe.yaml", recipe);
+        let mut args = vec!["run".to_string(), path.display().to_string()];
+        args.extend(self.args.iter().cloned());
+        self.exec(&args, None)
+    }
+
     /// Runs whisk with exactly these arguments.
     pub fn command(self, args: &[&str]) -> Output {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();

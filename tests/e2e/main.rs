@@ -3,6 +3,7 @@
 mod auth_login;
 mod auth_recipes;
 mod cassettes;
+mod dry_run;
 mod errors;
 mod features;
 mod format_example;

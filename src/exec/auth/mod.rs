@@ -8,7 +8,7 @@ mod source;
 mod token;
 
 pub use config::Config;
-pub use token::{AuthError, TokenAnswer};
+pub use token::{AuthError, TokenAnswer, TokenForm, form as token_form};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -34,43 +34,16 @@ pub async fn request(
     fields: Vec<(&str, String)>,
     redactor: &Redactor,
 ) -> Result<TokenAnswer, AuthError> {
-    let grant = fields
-        .iter()
-        .find(|(k, _)| *k == "grant_type")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    let mut form: Vec<(String, String)> = fields
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-    let with_scope = match grant.as_str() {
-        "client_credentials" => true,
-        "refresh_token" => config.scope_on_refresh(),
-        // The scope of a code was asked for in the authorization request.
-        _ => false,
-    };
-    if let (true, Some(scope)) = (with_scope, &config.scope) {
-        form.push(("scope".into(), scope.clone()));
-    }
-    form.extend(config.params.iter().cloned());
+    let TokenForm { grant, form, basic } = form(config, fields);
     let mut request = client
         .client
         .post(config.token_url.clone())
         .header(ACCEPT, "application/json")
         .timeout(TOKEN_TIMEOUT);
-    match (config.client_auth, &config.client_secret) {
-        (ClientAuth::Basic, Some(secret)) => {
-            let pair = format!("{}:{}", form_encode(&config.client_id), form_encode(secret));
-            let encoded = STANDARD.encode(pair);
-            redactor.add_derived(&encoded);
-            request = request.header(AUTHORIZATION, format!("Basic {encoded}"));
-        }
-        (_, secret) => {
-            form.push(("client_id".into(), config.client_id.clone()));
-            if let Some(secret) = secret {
-                form.push(("client_secret".into(), secret.clone()));
-            }
-        }
+    if let Some((id, secret)) = basic {
+        let encoded = STANDARD.encode(format!("{id}:{secret}"));
+        redactor.add_derived(&encoded);
+        request = request.header(AUTHORIZATION, format!("Basic {encoded}"));
     }
     let url = &config.token_url;
     let sent = request.form(&form).build().map_err(|e| AuthError {
@@ -128,6 +101,51 @@ pub async fn request(
             .map(Duration::from_secs_f64),
         refresh_token,
     })
+}
+
+/// What a token request sends: its form fields, and the Basic credential pair (each half
+/// already form-encoded per §2.3.1) when the client authenticates with a header.
+pub struct TokenForm {
+    pub grant: String,
+    pub form: Vec<(String, String)>,
+    pub basic: Option<(String, String)>,
+}
+
+/// The form of a token request with `fields` (grant_type and the grant's own fields), with the
+/// scope, extra parameters and client authentication the profile asks for.
+pub fn form(config: &Config, fields: Vec<(&str, String)>) -> TokenForm {
+    let grant = fields
+        .iter()
+        .find(|(k, _)| *k == "grant_type")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let mut form: Vec<(String, String)> = fields
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    let with_scope = match grant.as_str() {
+        "client_credentials" => true,
+        "refresh_token" => config.scope_on_refresh(),
+        // The scope of a code was asked for in the authorization request.
+        _ => false,
+    };
+    if let (true, Some(scope)) = (with_scope, &config.scope) {
+        form.push(("scope".into(), scope.clone()));
+    }
+    form.extend(config.params.iter().cloned());
+    let mut basic = None;
+    match (config.client_auth, &config.client_secret) {
+        (ClientAuth::Basic, Some(secret)) => {
+            basic = Some((form_encode(&config.client_id), form_encode(secret)));
+        }
+        (_, secret) => {
+            form.push(("client_id".into(), config.client_id.clone()));
+            if let Some(secret) = secret {
+                form.push(("client_secret".into(), secret.clone()));
+            }
+        }
+    }
+    TokenForm { grant, form, basic }
 }
 
 /// An RFC 6749 §5.2 error answer (or an error page) as a message.
