@@ -49,7 +49,7 @@ pub async fn record(args: &RecordArgs, color: bool, token_store: Option<PathBuf>
                 return Exit::Invalid;
             }
         },
-        None => Vec::new(),
+        None => crate::exec::CaCerts::default(),
     };
     let cassette_path = args
         .cassette

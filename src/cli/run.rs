@@ -49,7 +49,7 @@ pub async fn run(args: &RunArgs, color: bool, token_store: Option<PathBuf>) -> E
                 return Exit::Invalid;
             }
         },
-        None => Vec::new(),
+        None => crate::exec::CaCerts::default(),
     };
     // Held until the run ends: a second run with the same `--lock` refuses to start.
     let _lock = match &args.lock {
@@ -132,7 +132,7 @@ pub struct Settings {
     /// The token store directory, when one is known.
     pub token_store: Option<PathBuf>,
     /// Certificate authorities trusted besides the system's.
-    pub ca_certs: Vec<reqwest::Certificate>,
+    pub ca_certs: crate::exec::CaCerts,
     /// Colours on stderr (progress bars).
     pub color: bool,
     /// JUnit and Markdown files to write.
@@ -154,7 +154,7 @@ impl Settings {
             max_body: None,
             grace: DEFAULT_GRACE,
             token_store: None,
-            ca_certs: Vec::new(),
+            ca_certs: crate::exec::CaCerts::default(),
             color: false,
             files: Files::default(),
             events: None,

@@ -6,8 +6,10 @@ use std::time::Duration;
 use reqwest::header::{COOKIE, HeaderMap, HeaderName, HeaderValue, LOCATION};
 use reqwest::{Client, Method, Url};
 
+use super::direct::Direct;
 use super::result::Hop;
 use super::transport::{Failure, Transport};
+use std::sync::Arc;
 
 const MAX_REDIRECTS: usize = 10;
 
@@ -45,9 +47,12 @@ pub enum SendError {
 }
 
 /// Sends `out`, following redirects per `policy`, within `timeout` for the whole attempt.
+#[allow(clippy::too_many_arguments)]
 pub async fn send(
     client: &Client,
     transport: &Transport,
+    direct: Option<&Arc<Direct>>,
+    connect_timeout: Duration,
     out: &Outgoing,
     policy: &Redirects,
     timeout: Duration,
@@ -56,7 +61,13 @@ pub async fn send(
     let mut hops = Vec::new();
     let result = tokio::time::timeout(
         timeout,
-        follow(client, transport, out, policy, max_body, &mut hops),
+        follow(
+            (client, transport, direct, connect_timeout),
+            out,
+            policy,
+            max_body,
+            &mut hops,
+        ),
     )
     .await;
     let result = match result {
@@ -71,9 +82,10 @@ pub async fn send(
     (result, hops)
 }
 
+type Via<'a> = (&'a Client, &'a Transport, Option<&'a Arc<Direct>>, Duration);
+
 async fn follow(
-    client: &Client,
-    transport: &Transport,
+    (client, transport, direct, connect_timeout): Via<'_>,
     out: &Outgoing,
     policy: &Redirects,
     max_body: usize,
@@ -98,7 +110,7 @@ async fn follow(
             .build()
             .map_err(|e| SendError::Network(describe(&method, &url, &Failure::Http(e))))?;
         let response = transport
-            .execute(client, request)
+            .execute_step(client, direct, connect_timeout, request)
             .await
             .map_err(|e| SendError::Network(describe(&method, &url, &e)))?;
         let status = response.status();

@@ -33,6 +33,9 @@ impl Clients {
     }
 }
 
+/// The `User-Agent` of every request whisk sends.
+pub const USER_AGENT: &str = concat!("whisk/", env!("CARGO_PKG_VERSION"));
+
 /// A client that follows no redirects itself (see `http`).
 pub fn build(
     connect_timeout: Duration,
@@ -48,7 +51,7 @@ pub fn build(
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(connect_timeout)
         .pool_max_idle_per_host(256)
-        .user_agent(concat!("whisk/", env!("CARGO_PKG_VERSION")))
+        .user_agent(USER_AGENT)
         .build()
 }
 

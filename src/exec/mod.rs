@@ -4,6 +4,7 @@
 pub mod auth;
 mod capture;
 mod context;
+mod direct;
 mod dry;
 pub(crate) mod http;
 mod limits;
@@ -44,7 +45,7 @@ pub struct RunOptions {
     /// The token store directory for auth profiles with `store:`.
     pub token_store: Option<std::path::PathBuf>,
     /// Certificate authorities trusted besides the system's (`--ca-cert`).
-    pub ca_certs: Vec<reqwest::Certificate>,
+    pub ca_certs: CaCerts,
     /// Where requests go: the network, recorded, or a cassette.
     pub transport: Transport,
 }
@@ -58,7 +59,7 @@ impl Default for RunOptions {
             stop: Arc::new(Stop::default()),
             resume: None,
             token_store: None,
-            ca_certs: Vec::new(),
+            ca_certs: CaCerts::default(),
             transport: Transport::Live,
         }
     }
@@ -75,8 +76,10 @@ pub async fn run(
     sink.emit(&Event::RunStarted {
         recipe: plan.root.name.clone(),
     });
-    let clients = limits::Clients::new(options.ca_certs.clone());
-    let client = match limits::build(std::time::Duration::from_secs(10), &options.ca_certs) {
+    let clients = limits::Clients::new(options.ca_certs.certs.clone());
+    let direct = (!direct::proxy_configured())
+        .then(|| Arc::new(direct::Direct::new(options.ca_certs.pem.clone())));
+    let client = match limits::build(std::time::Duration::from_secs(10), &options.ca_certs.certs) {
         Ok(client) => client,
         Err(error) => {
             return RunResult {
@@ -102,6 +105,7 @@ pub async fn run(
             options.token_store.clone(),
         ),
         clients,
+        direct,
         rates: limits::RateLimits::default(),
         gate: tokio::sync::Semaphore::new(options.max_concurrency.max(1)),
         sink,
@@ -132,8 +136,16 @@ pub fn client(roots: &[reqwest::Certificate]) -> reqwest::Result<reqwest::Client
     limits::build(std::time::Duration::from_secs(10), roots)
 }
 
+/// Certificate authorities trusted besides the system's (`--ca-cert`): parsed for reqwest, and
+/// as PEM for the direct client.
+#[derive(Clone, Debug, Default)]
+pub struct CaCerts {
+    pub certs: Vec<reqwest::Certificate>,
+    pub pem: Vec<Vec<u8>>,
+}
+
 /// Reads a PEM file of certificate authorities to trust besides the system's.
-pub fn read_ca_certs(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, String> {
+pub fn read_ca_certs(path: &std::path::Path) -> Result<CaCerts, String> {
     let pem = std::fs::read(path)
         .map_err(|e| format!("cannot read CA certificates `{}`: {e}", path.display()))?;
     let certs = reqwest::Certificate::from_pem_bundle(&pem)
@@ -141,5 +153,8 @@ pub fn read_ca_certs(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>
     if certs.is_empty() {
         return Err(format!("`{}` holds no PEM certificate", path.display()));
     }
-    Ok(certs)
+    Ok(CaCerts {
+        certs,
+        pem: vec![pem],
+    })
 }

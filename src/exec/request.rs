@@ -7,7 +7,7 @@ use minijinja::Value;
 use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 
-use super::auth::{AuthError, Resolver};
+use super::auth::{AuthContext, AuthError};
 use super::http::{self, Incoming, Outgoing, SendError};
 use super::result::{Attempt, ErrorInfo, ErrorKind, Exchange};
 use super::retry;
@@ -21,7 +21,7 @@ pub async fn perform(
     step_id: &str,
     plan: &RequestPlan,
     ctx: &Value,
-    auth_ctx: &Value,
+    auth_ctx: &AuthContext,
 ) -> (Option<Exchange>, Result<Incoming, ErrorInfo>) {
     let mut out = match render(runner.plan, step_id, plan, ctx) {
         Ok(out) => out,
@@ -33,10 +33,7 @@ pub async fn perform(
         status: None,
         attempts: Vec::new(),
     };
-    let resolver = Resolver {
-        templates: &runner.plan.templates,
-        ctx: auth_ctx,
-    };
+    let resolver = auth_ctx.resolver(&runner.plan.templates);
     let mut credential = None;
     if let Some(profile) = &plan.auth {
         match runner
@@ -131,7 +128,7 @@ pub async fn perform(
         });
         let started = Instant::now();
         let (result, hops) = tokio::select! {
-            sent = http::send(&client, &runner.options.transport, &out, &redirects, plan.timeout, max_body) => sent,
+            sent = http::send(&client, &runner.options.transport, runner.direct.as_ref(), plan.connect_timeout, &out, &redirects, plan.timeout, max_body) => sent,
             _ = runner.options.stop.hard_stopped() => {
                 let error = ErrorInfo::new(
                     ErrorKind::Interrupted,

@@ -6,10 +6,9 @@ use std::pin::Pin;
 use std::time::Instant;
 
 use futures_util::StreamExt;
-use minijinja::Value;
 
 use super::RunOptions;
-use super::auth::AuthManager;
+use super::auth::{AuthContext, AuthManager};
 use super::capture::{self, ResponseView};
 use super::context::{Scope, loop_value};
 use super::http::Incoming;
@@ -25,6 +24,8 @@ pub struct Runner<'a> {
     pub plan: &'a Plan,
     pub bound: &'a Bound,
     pub clients: Clients,
+    /// The direct client for step requests; `None` when a proxy is configured.
+    pub direct: Option<std::sync::Arc<super::direct::Direct>>,
     pub rates: RateLimits,
     /// Run-wide cap on requests in flight (`--max-concurrency`).
     pub gate: tokio::sync::Semaphore,
@@ -71,7 +72,7 @@ impl<'a> Runner<'a> {
         Box::pin(async move {
             let secrets = &self.bound.secrets[recipe.id];
             let mut scope = Scope::new(&inputs, secrets);
-            let auth_ctx = scope.value();
+            let auth_ctx = AuthContext::new(scope.value());
             let top = recipe.id == 0;
             let outcome = self
                 .run_steps(&recipe.steps, &mut scope, &auth_ctx, top)
@@ -115,7 +116,7 @@ impl<'a> Runner<'a> {
         &'s self,
         steps: &'s [StepPlan],
         scope: &'s mut Scope,
-        auth_ctx: &'s Value,
+        auth_ctx: &'s AuthContext,
         top: bool,
     ) -> Boxed<'s, StepsOutcome> {
         Box::pin(async move {
@@ -233,7 +234,7 @@ impl<'a> Runner<'a> {
         &self,
         step: &StepPlan,
         scope: &mut Scope,
-        auth_ctx: &Value,
+        auth_ctx: &AuthContext,
         top: bool,
     ) -> StepResult {
         let started = Instant::now();
@@ -310,7 +311,7 @@ impl<'a> Runner<'a> {
         &self,
         step: &StepPlan,
         scope: &mut Scope,
-        auth_ctx: &Value,
+        auth_ctx: &AuthContext,
         result: &mut StepResult,
         top: bool,
     ) {
@@ -483,7 +484,12 @@ impl<'a> Runner<'a> {
     }
 
     /// Runs a step's body once (for one item, or for a step without `for_each`).
-    async fn execute(&self, step: &StepPlan, scope: &mut Scope, auth_ctx: &Value) -> BodyOutcome {
+    async fn execute(
+        &self,
+        step: &StepPlan,
+        scope: &mut Scope,
+        auth_ctx: &AuthContext,
+    ) -> BodyOutcome {
         let started = Instant::now();
         let mut outcome = BodyOutcome {
             run: Execution::default(),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use reqwest::{Client, Request, Response};
 
+use super::direct::Direct;
 use crate::cassette::{Player, Recorder, Replayed, Sent};
 
 /// How requests of a run are answered.
@@ -35,6 +36,8 @@ pub enum Failure {
     Http(reqwest::Error),
     /// The cassette has no answer for the request, or recorded that it got none.
     Cassette(String),
+    /// The direct client's connection or exchange failed.
+    Direct(String),
 }
 
 impl Failure {
@@ -46,7 +49,7 @@ impl Failure {
     pub fn describe(&self) -> String {
         match self {
             Failure::Http(e) => super::http::error_chain(e),
-            Failure::Cassette(message) => message.clone(),
+            Failure::Cassette(message) | Failure::Direct(message) => message.clone(),
         }
     }
 }
@@ -75,6 +78,24 @@ impl Transport {
     /// Answered from a cassette: waits (retry back-off, rate limits) are skipped.
     pub fn replaying(&self) -> bool {
         matches!(self, Transport::Replay(_))
+    }
+
+    /// Sends a step's request: with the direct client when there is one and the run is live,
+    /// else like `execute`.
+    pub async fn execute_step(
+        &self,
+        client: &Client,
+        direct: Option<&Arc<Direct>>,
+        connect_timeout: std::time::Duration,
+        request: Request,
+    ) -> Result<Response, Failure> {
+        match (self, direct) {
+            (Transport::Live, Some(direct)) => direct
+                .execute(request, connect_timeout)
+                .await
+                .map_err(Failure::Direct),
+            _ => self.execute(client, request).await,
+        }
     }
 
     /// Sends `request` with `client`, or answers it from the cassette.

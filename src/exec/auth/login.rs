@@ -57,6 +57,7 @@ pub fn target(plan: &Plan, bound: &Bound, name: &str) -> Result<LoginTarget, Aut
     let resolver = Resolver {
         templates: &plan.templates,
         ctx: &ctx,
+        cache: None,
     };
     let config = Config::render(profile, plan_oauth2, &resolver, &plan.redactor)?;
     let key = config.store.clone().ok_or_else(|| {

@@ -45,6 +45,57 @@ pub struct Resolver<'a> {
     pub templates: &'a Templates,
     /// Inputs and secrets of the recipe the profile belongs to.
     pub ctx: &'a Value,
+    /// What was worked out already for these profiles with this `ctx`.
+    pub cache: Option<&'a ProfileCache>,
+}
+
+/// Credentials and token sources worked out for the profiles of one run of a recipe: a
+/// profile renders from inputs and secrets only, which do not change during the run, so it is
+/// rendered once, not once per request.
+#[derive(Default)]
+pub struct ProfileCache {
+    entries: Mutex<HashMap<usize, Cached>>,
+}
+
+#[derive(Clone)]
+enum Cached {
+    Source(Arc<source::TokenSource>),
+    Fixed(Credential),
+}
+
+impl ProfileCache {
+    fn get(&self, profile: &AuthPlan) -> Option<Cached> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.get(&(profile as *const AuthPlan as usize)).cloned()
+    }
+
+    fn put(&self, profile: &AuthPlan, cached: Cached) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.insert(profile as *const AuthPlan as usize, cached);
+    }
+}
+
+/// The template context of a recipe's auth profiles, with its cache.
+pub struct AuthContext {
+    pub ctx: Value,
+    pub cache: ProfileCache,
+}
+
+impl AuthContext {
+    pub fn new(ctx: Value) -> AuthContext {
+        AuthContext {
+            ctx,
+            cache: ProfileCache::default(),
+        }
+    }
+
+    pub fn resolver<'a>(&'a self, templates: &'a Templates) -> Resolver<'a> {
+        Resolver {
+            templates,
+            ctx: &self.ctx,
+            cache: Some(&self.cache),
+        }
+    }
 }
 
 impl Resolver<'_> {
@@ -79,10 +130,15 @@ impl AuthManager {
         resolver: &Resolver<'_>,
         sink: &dyn EventSink,
     ) -> Result<Credential, AuthError> {
-        match &profile.kind {
+        match resolver.cache.and_then(|c| c.get(profile)) {
+            Some(Cached::Source(source)) => return source.credential(&self.client, sink).await,
+            Some(Cached::Fixed(credential)) => return Ok(credential),
+            None => {}
+        }
+        let fixed = match &profile.kind {
             AuthKind::OAuth2(plan) => {
                 let source = self.source(profile, plan, resolver)?;
-                source.credential(&self.client, sink).await
+                return source.credential(&self.client, sink).await;
             }
             AuthKind::Bearer(token) => {
                 let token = resolver.text(profile, "bearer", token)?;
@@ -108,7 +164,11 @@ impl AuthManager {
                 })?;
                 fixed(profile, name, value)
             }
+        }?;
+        if let Some(cache) = resolver.cache {
+            cache.put(profile, Cached::Fixed(fixed.clone()));
         }
+        Ok(fixed)
     }
 
     /// Replaces a refused token. Callers pass the generation they sent; when another caller
@@ -138,13 +198,16 @@ impl AuthManager {
         plan: &crate::plan::OAuth2Plan,
         resolver: &Resolver<'_>,
     ) -> Result<Arc<source::TokenSource>, AuthError> {
+        if let Some(Cached::Source(source)) = resolver.cache.and_then(|c| c.get(profile)) {
+            return Ok(source);
+        }
         let config = Config::render(profile, plan, resolver, &self.redactor)?;
         if config.store.is_some() && self.store.is_none() {
             return Err(no_store_dir(&profile.name));
         }
         let key = config.key();
         let mut sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(sources
+        let source = sources
             .entry(key)
             .or_insert_with(|| {
                 Arc::new(source::TokenSource::new(
@@ -153,7 +216,11 @@ impl AuthManager {
                     self.store.clone(),
                 ))
             })
-            .clone())
+            .clone();
+        if let Some(cache) = resolver.cache {
+            cache.put(profile, Cached::Source(source.clone()));
+        }
+        Ok(source)
     }
 }
 

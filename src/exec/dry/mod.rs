@@ -321,6 +321,7 @@ impl Walker<'_> {
         let resolver = Resolver {
             templates: &self.plan.templates,
             ctx: auth_ctx,
+            cache: None,
         };
         let references = self.references();
         let text = |field: &str, tpl| {

@@ -1,0 +1,304 @@
+//! A lean HTTP/1.1 client for step requests on direct connections: hyper's connection API and a
+//! small pool of idle connections per origin. A fan-out sends thousands of requests, and
+//! reqwest's full stack (its tower layers, proxy matching, its own pool) costs more CPU per
+//! request than the rest of whisk; this client does only what a step needs. reqwest still sends
+//! token requests and every request when a proxy is configured (see `proxy_configured`).
+//!
+//! What it does: `Host`, `User-Agent` and `Accept` headers as reqwest sets them, connect
+//! timeout, TCP_NODELAY, TLS with rustls (the platform's roots plus `--ca-cert`, ALPN
+//! `http/1.1`), connection reuse once a response body was read to its end, and one resend on a
+//! fresh connection when a reused one turns out to be closed before the request went out.
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body::{Frame, SizeHint};
+use http_body_util::Full;
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use reqwest::header::{ACCEPT, HOST, HeaderValue, USER_AGENT};
+
+const MAX_IDLE_PER_ORIGIN: usize = 256;
+
+type Sender = SendRequest<Full<Bytes>>;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+struct Origin {
+    tls: bool,
+    host: String,
+    port: u16,
+}
+
+/// The client: idle connections by origin, and the TLS configuration, made on first use.
+pub struct Direct {
+    idle: Mutex<HashMap<Origin, Vec<Sender>>>,
+    roots: Vec<Vec<u8>>,
+    tls: OnceLock<Result<tokio_rustls::TlsConnector, String>>,
+}
+
+/// Whether the environment names a proxy, which reqwest honours and this client does not.
+pub fn proxy_configured() -> bool {
+    [
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+    ]
+    .iter()
+    .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
+}
+
+impl Direct {
+    /// `roots`: PEM files of certificate authorities trusted besides the platform's.
+    pub fn new(roots: Vec<Vec<u8>>) -> Direct {
+        Direct {
+            idle: Mutex::new(HashMap::new()),
+            roots,
+            tls: OnceLock::new(),
+        }
+    }
+
+    /// Sends `request` and returns its response, whose body streams from the connection.
+    pub async fn execute(
+        self: &Arc<Self>,
+        request: reqwest::Request,
+        connect_timeout: Duration,
+    ) -> Result<reqwest::Response, String> {
+        let url = request.url();
+        let origin = Origin {
+            tls: url.scheme() == "https",
+            host: url.host_str().unwrap_or_default().to_string(),
+            port: url.port_or_known_default().unwrap_or(80),
+        };
+        let mut reused = true;
+        let mut sender = match self.checkout(&origin) {
+            Some(sender) => sender,
+            None => {
+                reused = false;
+                self.connect(&origin, connect_timeout).await?
+            }
+        };
+        let response = loop {
+            match sender.send_request(to_http(&request, &origin)).await {
+                Ok(response) => break response,
+                // A pooled connection the server closed meanwhile: the request was not sent.
+                Err(error) if reused && error.is_canceled() => {
+                    reused = false;
+                    sender = self.connect(&origin, connect_timeout).await?;
+                }
+                Err(error) => return Err(super::http::error_chain(&error)),
+            }
+        };
+        let (parts, body) = response.into_parts();
+        let body = Pooled {
+            body,
+            back: Mutex::new(Some((self.clone(), origin, sender))),
+        };
+        Ok(reqwest::Response::from(http::Response::from_parts(
+            parts,
+            reqwest::Body::wrap(body),
+        )))
+    }
+
+    fn checkout(&self, origin: &Origin) -> Option<Sender> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let senders = idle.get_mut(origin)?;
+        while let Some(sender) = senders.pop() {
+            if sender.is_ready() {
+                return Some(sender);
+            }
+        }
+        None
+    }
+
+    fn checkin(&self, origin: Origin, sender: Sender) {
+        if !sender.is_ready() {
+            return;
+        }
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let senders = idle.entry(origin).or_default();
+        if senders.len() < MAX_IDLE_PER_ORIGIN {
+            senders.push(sender);
+        }
+    }
+
+    async fn connect(&self, origin: &Origin, timeout: Duration) -> Result<Sender, String> {
+        let address = (origin.host.trim_matches(['[', ']']), origin.port);
+        let stream =
+            match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(address)).await {
+                Ok(Ok(stream)) => stream,
+                Ok(Err(error)) => {
+                    return Err(format!(
+                        "cannot connect to {}:{}: {error}",
+                        origin.host, origin.port
+                    ));
+                }
+                Err(_) => {
+                    return Err(format!(
+                        "cannot connect to {}:{}: no connection within {}",
+                        origin.host,
+                        origin.port,
+                        crate::recipe::Duration(timeout)
+                    ));
+                }
+            };
+        let _ = stream.set_nodelay(true);
+        if origin.tls {
+            let connector = self.tls()?;
+            let name = rustls_pki_types::ServerName::try_from(
+                origin.host.trim_matches(['[', ']']).to_string(),
+            )
+            .map_err(|e| format!("`{}` is not a valid TLS server name: {e}", origin.host))?;
+            let stream = tokio::time::timeout(timeout, connector.connect(name, stream))
+                .await
+                .map_err(|_| {
+                    format!(
+                        "TLS handshake with {}:{} did not finish within {}",
+                        origin.host,
+                        origin.port,
+                        crate::recipe::Duration(timeout)
+                    )
+                })?
+                .map_err(|e| {
+                    format!(
+                        "TLS handshake with {}:{} failed: {}",
+                        origin.host,
+                        origin.port,
+                        super::http::error_chain(&e)
+                    )
+                })?;
+            handshake(TokioIo::new(stream)).await
+        } else {
+            handshake(TokioIo::new(stream)).await
+        }
+    }
+
+    fn tls(&self) -> Result<tokio_rustls::TlsConnector, String> {
+        self.tls.get_or_init(|| tls_connector(&self.roots)).clone()
+    }
+}
+
+async fn handshake<T>(io: TokioIo<T>) -> Result<Sender, String>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    let (sender, connection) = hyper::client::conn::http1::handshake(io)
+        .await
+        .map_err(|e| format!("HTTP handshake failed: {}", super::http::error_chain(&e)))?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(sender)
+}
+
+/// rustls with the platform's verifier and the extra roots, offering HTTP/1.1 only.
+fn tls_connector(roots: &[Vec<u8>]) -> Result<tokio_rustls::TlsConnector, String> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let mut extra = Vec::new();
+    for pem in roots {
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            extra.push(cert.map_err(|e| format!("bad CA certificate: {e}"))?);
+        }
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let verifier =
+        rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
+            .map_err(|e| format!("cannot set up certificate verification: {e}"))?;
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("cannot set up TLS: {e}"))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+}
+
+/// The request in hyper's form: origin-form target, `Host`, and reqwest's default headers.
+fn to_http(request: &reqwest::Request, origin: &Origin) -> http::Request<Full<Bytes>> {
+    let url = request.url();
+    let target = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_string(),
+    };
+    let body = request
+        .body()
+        .and_then(|b| b.as_bytes())
+        .map(Bytes::copy_from_slice)
+        .unwrap_or_default();
+    let mut out = http::Request::new(Full::new(body));
+    *out.method_mut() = request.method().clone();
+    *out.uri_mut() = target
+        .parse()
+        .unwrap_or_else(|_| http::Uri::from_static("/"));
+    let headers = out.headers_mut();
+    *headers = request.headers().clone();
+    if !headers.contains_key(HOST) {
+        let default_port = if origin.tls { 443 } else { 80 };
+        let host = match url.port() {
+            Some(port) if port != default_port => format!("{}:{port}", origin.host),
+            _ => origin.host.clone(),
+        };
+        if let Ok(value) = HeaderValue::from_str(&host) {
+            headers.insert(HOST, value);
+        }
+    }
+    if !headers.contains_key(USER_AGENT) {
+        headers.insert(
+            USER_AGENT,
+            HeaderValue::from_static(super::limits::USER_AGENT),
+        );
+    }
+    if !headers.contains_key(ACCEPT) {
+        headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
+    }
+    out
+}
+
+/// A response body that gives its connection back to the pool once read to the end.
+struct Pooled {
+    body: hyper::body::Incoming,
+    back: Mutex<Option<(Arc<Direct>, Origin, Sender)>>,
+}
+
+impl Pooled {
+    fn release(&self) {
+        let back = self.back.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some((direct, origin, sender)) = back {
+            direct.checkin(origin, sender);
+        }
+    }
+}
+
+impl http_body::Body for Pooled {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let polled = Pin::new(&mut self.body).poll_frame(cx);
+        match &polled {
+            Poll::Ready(None) => self.release(),
+            Poll::Ready(Some(Ok(_))) if self.body.is_end_stream() => self.release(),
+            _ => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
