@@ -57,13 +57,13 @@ impl Scope {
 
 /// `loop.index`, `loop.index0`, `loop.length`, `loop.first`, `loop.last` for item `index`.
 pub fn loop_value(index: usize, length: usize) -> Value {
-    to_value(&serde_json::json!({
-        "index": index + 1,
-        "index0": index,
-        "length": length,
-        "first": index == 0,
-        "last": index + 1 == length,
-    }))
+    minijinja::context! {
+        index => index + 1,
+        index0 => index,
+        length => length,
+        first => index == 0,
+        last => index + 1 == length,
+    }
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod result;
 mod resume;
 mod retry;
 mod runner;
+mod step_data;
 mod stop;
 mod transport;
 

@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::time::Instant;
 
 use futures_util::StreamExt;
+use minijinja::Value;
 
 use super::RunOptions;
 use super::auth::{AuthContext, AuthManager};
@@ -15,9 +16,9 @@ use super::http::Incoming;
 use super::limits::{Clients, RateLimits};
 use super::request::{self, describe};
 use super::result::*;
+use super::step_data::StepData;
 use crate::event::{Event, EventSink};
 use crate::plan::bind::{self, Bound, Given};
-use crate::plan::template::to_value;
 use crate::plan::{Body, Concurrency, Plan, RecipePlan, StepPlan, UsesPlan};
 
 pub struct Runner<'a> {
@@ -57,7 +58,7 @@ pub struct RecipeOutcome {
 struct BodyOutcome {
     run: Execution,
     /// `steps.<id>` fields of this execution: status, headers, body, duration_ms.
-    data: serde_json::Map<String, serde_json::Value>,
+    data: StepData,
     error: Option<ErrorInfo>,
 }
 
@@ -170,18 +171,12 @@ impl<'a> Runner<'a> {
         for (name, value) in &done.captures {
             scope.set_json(name, value);
         }
-        let mut data = serde_json::Map::new();
-        data.insert(
-            "status".into(),
-            done.status.map(serde_json::Value::from).unwrap_or_default(),
-        );
-        data.insert(
-            "headers".into(),
-            serde_json::Value::Object(Default::default()),
-        );
-        data.insert("body".into(), serde_json::Value::Null);
-        data.insert("duration_ms".into(), done.duration_ms.into());
-        scope.set_step(&step.id, to_value(&data));
+        let mut data = StepData::default();
+        data.set("status", done.status.map(Value::from).unwrap_or_default());
+        data.set_headers(Default::default());
+        data.set("body", Value::from(()));
+        data.set("duration_ms", Value::from(done.duration_ms));
+        scope.set_step(&step.id, data.into_value());
         self.sink.emit(&Event::StepSkipped {
             step: step.id.clone(),
         });
@@ -209,7 +204,7 @@ impl<'a> Runner<'a> {
         index: usize,
         item: &serde_json::Value,
         top: bool,
-    ) -> Option<(Iteration, serde_json::Map<String, serde_json::Value>)> {
+    ) -> Option<(Iteration, StepData)> {
         if !top {
             return None;
         }
@@ -219,9 +214,9 @@ impl<'a> Runner<'a> {
             .as_ref()?
             .take_iteration(&step.id, item)?;
         done.index = index;
-        let mut data = serde_json::Map::new();
-        data.insert("item".into(), item.clone());
-        data.insert("status".into(), serde_json::Value::Null);
+        let mut data = StepData::default();
+        data.set_json("item", item);
+        data.set("status", Value::from(()));
         self.sink.emit(&Event::IterationFinished {
             step: step.id.clone(),
             index,
@@ -281,7 +276,7 @@ impl<'a> Runner<'a> {
                 for (name, value) in &outcome.run.captures {
                     scope.set_json(name, value);
                 }
-                scope.set_step(&step.id, to_value(&outcome.data));
+                scope.set_step(&step.id, outcome.data.into_value());
                 if let Some(error) = outcome.error {
                     result.status = if error.kind == ErrorKind::Interrupted {
                         Status::Interrupted
@@ -369,7 +364,7 @@ impl<'a> Runner<'a> {
         });
         let length = items.len();
         let base: &Scope = scope;
-        let outcomes: Vec<(Iteration, serde_json::Map<String, serde_json::Value>)> =
+        let outcomes: Vec<(Iteration, StepData)> =
             futures_util::stream::iter(items.into_iter().enumerate())
                 .map(|(index, item)| {
                     let mut item_scope = base.clone();
@@ -395,7 +390,7 @@ impl<'a> Runner<'a> {
                             succeeded: status == Status::Succeeded,
                         });
                         let mut data = outcome.data;
-                        data.insert("item".into(), item.clone());
+                        data.set_json("item", &item);
                         (
                             Iteration {
                                 index,
@@ -444,24 +439,20 @@ impl<'a> Runner<'a> {
             .any(|(it, _)| it.status == Status::Interrupted);
         let mut data = outcomes.last().map(|(_, d)| d.clone()).unwrap_or_default();
         data.remove("item");
-        data.insert(
-            "results".into(),
-            serde_json::Value::Array(
-                outcomes
-                    .iter()
-                    .map(|(_, d)| serde_json::Value::Object(d.clone()))
-                    .collect(),
-            ),
-        );
-        data.insert("succeeded".into(), succeeded.into());
-        data.insert("failed".into(), failed.into());
-        scope.set_step(&step.id, to_value(&data));
+        let (iterations, results): (Vec<Iteration>, Vec<Value>) = outcomes
+            .into_iter()
+            .map(|(it, d)| (it, d.into_value()))
+            .unzip();
+        data.set("results", Value::from(results));
+        data.set("succeeded", Value::from(succeeded));
+        data.set("failed", Value::from(failed));
+        scope.set_step(&step.id, data.into_value());
         if failed > 0 {
             result.status = Status::Failed;
-            let first = outcomes.iter().find_map(|(it, _)| it.error.clone());
-            let auth = outcomes
+            let first = iterations.iter().find_map(|it| it.error.clone());
+            let auth = iterations
                 .iter()
-                .any(|(it, _)| it.error.as_ref().is_some_and(|e| e.kind == ErrorKind::Auth));
+                .any(|it| it.error.as_ref().is_some_and(|e| e.kind == ErrorKind::Auth));
             let first_message = first.map(|e| e.message).unwrap_or_default();
             result.error = Some(ErrorInfo::new(
                 if auth {
@@ -480,7 +471,7 @@ impl<'a> Runner<'a> {
         }
         result.succeeded = Some(succeeded);
         result.failed = Some(failed);
-        result.iterations = Some(outcomes.into_iter().map(|(it, _)| it).collect());
+        result.iterations = Some(iterations);
     }
 
     /// Runs a step's body once (for one item, or for a step without `for_each`).
@@ -493,7 +484,7 @@ impl<'a> Runner<'a> {
         let started = Instant::now();
         let mut outcome = BodyOutcome {
             run: Execution::default(),
-            data: serde_json::Map::new(),
+            data: StepData::default(),
             error: None,
         };
         match &step.body {
@@ -508,7 +499,7 @@ impl<'a> Runner<'a> {
                             step,
                             plan.expect.accepts(response.status),
                             &plan.expect.to_string(),
-                            &response,
+                            response,
                             scope,
                             &mut outcome,
                             started,
@@ -519,9 +510,9 @@ impl<'a> Runner<'a> {
             }
             Body::Uses(uses) => {
                 self.uses(step, uses, scope, &mut outcome).await;
-                outcome.data.insert(
-                    "duration_ms".into(),
-                    (started.elapsed().as_millis() as u64).into(),
+                outcome.data.set(
+                    "duration_ms",
+                    Value::from(started.elapsed().as_millis() as u64),
                 );
             }
             Body::Block(block) => {
@@ -568,14 +559,13 @@ impl<'a> Runner<'a> {
                         .get_attr("steps")
                         .ok()
                         .and_then(|s| s.get_attr(&last.id).ok())
-                    && let Ok(serde_json::Value::Object(map)) = serde_json::to_value(&data)
                 {
-                    outcome.data = map;
+                    outcome.data = StepData::of(&data);
                 }
                 outcome.run.steps = Some(inner.results);
-                outcome.data.insert(
-                    "duration_ms".into(),
-                    (started.elapsed().as_millis() as u64).into(),
+                outcome.data.set(
+                    "duration_ms",
+                    Value::from(started.elapsed().as_millis() as u64),
                 );
             }
         }
@@ -591,43 +581,29 @@ impl<'a> Runner<'a> {
         step: &StepPlan,
         accepted: bool,
         expected: &str,
-        response: &Incoming,
+        response: Incoming,
         scope: &mut Scope,
         outcome: &mut BodyOutcome,
         started: Instant,
     ) {
-        let json: Option<serde_json::Value> = if response.body.is_empty() {
-            None
-        } else {
-            serde_json::from_slice(&response.body).ok()
-        };
-        let mut headers = serde_json::Map::new();
-        for (name, value) in &response.headers {
-            let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
-            match headers.get_mut(name.as_str()) {
-                Some(serde_json::Value::String(existing)) => {
-                    existing.push_str(", ");
-                    existing.push_str(&text);
-                }
-                _ => {
-                    headers.insert(name.as_str().to_string(), text.into());
-                }
-            }
-        }
-        outcome.data.insert("status".into(), response.status.into());
-        outcome
-            .data
-            .insert("headers".into(), serde_json::Value::Object(headers));
-        outcome.data.insert(
-            "body".into(),
-            json.clone().unwrap_or_else(|| {
-                serde_json::Value::String(String::from_utf8_lossy(&response.body).into_owned())
-            }),
-        );
-        outcome.data.insert(
-            "duration_ms".into(),
-            (started.elapsed().as_millis() as u64).into(),
-        );
+        let duration_ms = started.elapsed().as_millis() as u64;
+        self.check_response(step, accepted, expected, &response, scope, outcome);
+        outcome.data.set("status", Value::from(response.status));
+        outcome.data.set_headers(response.headers);
+        outcome.data.set_body(response.body);
+        outcome.data.set("duration_ms", Value::from(duration_ms));
+    }
+
+    /// The status check and the captures of a response.
+    fn check_response(
+        &self,
+        step: &StepPlan,
+        accepted: bool,
+        expected: &str,
+        response: &Incoming,
+        scope: &mut Scope,
+        outcome: &mut BodyOutcome,
+    ) {
         if !accepted {
             let exchange = outcome.run.request.as_ref();
             outcome.error = Some(ErrorInfo::new(
@@ -643,6 +619,13 @@ impl<'a> Runner<'a> {
             ));
             return;
         }
+        // Parsed only for captures: a body nothing captures from is kept as bytes.
+        let json: Option<serde_json::Value> = if step.captures.is_empty() || response.body.is_empty()
+        {
+            None
+        } else {
+            serde_json::from_slice(&response.body).ok()
+        };
         let view = ResponseView {
             headers: &response.headers,
             body: &response.body,
@@ -781,12 +764,9 @@ impl<'a> Runner<'a> {
 }
 
 /// An iteration the run did not start because it was interrupted.
-fn interrupted_iteration(
-    index: usize,
-    item: serde_json::Value,
-) -> (Iteration, serde_json::Map<String, serde_json::Value>) {
-    let mut data = serde_json::Map::new();
-    data.insert("item".into(), item.clone());
+fn interrupted_iteration(index: usize, item: serde_json::Value) -> (Iteration, StepData) {
+    let mut data = StepData::default();
+    data.set_json("item", &item);
     let iteration = Iteration {
         index,
         item,

@@ -1,6 +1,11 @@
-//! The JSON report writer: masked, pretty, written atomically.
+//! The JSON report writer: masked, pretty, written atomically. Strings (object keys too) are
+//! masked as they are written, so that a large report is never held as a JSON value tree.
 
+use std::io::{self, Write};
 use std::path::Path;
+
+use serde::Serialize;
+use serde_json::ser::{CharEscape, CompactFormatter, Formatter, PrettyFormatter};
 
 use super::Report;
 use super::atomic::write_atomically;
@@ -13,11 +18,155 @@ pub fn to_masked_json(report: &Report, redactor: &Redactor) -> serde_json::Value
     value
 }
 
+/// `value` as pretty JSON text with every string masked.
+pub fn to_masked_text<T: Serialize>(value: &T, redactor: &Redactor) -> io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(64 * 1024);
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, Masking::new(redactor));
+    value.serialize(&mut serializer).map_err(io::Error::other)?;
+    out.push(b'\n');
+    Ok(out)
+}
+
 /// Writes the report to `path` through a temporary file and a rename, so that a crash never
 /// leaves a truncated report.
-pub fn write_json(report: &Report, redactor: &Redactor, path: &Path) -> std::io::Result<()> {
-    let value = to_masked_json(report, redactor);
-    let mut text = serde_json::to_string_pretty(&value).map_err(std::io::Error::other)?;
-    text.push('\n');
-    write_atomically(path, text.as_bytes())
+pub fn write_json(report: &Report, redactor: &Redactor, path: &Path) -> io::Result<()> {
+    write_atomically(path, &to_masked_text(report, redactor)?)
+}
+
+/// serde_json's pretty formatter, with each string collected (as escaped JSON text) and masked
+/// before it is written. The redactor knows each secret's JSON-escaped form.
+struct Masking<'a> {
+    pretty: PrettyFormatter<'static>,
+    redactor: &'a Redactor,
+    string: Option<Vec<u8>>,
+}
+
+impl<'a> Masking<'a> {
+    fn new(redactor: &'a Redactor) -> Masking<'a> {
+        Masking {
+            pretty: PrettyFormatter::new(),
+            redactor,
+            string: None,
+        }
+    }
+}
+
+impl Formatter for Masking<'_> {
+    fn begin_string<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.string = Some(Vec::new());
+        writer.write_all(b"\"")
+    }
+
+    fn end_string<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        if let Some(text) = self.string.take() {
+            let text = String::from_utf8_lossy(&text);
+            writer.write_all(self.redactor.mask(&text).as_bytes())?;
+        }
+        writer.write_all(b"\"")
+    }
+
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        match &mut self.string {
+            Some(text) => {
+                text.extend_from_slice(fragment.as_bytes());
+                Ok(())
+            }
+            None => writer.write_all(fragment.as_bytes()),
+        }
+    }
+
+    fn write_char_escape<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        escape: CharEscape,
+    ) -> io::Result<()> {
+        match &mut self.string {
+            Some(text) => CompactFormatter.write_char_escape(text, escape),
+            None => CompactFormatter.write_char_escape(writer, escape),
+        }
+    }
+
+    fn begin_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.pretty.begin_array(writer)
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.pretty.end_array(writer)
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.pretty.begin_array_value(writer, first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.pretty.end_array_value(writer)
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.pretty.begin_object(writer)
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.pretty.end_object(writer)
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.pretty.begin_object_key(writer, first)
+    }
+
+    fn end_object_key<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.pretty.end_object_key(writer)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.pretty.begin_object_value(writer)
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.pretty.end_object_value(writer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_strings_and_keys_but_never_numbers_or_structure() {
+        let redactor = Redactor::new();
+        redactor.add("200");
+        redactor.add("s\"cret");
+        let value = serde_json::json!({
+            "status": 200,
+            "token": "Bearer 200",
+            "s\"cret": ["x s\"cret y", "line\nbreak"],
+        });
+        let text = String::from_utf8(to_masked_text(&value, &redactor).unwrap()).unwrap();
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            back,
+            serde_json::json!({
+                "status": 200,
+                "token": "Bearer ***",
+                "***": ["x *** y", "line\nbreak"],
+            })
+        );
+        assert_eq!(
+            text,
+            serde_json::to_string_pretty(&back).unwrap() + "\n",
+            "same layout as to_string_pretty"
+        );
+    }
 }

@@ -13,7 +13,7 @@ mod terminal;
 
 pub use atomic::write_atomically;
 pub use events::EventStream;
-pub use json::{to_masked_json, write_json};
+pub use json::{to_masked_json, to_masked_text, write_json};
 pub use junit::{to_junit, write_junit};
 pub use markdown::{append_markdown, to_markdown, write_markdown};
 pub use summary::summary;

@@ -1,0 +1,156 @@
+//! `steps.<id>` values: what templates may read about a step's last run — `status`, `headers`,
+//! `body`, `duration_ms`; `item` in a loop's `results`; `results`, `succeeded` and `failed` for
+//! a loop. They are template objects that keep a response as it came (status, header map,
+//! body bytes) and build a field only when a template reads it, so that a fan-out over
+//! 10,000 items does not convert 10,000 header maps and bodies nothing reads.
+
+use std::sync::{Arc, OnceLock};
+
+use minijinja::Value;
+use minijinja::value::{Enumerator, Object, ObjectRepr};
+use reqwest::header::HeaderMap;
+
+use crate::plan::template::to_value;
+
+/// The fields of one `steps.<id>` value, in the order templates enumerate them.
+#[derive(Clone, Debug, Default)]
+pub struct StepData {
+    entries: Vec<(&'static str, Entry)>,
+}
+
+#[derive(Clone, Debug)]
+enum Entry {
+    Ready(Value),
+    /// Header names to values (repeated headers joined with `, `), built when read.
+    Headers(Arc<HeaderMap>, OnceLock<Value>),
+    /// The parsed JSON body, or its text, built when read.
+    Body(Arc<Vec<u8>>, OnceLock<Value>),
+}
+
+impl StepData {
+    pub fn set(&mut self, key: &'static str, value: Value) {
+        self.put(key, Entry::Ready(value));
+    }
+
+    pub fn set_json(&mut self, key: &'static str, value: &serde_json::Value) {
+        self.set(key, to_value(value));
+    }
+
+    pub fn set_headers(&mut self, headers: HeaderMap) {
+        self.put("headers", Entry::Headers(Arc::new(headers), OnceLock::new()));
+    }
+
+    pub fn set_body(&mut self, body: Vec<u8>) {
+        self.put("body", Entry::Body(Arc::new(body), OnceLock::new()));
+    }
+
+    pub fn remove(&mut self, key: &str) {
+        self.entries.retain(|(k, _)| *k != key);
+    }
+
+    fn put(&mut self, key: &'static str, entry: Entry) {
+        match self.entries.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = entry,
+            None => self.entries.push((key, entry)),
+        }
+    }
+
+    /// The fields of `value` when it is a `steps.<id>` value (a block takes its last step's).
+    pub fn of(value: &Value) -> StepData {
+        value
+            .downcast_object_ref::<StepData>()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn into_value(self) -> Value {
+        Value::from_object(self)
+    }
+
+    fn field(&self, key: &str) -> Option<Value> {
+        let (_, entry) = self.entries.iter().find(|(k, _)| *k == key)?;
+        Some(match entry {
+            Entry::Ready(value) => value.clone(),
+            Entry::Headers(headers, built) => built.get_or_init(|| headers_value(headers)).clone(),
+            Entry::Body(body, built) => built.get_or_init(|| body_value(body)).clone(),
+        })
+    }
+}
+
+impl Object for StepData {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.field(key.as_str()?)
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(self.entries.iter().map(|(k, _)| Value::from(*k)).collect())
+    }
+}
+
+fn headers_value(headers: &HeaderMap) -> Value {
+    let mut map = serde_json::Map::new();
+    for (name, value) in headers {
+        let text = String::from_utf8_lossy(value.as_bytes());
+        match map.get_mut(name.as_str()) {
+            Some(serde_json::Value::String(existing)) => {
+                existing.push_str(", ");
+                existing.push_str(&text);
+            }
+            _ => {
+                map.insert(name.as_str().to_string(), text.into_owned().into());
+            }
+        }
+    }
+    to_value(&map)
+}
+
+/// The body as parsed JSON, or as text when it is not JSON (empty: `""`).
+fn body_value(body: &[u8]) -> Value {
+    if !body.is_empty()
+        && let Ok(json) = serde_json::from_slice::<serde_json::Value>(body)
+    {
+        return to_value(&json);
+    }
+    Value::from(String::from_utf8_lossy(body).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_built_when_read_and_serialize_like_a_map() {
+        let mut data = StepData::default();
+        data.set("status", Value::from(200));
+        let mut headers = HeaderMap::new();
+        headers.append("set-cookie", "a=1".parse().unwrap());
+        headers.append("set-cookie", "b=2".parse().unwrap());
+        data.set_headers(headers);
+        data.set_body(br#"{"ok":true}"#.to_vec());
+        data.set("duration_ms", Value::from(5));
+        let value = data.into_value();
+        let env = minijinja::Environment::new();
+        let text = env
+            .render_str(
+                "{{ s.status }} {{ s.headers['set-cookie'] }} {{ s.body.ok }} {{ s | length }}",
+                minijinja::context! { s => value.clone() },
+            )
+            .unwrap();
+        assert_eq!(text, "200 a=1, b=2 True 4");
+        assert_eq!(
+            serde_json::to_value(&value).unwrap(),
+            serde_json::json!({"status": 200, "headers": {"set-cookie": "a=1, b=2"}, "body": {"ok": true}, "duration_ms": 5})
+        );
+        let mut copy = StepData::of(&value);
+        copy.remove("body");
+        copy.set_body(b"plain".to_vec());
+        assert_eq!(
+            serde_json::to_value(copy.into_value()).unwrap()["body"],
+            "plain"
+        );
+    }
+}
