@@ -16,7 +16,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body::{Frame, SizeHint};
+use http_body::{Body as _, Frame, SizeHint};
 use http_body_util::Full;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
@@ -77,7 +77,12 @@ impl Direct {
             port: url.port_or_known_default().unwrap_or(80),
         };
         let mut reused = true;
-        let mut sender = match self.checkout(&origin) {
+        let pooled = match self.checkout(&origin) {
+            // Ready once the connection finished with its previous exchange.
+            Some(mut sender) => sender.ready().await.is_ok().then_some(sender),
+            None => None,
+        };
+        let mut sender = match pooled {
             Some(sender) => sender,
             None => {
                 reused = false;
@@ -110,7 +115,7 @@ impl Direct {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         let senders = idle.get_mut(origin)?;
         while let Some(sender) = senders.pop() {
-            if sender.is_ready() {
+            if !sender.is_closed() {
                 return Some(sender);
             }
         }
@@ -118,7 +123,7 @@ impl Direct {
     }
 
     fn checkin(&self, origin: Origin, sender: Sender) {
-        if !sender.is_ready() {
+        if sender.is_closed() {
             return;
         }
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
@@ -262,6 +267,15 @@ fn to_http(request: &reqwest::Request, origin: &Origin) -> http::Request<Full<By
     out
 }
 
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        // Read to the end, but the reader stopped before asking again: the connection is free.
+        if self.body.is_end_stream() {
+            self.release();
+        }
+    }
+}
+
 /// A response body that gives its connection back to the pool once read to the end.
 struct Pooled {
     body: hyper::body::Incoming,
@@ -295,7 +309,11 @@ impl http_body::Body for Pooled {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
+        let end = self.body.is_end_stream();
+        if end {
+            self.release();
+        }
+        end
     }
 
     fn size_hint(&self) -> SizeHint {

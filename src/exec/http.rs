@@ -189,7 +189,7 @@ async fn read_body(mut response: reqwest::Response, max_body: usize) -> Result<V
     {
         return Err(BodyError::TooLarge);
     }
-    let mut body = Vec::new();
+    let mut body = Vec::with_capacity(response.content_length().unwrap_or(0) as usize);
     while let Some(chunk) = response
         .chunk()
         .await

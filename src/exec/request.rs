@@ -31,7 +31,8 @@ pub async fn perform(
         method: plan.method.to_string(),
         url: out.url.to_string(),
         status: None,
-        attempts: Vec::new(),
+        // Most requests take one attempt; a fan-out keeps thousands of these.
+        attempts: Vec::with_capacity(1),
     };
     let resolver = auth_ctx.resolver(&runner.plan.templates);
     let mut credential = None;

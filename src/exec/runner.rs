@@ -173,7 +173,7 @@ impl<'a> Runner<'a> {
         }
         let mut data = StepData::default();
         data.set("status", done.status.map(Value::from).unwrap_or_default());
-        data.set_headers(Default::default());
+        data.set_headers(&Default::default());
         data.set("body", Value::from(()));
         data.set("duration_ms", Value::from(done.duration_ms));
         scope.set_step(&step.id, data.into_value());
@@ -364,50 +364,52 @@ impl<'a> Runner<'a> {
         });
         let length = items.len();
         let base: &Scope = scope;
-        let outcomes: Vec<(Iteration, StepData)> =
-            futures_util::stream::iter(items.into_iter().enumerate())
-                .map(|(index, item)| {
-                    let mut item_scope = base.clone();
-                    item_scope.set_json(&each.var, &item);
-                    item_scope.set("loop", loop_value(index, length));
-                    async move {
-                        let started = Instant::now();
-                        if let Some(done) = self.carried_iteration(step, index, &item, top) {
-                            return done;
-                        }
-                        if self.options.stop.stopping() {
-                            return interrupted_iteration(index, item);
-                        }
-                        let outcome = self.execute(step, &mut item_scope, auth_ctx).await;
-                        let status = match &outcome.error {
-                            None => Status::Succeeded,
-                            Some(e) if e.kind == ErrorKind::Interrupted => Status::Interrupted,
-                            Some(_) => Status::Failed,
-                        };
-                        self.sink.emit(&Event::IterationFinished {
-                            step: step.id.clone(),
-                            index,
-                            succeeded: status == Status::Succeeded,
-                        });
-                        let mut data = outcome.data;
-                        data.set_json("item", &item);
-                        (
-                            Iteration {
-                                index,
-                                item,
-                                status,
-                                duration_ms: started.elapsed().as_millis() as u64,
-                                run: outcome.run,
-                                error: outcome.error,
-                                carried_over: false,
-                            },
-                            data,
-                        )
+        let mut outcomes: Vec<(Iteration, StepData)> = Vec::with_capacity(length);
+        let mut finished = futures_util::stream::iter(items.into_iter().enumerate())
+            .map(|(index, item)| {
+                let mut item_scope = base.clone();
+                item_scope.set_json(&each.var, &item);
+                item_scope.set("loop", loop_value(index, length));
+                async move {
+                    let started = Instant::now();
+                    if let Some(done) = self.carried_iteration(step, index, &item, top) {
+                        return done;
                     }
-                })
-                .buffered(concurrency.max(1))
-                .collect()
-                .await;
+                    if self.options.stop.stopping() {
+                        return interrupted_iteration(index, item);
+                    }
+                    let outcome = self.execute(step, &mut item_scope, auth_ctx).await;
+                    let status = match &outcome.error {
+                        None => Status::Succeeded,
+                        Some(e) if e.kind == ErrorKind::Interrupted => Status::Interrupted,
+                        Some(_) => Status::Failed,
+                    };
+                    self.sink.emit(&Event::IterationFinished {
+                        step: step.id.clone(),
+                        index,
+                        succeeded: status == Status::Succeeded,
+                    });
+                    let mut data = outcome.data;
+                    data.set_json("item", &item);
+                    (
+                        Iteration {
+                            index,
+                            item,
+                            status,
+                            duration_ms: started.elapsed().as_millis() as u64,
+                            run: outcome.run,
+                            error: outcome.error,
+                            carried_over: false,
+                        },
+                        data,
+                    )
+                }
+            })
+            .buffered(concurrency.max(1));
+        while let Some(outcome) = finished.next().await {
+            outcomes.push(outcome);
+        }
+        drop(finished);
         // Captures become lists in item order; a failed item contributes null.
         let mut names: Vec<String> = step.captures.iter().map(|c| c.name.clone()).collect();
         if let Body::Block(block) = &step.body {
@@ -589,7 +591,7 @@ impl<'a> Runner<'a> {
         let duration_ms = started.elapsed().as_millis() as u64;
         self.check_response(step, accepted, expected, &response, scope, outcome);
         outcome.data.set("status", Value::from(response.status));
-        outcome.data.set_headers(response.headers);
+        outcome.data.set_headers(&response.headers);
         outcome.data.set_body(response.body);
         outcome.data.set("duration_ms", Value::from(duration_ms));
     }
@@ -620,12 +622,12 @@ impl<'a> Runner<'a> {
             return;
         }
         // Parsed only for captures: a body nothing captures from is kept as bytes.
-        let json: Option<serde_json::Value> = if step.captures.is_empty() || response.body.is_empty()
-        {
-            None
-        } else {
-            serde_json::from_slice(&response.body).ok()
-        };
+        let json: Option<serde_json::Value> =
+            if step.captures.is_empty() || response.body.is_empty() {
+                None
+            } else {
+                serde_json::from_slice(&response.body).ok()
+            };
         let view = ResponseView {
             headers: &response.headers,
             body: &response.body,

@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use minijinja::Value;
 use minijinja::value::{Enumerator, Object, ObjectRepr};
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::plan::template::to_value;
 
@@ -22,7 +22,7 @@ pub struct StepData {
 enum Entry {
     Ready(Value),
     /// Header names to values (repeated headers joined with `, `), built when read.
-    Headers(Arc<HeaderMap>, OnceLock<Value>),
+    Headers(Arc<[(HeaderName, HeaderValue)]>, OnceLock<Value>),
     /// The parsed JSON body, or its text, built when read.
     Body(Arc<Vec<u8>>, OnceLock<Value>),
 }
@@ -36,8 +36,19 @@ impl StepData {
         self.set(key, to_value(value));
     }
 
-    pub fn set_headers(&mut self, headers: HeaderMap) {
-        self.put("headers", Entry::Headers(Arc::new(headers), OnceLock::new()));
+    /// Keeps a copy of `headers`: a parsed response's header values share the connection's
+    /// read buffer, which a kept header map would keep alive, one buffer per response.
+    pub fn set_headers(&mut self, headers: &HeaderMap) {
+        let copied: Vec<(HeaderName, HeaderValue)> = headers
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((
+                    HeaderName::from_bytes(name.as_str().as_bytes()).ok()?,
+                    HeaderValue::from_bytes(value.as_bytes()).ok()?,
+                ))
+            })
+            .collect();
+        self.put("headers", Entry::Headers(copied.into(), OnceLock::new()));
     }
 
     pub fn set_body(&mut self, body: Vec<u8>) {
@@ -49,6 +60,10 @@ impl StepData {
     }
 
     fn put(&mut self, key: &'static str, entry: Entry) {
+        if self.entries.capacity() == 0 {
+            // status, headers, body, duration_ms and item: one allocation of the right size.
+            self.entries.reserve_exact(5);
+        }
         match self.entries.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1 = entry,
             None => self.entries.push((key, entry)),
@@ -91,7 +106,7 @@ impl Object for StepData {
     }
 }
 
-fn headers_value(headers: &HeaderMap) -> Value {
+fn headers_value(headers: &[(HeaderName, HeaderValue)]) -> Value {
     let mut map = serde_json::Map::new();
     for (name, value) in headers {
         let text = String::from_utf8_lossy(value.as_bytes());
@@ -129,7 +144,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.append("set-cookie", "a=1".parse().unwrap());
         headers.append("set-cookie", "b=2".parse().unwrap());
-        data.set_headers(headers);
+        data.set_headers(&headers);
         data.set_body(br#"{"ok":true}"#.to_vec());
         data.set("duration_ms", Value::from(5));
         let value = data.into_value();

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::ser::{CharEscape, CompactFormatter, Formatter, PrettyFormatter};
 
 use super::Report;
-use super::atomic::write_atomically;
+use super::atomic::write_atomically_with;
 use crate::redact::Redactor;
 
 /// The report as JSON with every secret masked.
@@ -21,16 +21,24 @@ pub fn to_masked_json(report: &Report, redactor: &Redactor) -> serde_json::Value
 /// `value` as pretty JSON text with every string masked.
 pub fn to_masked_text<T: Serialize>(value: &T, redactor: &Redactor) -> io::Result<Vec<u8>> {
     let mut out = Vec::with_capacity(64 * 1024);
-    let mut serializer = serde_json::Serializer::with_formatter(&mut out, Masking::new(redactor));
-    value.serialize(&mut serializer).map_err(io::Error::other)?;
-    out.push(b'\n');
+    write_masked(value, redactor, &mut out)?;
     Ok(out)
 }
 
+fn write_masked<T: Serialize>(
+    value: &T,
+    redactor: &Redactor,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut serializer = serde_json::Serializer::with_formatter(&mut *out, Masking::new(redactor));
+    value.serialize(&mut serializer).map_err(io::Error::other)?;
+    out.write_all(b"\n")
+}
+
 /// Writes the report to `path` through a temporary file and a rename, so that a crash never
-/// leaves a truncated report.
+/// leaves a truncated report; the JSON streams to the file as it is made.
 pub fn write_json(report: &Report, redactor: &Redactor, path: &Path) -> io::Result<()> {
-    write_atomically(path, &to_masked_text(report, redactor)?)
+    write_atomically_with(path, |file| write_masked(report, redactor, file))
 }
 
 /// serde_json's pretty formatter, with each string collected (as escaped JSON text) and masked
