@@ -13,8 +13,18 @@ pub const MASK: &str = "***";
 /// The set of sensitive values of one run. Cheap to clone; clones share the set.
 #[derive(Clone, Debug, Default)]
 pub struct Redactor {
-    values: Arc<RwLock<Vec<String>>>,
+    values: Arc<RwLock<Values>>,
 }
+
+/// The values, and an Aho-Corasick automaton over them (leftmost-longest, so that a secret
+/// containing another is masked whole), rebuilt when a value is added: masking is one pass
+/// over the text whatever the number of values.
+#[derive(Debug, Default)]
+struct Values {
+    list: Vec<String>,
+    matcher: Option<aho_corasick::AhoCorasick>,
+}
+
 
 impl Redactor {
     pub fn new() -> Redactor {
@@ -48,31 +58,54 @@ impl Redactor {
 
     fn add_exact(&self, forms: Vec<String>) {
         let mut values = self.values.write().unwrap_or_else(|e| e.into_inner());
+        let before = values.list.len();
         for form in forms {
-            if !form.is_empty() && !values.contains(&form) {
-                values.push(form);
+            if !form.is_empty() && !values.list.contains(&form) {
+                values.list.push(form);
             }
         }
-        // Longest first, so that a secret containing another is masked whole.
-        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        if values.list.len() != before {
+            values.matcher = aho_corasick::AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                .build(&values.list)
+                .ok();
+        }
     }
 
     /// True when `text` contains any sensitive value.
     pub fn touches(&self, text: &str) -> bool {
         let values = self.values.read().unwrap_or_else(|e| e.into_inner());
-        values.iter().any(|v| text.contains(v.as_str()))
+        match &values.matcher {
+            Some(matcher) => matcher.is_match(text),
+            None => values.list.iter().any(|v| text.contains(v.as_str())),
+        }
     }
 
     /// `text` with every sensitive value replaced by `***`.
     pub fn mask<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let values = self.values.read().unwrap_or_else(|e| e.into_inner());
-        let mut out = Cow::Borrowed(text);
-        for value in values.iter() {
-            if out.contains(value.as_str()) {
-                out = Cow::Owned(out.replace(value.as_str(), MASK));
+        match &values.matcher {
+            Some(matcher) => {
+                if !matcher.is_match(text) {
+                    return Cow::Borrowed(text);
+                }
+                let mut out = String::with_capacity(text.len());
+                matcher.replace_all_with(text, &mut out, |_, _, out| {
+                    out.push_str(MASK);
+                    true
+                });
+                Cow::Owned(out)
+            }
+            None => {
+                let mut out = Cow::Borrowed(text);
+                for value in values.list.iter() {
+                    if out.contains(value.as_str()) {
+                        out = Cow::Owned(out.replace(value.as_str(), MASK));
+                    }
+                }
+                out
             }
         }
-        out
     }
 
     /// Masks every string (and object key) inside a JSON value.
