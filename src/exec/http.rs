@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 const MAX_REDIRECTS: usize = 10;
 
+/// A request ready to send.
 /// How redirects are followed for one request (templates rendered).
-#[derive(Clone)]
 pub struct Redirects {
     pub follow: bool,
     pub forward_auth_to: Vec<String>,
@@ -22,7 +22,6 @@ pub struct Redirects {
     pub allow_insecure: bool,
 }
 
-/// A request ready to send.
 pub struct Outgoing {
     pub method: Method,
     pub url: Url,

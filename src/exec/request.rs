@@ -128,47 +128,9 @@ pub async fn perform(
             },
         });
         let started = Instant::now();
-        // Sent from a task of its own, so that the runtime's worker threads share the work of
-        // a fan-out (hyper, body reading) while this one renders the next requests. The
-        // request comes back with the answer, for a retry.
-        let sending = {
-            let client = client.clone();
-            let transport = runner.options.transport.clone();
-            let direct = runner.direct.clone();
-            let redirects = redirects.clone();
-            let (connect_timeout, timeout) = (plan.connect_timeout, plan.timeout);
-            tokio::spawn(async move {
-                let (result, hops) = http::send(
-                    &client,
-                    &transport,
-                    direct.as_ref(),
-                    connect_timeout,
-                    &out,
-                    &redirects,
-                    timeout,
-                    max_body,
-                )
-                .await;
-                (result, hops, out)
-            })
-        };
-        let abort = sending.abort_handle();
         let (result, hops) = tokio::select! {
-            sent = sending => match sent {
-                Ok((result, hops, back)) => {
-                    out = back;
-                    (result, hops)
-                }
-                Err(error) => {
-                    let error = ErrorInfo::new(
-                        ErrorKind::Network,
-                        format!("step `{step_id}`: the task sending {} {} failed: {error}", exchange.method, exchange.url),
-                    );
-                    return (Some(exchange), Err(error));
-                }
-            },
+            sent = http::send(&client, &runner.options.transport, runner.direct.as_ref(), plan.connect_timeout, &out, &redirects, plan.timeout, max_body) => sent,
             _ = runner.options.stop.hard_stopped() => {
-                abort.abort();
                 let error = ErrorInfo::new(
                     ErrorKind::Interrupted,
                     format!("step `{step_id}`: {} {} was abandoned when the run was interrupted", exchange.method, exchange.url),

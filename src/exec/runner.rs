@@ -405,11 +405,13 @@ impl<'a> Runner<'a> {
                     )
                 }
             })
-            .buffered(concurrency.max(1));
+            // Unordered: a slow item does not hold the slots of the items finished after it.
+            .buffer_unordered(concurrency.max(1));
         while let Some(outcome) = finished.next().await {
             outcomes.push(outcome);
         }
         drop(finished);
+        outcomes.sort_unstable_by_key(|(iteration, _)| iteration.index);
         // Captures become lists in item order; a failed item contributes null.
         let mut names: Vec<String> = step.captures.iter().map(|c| c.name.clone()).collect();
         if let Body::Block(block) = &step.body {
