@@ -8,7 +8,8 @@
 #   BENCH_ITEMS=1000 bench/run.sh     # the short version CI runs
 #
 # Variables: BENCH_ITEMS (10000), BENCH_NODE_ITEMS (1000, for Newman), BENCH_PORT (18090),
-# BENCH_PEERS (1: install and run Hurl and Newman; 0: whisk and wrk only).
+# BENCH_PEERS (1: install and run Hurl and Newman; 0: whisk and wrk only), BENCH_RUNS (3: each
+# client runs this many times; the median time and the largest peak RSS are reported).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -16,6 +17,7 @@ items="${BENCH_ITEMS:-10000}"
 node_items="${BENCH_NODE_ITEMS:-1000}"
 port="${BENCH_PORT:-18090}"
 peers="${BENCH_PEERS:-1}"
+runs="${BENCH_RUNS:-3}"
 work=$(mktemp -d)
 base="http://127.0.0.1:$port"
 
@@ -88,13 +90,25 @@ measure() {
   python3 -c "print(f'{$end - $start:.3f} $rss')"
 }
 
+# Runs `measure` $runs times; prints the median seconds and the largest peak.
+measure_runs() {
+  local all=()
+  for _ in $(seq "$runs"); do
+    all+=("$(measure "$@")") || return 1
+  done
+  printf '%s\n' "${all[@]}" | python3 -c "
+import sys, statistics
+rows = [line.split() for line in sys.stdin if line.strip()]
+print(f'{statistics.median(float(r[0]) for r in rows):.3f} {max(int(r[1]) for r in rows)}')"
+}
+
 results="$work/results.txt"
 : > "$results"
 record() { echo "$1 $2 $3 $4" >> "$results"; }   # name requests seconds peak_kib
 
 for c in 1 32; do
   say "whisk, $items items, concurrency $c"
-  read -r secs rss < <(measure "$whisk" run "$recipe" --inputs-file "$work/inputs.json" \
+  read -r secs rss < <(measure_runs "$whisk" run "$recipe" --inputs-file "$work/inputs.json" \
     --input concurrency="$c" --report "$work/report-$c.json" -q)
   grep -q '"enabled": '"$items" "$work/out.txt" || { echo "whisk did not enable $items items" >&2; cat "$work/out.txt" >&2; exit 1; }
   record "whisk-c$c" "$((items + 3))" "$secs" "$rss"
@@ -126,7 +140,7 @@ for i in range(n):
 out.append(f"GET {base}/tci/v1/subscriptions/0/apps\nAuthorization: Bearer {{{{token}}}}\nHTTP 200\n")
 print("\n".join(out))
 PY
-  read -r secs rss < <(measure hurl --test "$work/run.hurl")
+  read -r secs rss < <(measure_runs hurl --test "$work/run.hurl")
   record hurl "$((items + 3))" "$secs" "$rss"
 
   say "newman, $node_items items"

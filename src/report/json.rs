@@ -46,7 +46,10 @@ pub fn write_json(report: &Report, redactor: &Redactor, path: &Path) -> io::Resu
 struct Masking<'a> {
     pretty: PrettyFormatter<'static>,
     redactor: &'a Redactor,
+    /// The string being written, while one is.
     string: Option<Vec<u8>>,
+    /// The buffer strings are collected in, kept between strings.
+    spare: Vec<u8>,
 }
 
 impl<'a> Masking<'a> {
@@ -55,20 +58,24 @@ impl<'a> Masking<'a> {
             pretty: PrettyFormatter::new(),
             redactor,
             string: None,
+            spare: Vec::with_capacity(256),
         }
     }
 }
 
 impl Formatter for Masking<'_> {
     fn begin_string<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.string = Some(Vec::new());
+        let mut buffer = std::mem::take(&mut self.spare);
+        buffer.clear();
+        self.string = Some(buffer);
         writer.write_all(b"\"")
     }
 
     fn end_string<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        if let Some(text) = self.string.take() {
-            let text = String::from_utf8_lossy(&text);
+        if let Some(buffer) = self.string.take() {
+            let text = String::from_utf8_lossy(&buffer);
             writer.write_all(self.redactor.mask(&text).as_bytes())?;
+            self.spare = buffer;
         }
         writer.write_all(b"\"")
     }
