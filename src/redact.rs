@@ -25,7 +25,6 @@ struct Values {
     matcher: Option<aho_corasick::AhoCorasick>,
 }
 
-
 impl Redactor {
     pub fn new() -> Redactor {
         Redactor::default()

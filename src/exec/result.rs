@@ -13,6 +13,8 @@ pub enum Status {
     Skipped,
     /// Not run, or not finished, because the run was interrupted (SIGINT/SIGTERM).
     Interrupted,
+    /// Not run: an earlier step failed (without `continue_on_error`) and the recipe stopped.
+    NotRun,
 }
 
 /// The kind of a failure.

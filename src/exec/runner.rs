@@ -125,7 +125,12 @@ impl<'a> Runner<'a> {
             let mut failed = false;
             let mut aborted = false;
             let mut interrupted = false;
-            for step in steps {
+            for (position, step) in steps.iter().enumerate() {
+                if aborted {
+                    // Listed, so that reports show every step the recipe has.
+                    results.extend(steps[position..].iter().map(not_run));
+                    break;
+                }
                 if self.options.stop.stopping() {
                     interrupted = true;
                     break;
@@ -149,7 +154,6 @@ impl<'a> Runner<'a> {
                     failed = true;
                     if !step.continue_on_error || auth {
                         aborted = true;
-                        break;
                     }
                 }
             }
@@ -557,7 +561,7 @@ impl<'a> Runner<'a> {
                     .results
                     .iter()
                     .rev()
-                    .find(|r| r.status != Status::Skipped)
+                    .find(|r| !matches!(r.status, Status::Skipped | Status::NotRun))
                     && let Some(data) = block_scope
                         .value()
                         .get_attr("steps")
@@ -764,6 +768,22 @@ impl<'a> Runner<'a> {
             });
         }
         outcome.run.steps = Some(sub.steps);
+    }
+}
+
+/// A step the recipe did not reach because an earlier one failed.
+fn not_run(step: &StepPlan) -> StepResult {
+    StepResult {
+        id: step.id.clone(),
+        name: step.name.clone(),
+        status: Status::NotRun,
+        duration_ms: 0,
+        run: None,
+        iterations: None,
+        succeeded: None,
+        failed: None,
+        error: None,
+        carried_over: false,
     }
 }
 

@@ -63,6 +63,11 @@ fn test_case(case: &Case<'_>, recipe: &str, mask: &dyn Fn(&str) -> String) -> Te
             status.set_message("interrupted: the run was stopped before this finished");
             status
         }
+        Status::NotRun => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message("not run: an earlier step failed and the recipe stopped");
+            status
+        }
         Status::Failed => {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
             let (message, kind) = match case.error {

@@ -34,9 +34,13 @@ pub fn to_markdown(report: &Report, redactor: &Redactor) -> String {
         row(&mut out, step, &mask);
     }
     let count = |status| result.steps.iter().filter(|s| s.status == status).count();
+    let not_run = match count(Status::NotRun) {
+        0 => String::new(),
+        n => format!(", {n} not run"),
+    };
     let _ = writeln!(
         out,
-        "\n{} steps: {} succeeded, {} failed, {} skipped.",
+        "\n{} steps: {} succeeded, {} failed, {} skipped{not_run}.",
         result.steps.len(),
         count(Status::Succeeded),
         count(Status::Failed),
@@ -135,6 +139,7 @@ fn verdict(status: Status) -> &'static str {
         Status::Failed => "❌ failed",
         Status::Skipped => "⏭️ skipped",
         Status::Interrupted => "⏹️ interrupted",
+        Status::NotRun => "⏸️ not run",
     }
 }
 

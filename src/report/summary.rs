@@ -16,16 +16,23 @@ pub fn summary(result: &RunResult, name: &str, duration_ms: u64) -> String {
         Status::Failed => "failed",
         Status::Skipped => "skipped",
         Status::Interrupted => "was interrupted",
+        Status::NotRun => "did not run",
     };
     let _ = write!(
         out,
-        "recipe `{name}` {verdict} in {} ({} steps: {} succeeded, {} failed, {} skipped)",
+        "recipe `{name}` {verdict} in {} ({} steps: {} succeeded, {} failed, {} skipped",
         millis(duration_ms),
         result.steps.len(),
         counts(Status::Succeeded),
         counts(Status::Failed),
         counts(Status::Skipped),
     );
+    match counts(Status::NotRun) {
+        0 => out.push(')'),
+        n => {
+            let _ = write!(out, ", {n} not run)");
+        }
+    }
     if let Some(error) = &result.error {
         let _ = write!(out, "\n  error: {}", error.message);
     }
@@ -38,6 +45,7 @@ fn line(out: &mut String, step: &StepResult, depth: usize) {
         Status::Failed => "FAIL",
         Status::Skipped => "skip",
         Status::Interrupted => "INT ",
+        Status::NotRun => "----",
     };
     let detail = match (&step.iterations, &step.run) {
         (Some(items), _) => format!(

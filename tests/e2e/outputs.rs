@@ -541,3 +541,47 @@ fn completions_and_man_page_come_from_the_command_line_definition() {
     let out = Whisk::new().command(&["man", "nope"]);
     assert_eq!(out.code, 2);
 }
+
+#[tokio::test]
+async fn steps_after_a_failure_are_listed_as_not_run() {
+    let server = MockServer::start().await;
+    let whisk = crate::harness::Whisk::new();
+    let out = whisk
+        .arg("--junit")
+        .arg("junit.xml")
+        .arg("--summary")
+        .arg("summary.md")
+        .run(&format!(
+            "version: 1\nname: stops\nsteps:\n  - id: broken\n    request: {{ url: \"{0}/missing\" }}\n  - id: later\n    request: {{ url: \"{0}/later\" }}\n",
+            server.uri()
+        ));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        server.received_requests().await.unwrap().len() == 1,
+        "the later step ran"
+    );
+    let report = out.report.as_ref().unwrap();
+    assert_eq!(report["steps"][1]["id"], "later");
+    assert_eq!(report["steps"][1]["status"], "not_run");
+    assert!(
+        out.stderr
+            .contains("(2 steps: 0 succeeded, 1 failed, 0 skipped, 1 not run)"),
+        "{}",
+        out.stderr
+    );
+    let xml = out.read("junit.xml");
+    let doc = roxmltree::Document::parse(&xml).expect("the JUnit report is XML");
+    let later = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some("later"))
+        .expect("a case for the step that did not run");
+    let skipped = later
+        .children()
+        .find(|n| n.has_tag_name("skipped"))
+        .expect("marked skipped");
+    assert_eq!(
+        skipped.attribute("message"),
+        Some("not run: an earlier step failed and the recipe stopped")
+    );
+    assert!(out.read("summary.md").contains("| `later` | ⏸️ not run |"));
+}
