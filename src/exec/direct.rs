@@ -20,6 +20,8 @@ use http_body::{Body as _, Frame, SizeHint};
 use http_body_util::Full;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
+
+use super::transport::Parts;
 use reqwest::header::{ACCEPT, HOST, HeaderValue, USER_AGENT};
 
 const MAX_IDLE_PER_ORIGIN: usize = 256;
@@ -64,13 +66,13 @@ impl Direct {
         }
     }
 
-    /// Sends `request` and returns its response, whose body streams from the connection.
-    pub async fn execute(
+    /// Sends `parts` and returns the response, whose body streams from the connection.
+    pub async fn send(
         self: &Arc<Self>,
-        request: reqwest::Request,
+        parts: Parts,
         connect_timeout: Duration,
-    ) -> Result<reqwest::Response, String> {
-        let url = request.url();
+    ) -> Result<http::Response<Pooled>, String> {
+        let url = &parts.url;
         let origin = Origin {
             tls: url.scheme() == "https",
             host: url.host_str().unwrap_or_default().to_string(),
@@ -90,7 +92,7 @@ impl Direct {
             }
         };
         let response = loop {
-            match sender.send_request(to_http(&request, &origin)).await {
+            match sender.send_request(to_http(&parts, &origin)).await {
                 Ok(response) => break response,
                 // A pooled connection the server closed meanwhile: the request was not sent.
                 Err(error) if reused && error.is_canceled() => {
@@ -100,15 +102,12 @@ impl Direct {
                 Err(error) => return Err(super::http::error_chain(&error)),
             }
         };
-        let (parts, body) = response.into_parts();
+        let (head, body) = response.into_parts();
         let body = Pooled {
             body,
             back: Mutex::new(Some((self.clone(), origin, sender))),
         };
-        Ok(reqwest::Response::from(http::Response::from_parts(
-            parts,
-            reqwest::Body::wrap(body),
-        )))
+        Ok(http::Response::from_parts(head, body))
     }
 
     fn checkout(&self, origin: &Origin) -> Option<Sender> {
@@ -227,24 +226,20 @@ fn tls_connector(roots: &[Vec<u8>]) -> Result<tokio_rustls::TlsConnector, String
 }
 
 /// The request in hyper's form: origin-form target, `Host`, and reqwest's default headers.
-fn to_http(request: &reqwest::Request, origin: &Origin) -> http::Request<Full<Bytes>> {
-    let url = request.url();
+fn to_http(parts: &Parts, origin: &Origin) -> http::Request<Full<Bytes>> {
+    let url = &parts.url;
     let target = match url.query() {
         Some(query) => format!("{}?{query}", url.path()),
         None => url.path().to_string(),
     };
-    let body = request
-        .body()
-        .and_then(|b| b.as_bytes())
-        .map(Bytes::copy_from_slice)
-        .unwrap_or_default();
+    let body = parts.body.clone().map(Bytes::from).unwrap_or_default();
     let mut out = http::Request::new(Full::new(body));
-    *out.method_mut() = request.method().clone();
+    *out.method_mut() = parts.method.clone();
     *out.uri_mut() = target
         .parse()
         .unwrap_or_else(|_| http::Uri::from_static("/"));
     let headers = out.headers_mut();
-    *headers = request.headers().clone();
+    *headers = parts.headers.clone();
     if !headers.contains_key(HOST) {
         let default_port = if origin.tls { 443 } else { 80 };
         let host = match url.port() {
@@ -277,7 +272,7 @@ impl Drop for Pooled {
 }
 
 /// A response body that gives its connection back to the pool once read to the end.
-struct Pooled {
+pub struct Pooled {
     body: hyper::body::Incoming,
     back: Mutex<Option<(Arc<Direct>, Origin, Sender)>>,
 }

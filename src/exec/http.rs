@@ -8,7 +8,7 @@ use reqwest::{Client, Method, Url};
 
 use super::direct::Direct;
 use super::result::Hop;
-use super::transport::{Failure, Transport};
+use super::transport::{Answer, Failure, Parts, Transport};
 use std::sync::Arc;
 
 const MAX_REDIRECTS: usize = 10;
@@ -97,20 +97,18 @@ async fn follow(
     let mut headers = out.headers.clone();
     let mut with_auth = true;
     loop {
-        let mut request = client
-            .request(method.clone(), url.clone())
-            .headers(headers.clone());
+        let mut sent_headers = headers.clone();
         if with_auth && let Some((name, value)) = &out.auth {
-            request = request.header(name, value);
+            sent_headers.insert(name.clone(), value.clone());
         }
-        if let Some(body) = &body {
-            request = request.body(body.clone());
-        }
-        let request = request
-            .build()
-            .map_err(|e| SendError::Network(describe(&method, &url, &Failure::Http(e))))?;
-        let response = transport
-            .execute_step(client, direct, connect_timeout, request)
+        let parts = Parts {
+            method: method.clone(),
+            url: url.clone(),
+            headers: sent_headers,
+            body: body.clone(),
+        };
+        let mut response = transport
+            .execute_step(client, direct, connect_timeout, parts)
             .await
             .map_err(|e| SendError::Network(describe(&method, &url, &e)))?;
         let status = response.status();
@@ -157,12 +155,11 @@ async fn follow(
                 auth_forwarded: with_auth && out.auth.is_some(),
             });
             // Drain the redirect's body so that the connection can be reused.
-            let _ = read_body(response, max_body).await;
+            let _ = read_body(&mut response, max_body).await;
             url = next;
             continue;
         }
-        let headers = response.headers().clone();
-        let body = read_body(response, max_body).await.map_err(|e| match e {
+        let body = read_body(&mut response, max_body).await.map_err(|e| match e {
             BodyError::TooLarge => SendError::Body(format!(
                 "the response body of {method} {url} is larger than {}; whisk stopped reading it (raise `max_body` if it is expected)",
                 human_size(max_body)
@@ -171,7 +168,7 @@ async fn follow(
         })?;
         return Ok(Incoming {
             status: status.as_u16(),
-            headers,
+            headers: response.take_headers(),
             body,
         });
     }
@@ -182,7 +179,7 @@ enum BodyError {
     Broken(String),
 }
 
-async fn read_body(mut response: reqwest::Response, max_body: usize) -> Result<Vec<u8>, BodyError> {
+async fn read_body(response: &mut Answer, max_body: usize) -> Result<Vec<u8>, BodyError> {
     if response
         .content_length()
         .is_some_and(|n| n > max_body as u64)
@@ -190,11 +187,7 @@ async fn read_body(mut response: reqwest::Response, max_body: usize) -> Result<V
         return Err(BodyError::TooLarge);
     }
     let mut body = Vec::with_capacity(response.content_length().unwrap_or(0) as usize);
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| BodyError::Broken(error_chain(&e)))?
-    {
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Broken)? {
         if body.len() + chunk.len() > max_body {
             return Err(BodyError::TooLarge);
         }

@@ -54,6 +54,74 @@ impl Failure {
     }
 }
 
+/// One hop of a step's request.
+pub struct Parts {
+    pub method: reqwest::Method,
+    pub url: reqwest::Url,
+    /// Every header, the credential included.
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Option<Vec<u8>>,
+}
+
+/// An answer whose body is still to be read.
+pub enum Answer {
+    Reqwest(Response),
+    Direct(http::Response<super::direct::Pooled>),
+}
+
+impl Answer {
+    pub fn status(&self) -> reqwest::StatusCode {
+        match self {
+            Answer::Reqwest(r) => r.status(),
+            Answer::Direct(r) => r.status(),
+        }
+    }
+
+    pub fn headers(&self) -> &reqwest::header::HeaderMap {
+        match self {
+            Answer::Reqwest(r) => r.headers(),
+            Answer::Direct(r) => r.headers(),
+        }
+    }
+
+    pub fn take_headers(&mut self) -> reqwest::header::HeaderMap {
+        match self {
+            Answer::Reqwest(r) => std::mem::take(r.headers_mut()),
+            Answer::Direct(r) => std::mem::take(r.headers_mut()),
+        }
+    }
+
+    pub fn content_length(&self) -> Option<u64> {
+        use http_body::Body as _;
+        match self {
+            Answer::Reqwest(r) => r.content_length(),
+            Answer::Direct(r) => r.body().size_hint().exact(),
+        }
+    }
+
+    /// The next piece of the body; `None` at its end.
+    pub async fn chunk(&mut self) -> Result<Option<bytes::Bytes>, String> {
+        match self {
+            Answer::Reqwest(r) => r
+                .chunk()
+                .await
+                .map_err(|e| super::http::error_chain(&e)),
+            Answer::Direct(r) => loop {
+                use http_body_util::BodyExt as _;
+                match r.body_mut().frame().await {
+                    None => return Ok(None),
+                    Some(Err(e)) => return Err(super::http::error_chain(&e)),
+                    Some(Ok(frame)) => {
+                        if let Ok(data) = frame.into_data() {
+                            return Ok(Some(data));
+                        }
+                    }
+                }
+            },
+        }
+    }
+}
+
 /// A client together with where its requests go.
 #[derive(Clone, Debug)]
 pub struct Sender {
@@ -80,22 +148,28 @@ impl Transport {
         matches!(self, Transport::Replay(_))
     }
 
-    /// Sends a step's request: with the direct client when there is one and the run is live,
-    /// else like `execute`.
+    /// Sends one hop of a step's request: with the direct client when there is one and the
+    /// run is live, else as a reqwest request (proxies, recording, replay).
     pub async fn execute_step(
         &self,
         client: &Client,
         direct: Option<&Arc<Direct>>,
         connect_timeout: std::time::Duration,
-        request: Request,
-    ) -> Result<Response, Failure> {
-        match (self, direct) {
-            (Transport::Live, Some(direct)) => direct
-                .execute(request, connect_timeout)
+        parts: Parts,
+    ) -> Result<Answer, Failure> {
+        if let (Transport::Live, Some(direct)) = (self, direct) {
+            return direct
+                .send(parts, connect_timeout)
                 .await
-                .map_err(Failure::Direct),
-            _ => self.execute(client, request).await,
+                .map(Answer::Direct)
+                .map_err(Failure::Direct);
         }
+        let mut request = client.request(parts.method, parts.url).headers(parts.headers);
+        if let Some(body) = parts.body {
+            request = request.body(body);
+        }
+        let request = request.build().map_err(Failure::Http)?;
+        self.execute(client, request).await.map(Answer::Reqwest)
     }
 
     /// Sends `request` with `client`, or answers it from the cassette.
