@@ -107,7 +107,13 @@ impl Answer {
                 .await
                 .map_err(|e| super::http::error_chain(&e)),
             Answer::Direct(r) => loop {
+                use http_body::Body as _;
                 use http_body_util::BodyExt as _;
+                // Known to be over (all of its Content-Length read): no need to wait for the
+                // connection to say so.
+                if r.body().is_end_stream() {
+                    return Ok(None);
+                }
                 match r.body_mut().frame().await {
                     None => return Ok(None),
                     Some(Err(e)) => return Err(super::http::error_chain(&e)),
