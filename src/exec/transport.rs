@@ -102,10 +102,7 @@ impl Answer {
     /// The next piece of the body; `None` at its end.
     pub async fn chunk(&mut self) -> Result<Option<bytes::Bytes>, String> {
         match self {
-            Answer::Reqwest(r) => r
-                .chunk()
-                .await
-                .map_err(|e| super::http::error_chain(&e)),
+            Answer::Reqwest(r) => r.chunk().await.map_err(|e| super::http::error_chain(&e)),
             Answer::Direct(r) => loop {
                 use http_body::Body as _;
                 use http_body_util::BodyExt as _;
@@ -170,7 +167,9 @@ impl Transport {
                 .map(Answer::Direct)
                 .map_err(Failure::Direct);
         }
-        let mut request = client.request(parts.method, parts.url).headers(parts.headers);
+        let mut request = client
+            .request(parts.method, parts.url)
+            .headers(parts.headers);
         if let Some(body) = parts.body {
             request = request.body(body);
         }
