@@ -311,3 +311,42 @@ async fn login_rejects_a_profile_without_the_code_grant() {
         out.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_in_recipe_records_and_replays_without_its_stored_tokens() {
+    let sandbox = sandbox(SandboxData::default()).await;
+    let ibm = Ibm::new(&sandbox);
+    let signed_in = ibm.sign_in(str::to_string).await;
+    assert_eq!(signed_in.code, 0, "{}", signed_in.stderr);
+    let cassette = ibm.space.path().join("ibm.cassette.json");
+    let cassette_arg = cassette.display().to_string();
+    let recorded = finish(
+        ibm.command(&["record", IBM_RECIPE], &["--cassette", &cassette_arg]),
+        None,
+    );
+    assert_eq!(recorded.code, 0, "{}", recorded.stderr);
+    let text = std::fs::read_to_string(&cassette).expect("a cassette");
+    assert!(text.contains("refresh_token=***"), "{text}");
+    // With neither the store nor the client's secrets, and without asking the sandbox.
+    let before = sandbox.stats().token_requests_for("ibm", "refresh_token");
+    let replayed = finish(whisk(ibm.space.path(), &["test", &cassette_arg], &[]), None);
+    assert_eq!(replayed.code, 0, "{}\n{}", replayed.stdout, replayed.stderr);
+    assert_eq!(
+        sandbox.stats().token_requests_for("ibm", "refresh_token"),
+        before,
+        "the replay asked the sandbox"
+    );
+    assert!(
+        replayed.stdout.contains("1 passed, 0 failed"),
+        "{}",
+        replayed.stdout
+    );
+    let secrets = ibm.secrets();
+    for secret in &secrets {
+        assert!(
+            !text.contains(secret.as_str()),
+            "the cassette holds a secret"
+        );
+    }
+    ibm.assert_no_secrets(&[&signed_in, &recorded, &replayed]);
+}
