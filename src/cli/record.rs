@@ -41,15 +41,8 @@ pub async fn record(args: &RecordArgs, color: bool, token_store: Option<PathBuf>
         Ok(prepared) => prepared,
         Err(exit) => return exit,
     };
-    let ca_certs = match &args.ca_cert {
-        Some(path) => match crate::exec::read_ca_certs(path) {
-            Ok(certs) => certs,
-            Err(message) => {
-                eprintln!("error: --ca-cert: {message}");
-                return Exit::Invalid;
-            }
-        },
-        None => crate::exec::CaCerts::default(),
+    let Some(ca_certs) = super::run::ca_certs(args.ca_cert.as_deref()) else {
+        return Exit::Invalid;
     };
     let cassette_path = args
         .cassette

@@ -41,15 +41,8 @@ pub async fn run(args: &RunArgs, color: bool, token_store: Option<PathBuf>) -> E
         },
         None => None,
     };
-    let ca_certs = match &args.ca_cert {
-        Some(path) => match crate::exec::read_ca_certs(path) {
-            Ok(certs) => certs,
-            Err(message) => {
-                eprintln!("error: --ca-cert: {message}");
-                return Exit::Invalid;
-            }
-        },
-        None => crate::exec::CaCerts::default(),
+    let Some(ca_certs) = ca_certs(args.ca_cert.as_deref()) else {
+        return Exit::Invalid;
     };
     // Held until the run ends: a second run with the same `--lock` refuses to start.
     let _lock = match &args.lock {
@@ -84,6 +77,17 @@ pub async fn run(args: &RunArgs, color: bool, token_store: Option<PathBuf>) -> E
         transport: crate::exec::Transport::Live,
     };
     execute(&plan, &bound, provided.env, &settings).await
+}
+
+/// The certificate authorities of `--ca-cert`, if given; `None` (reported) when the file
+/// cannot be used.
+pub fn ca_certs(path: Option<&std::path::Path>) -> Option<crate::exec::CaCerts> {
+    match path {
+        Some(path) => crate::exec::read_ca_certs(path)
+            .map_err(|message| eprintln!("error: --ca-cert: {message}"))
+            .ok(),
+        None => Some(crate::exec::CaCerts::default()),
+    }
 }
 
 /// Loads and validates a recipe and binds what the user gave it, printing every problem.

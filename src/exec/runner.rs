@@ -237,18 +237,7 @@ impl<'a> Runner<'a> {
         top: bool,
     ) -> StepResult {
         let started = Instant::now();
-        let mut result = StepResult {
-            id: step.id.clone(),
-            name: step.name.clone(),
-            status: Status::Succeeded,
-            duration_ms: 0,
-            run: None,
-            iterations: None,
-            succeeded: None,
-            failed: None,
-            error: None,
-            carried_over: false,
-        };
+        let mut result = blank(step, Status::Succeeded);
         if let Some(when) = &step.when {
             match self.plan.templates.truthy(when, &scope.value()) {
                 Ok(true) => {}
@@ -773,10 +762,15 @@ impl<'a> Runner<'a> {
 
 /// A step the recipe did not reach because an earlier one failed.
 fn not_run(step: &StepPlan) -> StepResult {
+    blank(step, Status::NotRun)
+}
+
+/// The result of `step` before anything is known about its run.
+fn blank(step: &StepPlan, status: Status) -> StepResult {
     StepResult {
         id: step.id.clone(),
         name: step.name.clone(),
-        status: Status::NotRun,
+        status,
         duration_ms: 0,
         run: None,
         iterations: None,

@@ -188,6 +188,19 @@ fn missing_input(
         .at_field(&recipe.source, field, true)
 }
 
+/// Where a `{ file: ... }` secret of `recipe` is read from: relative to the recipe's folder.
+pub fn secret_file(recipe: &RecipePlan, path: &std::path::Path) -> std::path::PathBuf {
+    match path.is_relative() {
+        true => recipe
+            .source
+            .path
+            .parent()
+            .unwrap_or(std::path::Path::new("."))
+            .join(path),
+        false => path.to_path_buf(),
+    }
+}
+
 fn read_secret(
     recipe: &RecipePlan,
     source: &SecretPlan,
@@ -201,15 +214,7 @@ fn read_secret(
             )
         }),
         SecretPlan::File(path) => {
-            let path = match path.is_relative() {
-                true => recipe
-                    .source
-                    .path
-                    .parent()
-                    .unwrap_or(std::path::Path::new("."))
-                    .join(path),
-                false => path.clone(),
-            };
+            let path = secret_file(recipe, path);
             let text = std::fs::read_to_string(&path).map_err(|error| {
                 (
                     format!("cannot read secret file `{}`: {error}", path.display()),

@@ -8,7 +8,6 @@ mod shell;
 mod unknown;
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
 
 use minijinja::Value;
@@ -90,15 +89,7 @@ fn secret_references(plan: &Plan) -> Vec<Reference> {
             let shell = match source {
                 SecretPlan::Env(var) => format!("${var}"),
                 SecretPlan::File(path) => {
-                    let path = match path.is_relative() {
-                        true => recipe
-                            .source
-                            .path
-                            .parent()
-                            .unwrap_or(Path::new("."))
-                            .join(path),
-                        false => path.clone(),
-                    };
+                    let path = bind::secret_file(recipe, path);
                     format!(
                         "$(cat '{}')",
                         path.display().to_string().replace('\'', r"'\''")
