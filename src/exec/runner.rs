@@ -692,22 +692,16 @@ impl<'a> Runner<'a> {
         scope: &mut Scope,
         outcome: &mut BodyOutcome,
     ) {
-        let ctx = scope.value();
-        let mut given = indexmap::IndexMap::new();
-        for (name, tpl) in &uses.with {
-            match self.plan.templates.value(tpl, &ctx) {
-                Ok(value) => {
-                    given.insert(name.clone(), Given::Value(value));
-                }
-                Err(e) => {
-                    outcome.error = Some(ErrorInfo::new(
-                        ErrorKind::Template,
-                        format!("step `{}`, field `with.{name}`: {}", step.id, describe(&e)),
-                    ));
-                    return;
-                }
+        let given = match given_inputs(self.plan, uses, &scope.value()) {
+            Ok(given) => given,
+            Err(message) => {
+                outcome.error = Some(ErrorInfo::new(
+                    ErrorKind::Template,
+                    format!("step `{}`, {message}", step.id),
+                ));
+                return;
             }
-        }
+        };
         let inputs = match bind::bind_inputs(&uses.recipe, &given, &self.options.env) {
             Ok(inputs) => inputs,
             Err(problems) => {
@@ -795,6 +789,23 @@ fn interrupted_iteration(index: usize, item: serde_json::Value) -> (Iteration, S
         carried_over: false,
     };
     (iteration, data)
+}
+
+/// The inputs a `uses` step gives its recipe: each `with` value rendered with `ctx`.
+pub(super) fn given_inputs(
+    plan: &Plan,
+    uses: &UsesPlan,
+    ctx: &Value,
+) -> Result<indexmap::IndexMap<String, Given>, String> {
+    let mut given = indexmap::IndexMap::new();
+    for (name, tpl) in &uses.with {
+        let value = plan
+            .templates
+            .value(tpl, ctx)
+            .map_err(|e| format!("field `with.{name}`: {}", describe(&e)))?;
+        given.insert(name.clone(), Given::Value(value));
+    }
+    Ok(given)
 }
 
 /// Capture names a block of steps produces (collected as lists after a loop).

@@ -15,8 +15,8 @@ use minijinja::Value;
 use super::auth::{Config, Resolver, token_form};
 use super::context::{Scope, loop_value};
 use super::request::{self, describe};
-use super::runner::produced;
-use crate::plan::bind::{self, Bound, Env, Given, secret_placeholder};
+use super::runner::{given_inputs, produced};
+use crate::plan::bind::{self, Bound, Env, secret_placeholder};
 use crate::plan::{AuthKind, AuthPlan, Body, Plan, RecipePlan, RequestPlan, SecretPlan, StepPlan};
 use crate::recipe::Grant;
 use crate::redact::Redactor;
@@ -216,19 +216,13 @@ impl Walker<'_> {
         match &step.body {
             Body::Request(plan) => self.request(step, plan, scope, auth_ctx),
             Body::Uses(uses) => {
-                let ctx = scope.value();
-                let mut given = indexmap::IndexMap::new();
-                for (name, tpl) in &uses.with {
-                    match self.plan.templates.value(tpl, &ctx) {
-                        Ok(value) => {
-                            given.insert(name.clone(), Given::Value(value));
-                        }
-                        Err(e) => {
-                            self.cannot(step, &format!("field `with.{name}`: {}", describe(&e)));
-                            return;
-                        }
+                let given = match given_inputs(self.plan, uses, &scope.value()) {
+                    Ok(given) => given,
+                    Err(message) => {
+                        self.cannot(step, &message);
+                        return;
                     }
-                }
+                };
                 match bind::bind_inputs(&uses.recipe, &given, self.env) {
                     Ok(inputs) => {
                         self.comment(&format!("recipe `{}`", uses.recipe.name));
