@@ -85,6 +85,8 @@ pub async fn demo(color: bool) -> Exit {
     };
     let mut settings = Settings::new(RECIPE_PATH, Some(REPORT.into()), 0);
     settings.color = color;
+    // The sandbox answers on this thread's runtime, which waits while a loop's threads run.
+    settings.threads = 1;
     let exit = execute(&plan, &bound, provided.env.clone(), &settings).await;
     let stats = sandbox.stats();
     eprintln!(

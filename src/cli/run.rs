@@ -62,6 +62,7 @@ pub async fn run(args: &RunArgs, color: bool, token_store: Option<PathBuf>) -> E
         resume,
         max_concurrency: args.max_concurrency.map(|n| n as usize),
         max_body: args.max_body.map(|s| s.0 as usize),
+        threads: args.threads.map_or_else(default_threads, usize::from),
         grace: args.grace.0,
         token_store: crate::store::dir_from_env(token_store),
         ca_certs,
@@ -131,6 +132,8 @@ pub struct Settings {
     pub resume: Option<Arc<Resume>>,
     pub max_concurrency: Option<usize>,
     pub max_body: Option<usize>,
+    /// Threads that share the items of a large loop.
+    pub threads: usize,
     /// How long requests in flight may finish after SIGINT/SIGTERM.
     pub grace: Duration,
     /// The token store directory, when one is known.
@@ -156,6 +159,7 @@ impl Settings {
             resume: None,
             max_concurrency: None,
             max_body: None,
+            threads: default_threads(),
             grace: DEFAULT_GRACE,
             token_store: None,
             ca_certs: crate::exec::CaCerts::default(),
@@ -168,6 +172,11 @@ impl Settings {
 }
 
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
+
+/// One thread per CPU, for the items of large loops.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
 
 /// Runs a bound plan, writes the report, prints the summary on stderr and outputs on stdout.
 pub async fn execute(
@@ -211,12 +220,13 @@ pub async fn execute(
         token_store: settings.token_store.clone(),
         ca_certs: settings.ca_certs.clone(),
         transport: settings.transport.clone(),
+        threads: settings.threads,
     };
-    let watcher = tokio::spawn(watch_signals(stop.clone(), settings.grace));
+    let watcher = SignalWatcher::start(stop.clone(), settings.grace);
     let started = time::OffsetDateTime::now_utc();
     let clock = std::time::Instant::now();
     let result = crate::exec::run(plan, bound, options, &sink as &dyn EventSink).await;
-    watcher.abort();
+    drop(watcher);
     let duration_ms = clock.elapsed().as_millis() as u64;
     let report = report_of(
         plan,
@@ -297,6 +307,48 @@ pub fn report_of(
         duration_ms,
         resumed_from,
         result,
+    }
+}
+
+/// Watches for SIGINT/SIGTERM on a thread of its own: while a loop's threads run, the run's
+/// own thread waits for them and its runtime polls nothing.
+struct SignalWatcher {
+    done: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl SignalWatcher {
+    fn start(stop: Arc<Stop>, grace: Duration) -> SignalWatcher {
+        let (done, ended) = tokio::sync::oneshot::channel::<()>();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build();
+        match runtime {
+            Ok(runtime) => {
+                let spawned = std::thread::Builder::new()
+                    .name("whisk-signals".into())
+                    .spawn(move || {
+                        runtime.block_on(async move {
+                            tokio::select! {
+                                _ = watch_signals(stop, grace) => {}
+                                _ = ended => {}
+                            }
+                        });
+                    });
+                if let Err(error) = spawned {
+                    eprintln!("warning: cannot watch for interrupts: {error}");
+                }
+            }
+            Err(error) => eprintln!("warning: cannot watch for interrupts: {error}"),
+        }
+        SignalWatcher { done: Some(done) }
+    }
+}
+
+impl Drop for SignalWatcher {
+    fn drop(&mut self) {
+        if let Some(done) = self.done.take() {
+            let _ = done.send(());
+        }
     }
 }
 

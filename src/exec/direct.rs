@@ -33,6 +33,9 @@ struct Origin {
     tls: bool,
     host: String,
     port: u16,
+    /// The thread whose runtime drives the connection: a connection serves the thread that
+    /// opened it, so that a request and its connection never cross threads.
+    thread: std::thread::ThreadId,
 }
 
 /// The client: idle connections by origin, and the TLS configuration, made on first use.
@@ -77,6 +80,7 @@ impl Direct {
             tls: url.scheme() == "https",
             host: url.host_str().unwrap_or_default().to_string(),
             port: url.port_or_known_default().unwrap_or(80),
+            thread: std::thread::current().id(),
         };
         let mut reused = true;
         let pooled = match self.checkout(&origin) {
@@ -108,6 +112,13 @@ impl Direct {
             back: Mutex::new(Some((self.clone(), origin, sender))),
         };
         Ok(http::Response::from_parts(head, body))
+    }
+
+    /// Drops the idle connections of this thread, whose runtime is ending.
+    pub fn forget_this_thread(&self) {
+        let thread = std::thread::current().id();
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        idle.retain(|origin, _| origin.thread != thread);
     }
 
     fn checkout(&self, origin: &Origin) -> Option<Sender> {

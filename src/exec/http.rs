@@ -4,9 +4,10 @@
 use std::time::Duration;
 
 use reqwest::header::{COOKIE, HeaderMap, HeaderName, HeaderValue, LOCATION};
-use reqwest::{Client, Method, Url};
+use reqwest::{Method, Url};
 
 use super::direct::Direct;
+use super::limits::Clients;
 use super::result::Hop;
 use super::transport::{Answer, Failure, Parts, Transport};
 use std::sync::Arc;
@@ -49,7 +50,7 @@ pub enum SendError {
 /// Sends `out`, following redirects per `policy`, within `timeout` for the whole attempt.
 #[allow(clippy::too_many_arguments)]
 pub async fn send(
-    client: &Client,
+    clients: &Clients,
     transport: &Transport,
     direct: Option<&Arc<Direct>>,
     connect_timeout: Duration,
@@ -62,7 +63,7 @@ pub async fn send(
     let result = tokio::time::timeout(
         timeout,
         follow(
-            (client, transport, direct, connect_timeout),
+            (clients, transport, direct, connect_timeout),
             out,
             policy,
             max_body,
@@ -82,10 +83,15 @@ pub async fn send(
     (result, hops)
 }
 
-type Via<'a> = (&'a Client, &'a Transport, Option<&'a Arc<Direct>>, Duration);
+type Via<'a> = (
+    &'a Clients,
+    &'a Transport,
+    Option<&'a Arc<Direct>>,
+    Duration,
+);
 
 async fn follow(
-    (client, transport, direct, connect_timeout): Via<'_>,
+    (clients, transport, direct, connect_timeout): Via<'_>,
     out: &Outgoing,
     policy: &Redirects,
     max_body: usize,
@@ -108,7 +114,7 @@ async fn follow(
             body: body.clone(),
         };
         let mut response = transport
-            .execute_step(client, direct, connect_timeout, parts)
+            .execute_step(clients, direct, connect_timeout, parts)
             .await
             .map_err(|e| SendError::Network(describe(&method, &url, &e)))?;
         let status = response.status();

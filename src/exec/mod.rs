@@ -15,6 +15,7 @@ mod retry;
 mod runner;
 mod step_data;
 mod stop;
+mod threads;
 mod transport;
 
 pub use dry::{DryRun, dry_run};
@@ -49,6 +50,9 @@ pub struct RunOptions {
     pub ca_certs: CaCerts,
     /// Where requests go: the network, recorded, or a cassette.
     pub transport: Transport,
+    /// Threads that share the items of a loop (live runs on the direct client only). The
+    /// calling thread waits for them: nothing the run needs may be served by its runtime.
+    pub threads: usize,
 }
 
 impl Default for RunOptions {
@@ -62,6 +66,7 @@ impl Default for RunOptions {
             token_store: None,
             ca_certs: CaCerts::default(),
             transport: Transport::Live,
+            threads: 1,
         }
     }
 }
@@ -80,28 +85,15 @@ pub async fn run(
     let clients = limits::Clients::new(options.ca_certs.certs.clone());
     let direct = (!direct::proxy_configured())
         .then(|| Arc::new(direct::Direct::new(options.ca_certs.pem.clone())));
-    let client = match limits::build(std::time::Duration::from_secs(10), &options.ca_certs.certs) {
-        Ok(client) => client,
-        Err(error) => {
-            return RunResult {
-                status: Status::Failed,
-                steps: Vec::new(),
-                outputs: None,
-                error: Some(ErrorInfo::new(
-                    ErrorKind::Network,
-                    format!("cannot set up the HTTP client: {error}"),
-                )),
-            };
-        }
-    };
     let runner = runner::Runner {
         plan,
         bound,
         auth: auth::AuthManager::new(
-            Sender {
-                client,
-                transport: options.transport.clone(),
-            },
+            Sender::new(
+                options.ca_certs.certs.clone(),
+                direct.clone(),
+                options.transport.clone(),
+            ),
             plan.redactor.clone(),
             options.token_store.clone(),
         ),

@@ -65,18 +65,6 @@ pub async fn perform(
             }
         }
     }
-    let client = match runner.clients.get(plan.connect_timeout) {
-        Ok(client) => client,
-        Err(e) => {
-            return (
-                Some(exchange),
-                Err(ErrorInfo::new(
-                    ErrorKind::Network,
-                    format!("step `{step_id}`: cannot set up the HTTP client: {e}"),
-                )),
-            );
-        }
-    };
     let max_body = plan
         .max_body
         .map(|b| b as usize)
@@ -129,7 +117,7 @@ pub async fn perform(
         });
         let started = Instant::now();
         let (result, hops) = tokio::select! {
-            sent = http::send(&client, &runner.options.transport, runner.direct.as_ref(), plan.connect_timeout, &out, &redirects, plan.timeout, max_body) => sent,
+            sent = http::send(&runner.clients, &runner.options.transport, runner.direct.as_ref(), plan.connect_timeout, &out, &redirects, plan.timeout, max_body) => sent,
             _ = runner.options.stop.hard_stopped() => {
                 let error = ErrorInfo::new(
                     ErrorKind::Interrupted,

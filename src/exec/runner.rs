@@ -54,6 +54,39 @@ pub struct RecipeOutcome {
     pub error: Option<ErrorInfo>,
 }
 
+/// What every item of one loop shares.
+struct Item<'s> {
+    step: &'s StepPlan,
+    /// The loop variable (`as`).
+    var: &'s str,
+    /// The scope before the loop.
+    base: &'s Scope,
+    auth_ctx: &'s AuthContext,
+    length: usize,
+    top: bool,
+}
+
+/// The items of a loop, taken in order by its lanes.
+struct Queue {
+    items: Vec<serde_json::Value>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl Queue {
+    fn new(items: Vec<serde_json::Value>) -> Queue {
+        Queue {
+            items,
+            next: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// The next item and its index.
+    fn take(&self) -> Option<(usize, serde_json::Value)> {
+        let index = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some((index, self.items.get(index)?.clone()))
+    }
+}
+
 /// One execution of a step body.
 struct BodyOutcome {
     run: Execution,
@@ -357,53 +390,23 @@ impl<'a> Runner<'a> {
         });
         let length = items.len();
         let base: &Scope = scope;
-        let mut outcomes: Vec<(Iteration, StepData)> = Vec::with_capacity(length);
-        let mut finished = futures_util::stream::iter(items.into_iter().enumerate())
-            .map(|(index, item)| {
-                let mut item_scope = base.clone();
-                item_scope.set_json(&each.var, &item);
-                item_scope.set("loop", loop_value(index, length));
-                async move {
-                    let started = Instant::now();
-                    if let Some(done) = self.carried_iteration(step, index, &item, top) {
-                        return done;
-                    }
-                    if self.options.stop.stopping() {
-                        return interrupted_iteration(index, item);
-                    }
-                    let outcome = self.execute(step, &mut item_scope, auth_ctx).await;
-                    let status = match &outcome.error {
-                        None => Status::Succeeded,
-                        Some(e) if e.kind == ErrorKind::Interrupted => Status::Interrupted,
-                        Some(_) => Status::Failed,
-                    };
-                    self.sink.emit(&Event::IterationFinished {
-                        step: step.id.clone(),
-                        index,
-                        succeeded: status == Status::Succeeded,
-                    });
-                    let mut data = outcome.data;
-                    data.set_json("item", &item);
-                    (
-                        Iteration {
-                            index,
-                            item,
-                            status,
-                            duration_ms: started.elapsed().as_millis() as u64,
-                            run: outcome.run,
-                            error: outcome.error,
-                            carried_over: false,
-                        },
-                        data,
-                    )
-                }
-            })
-            // Unordered: a slow item does not hold the slots of the items finished after it.
-            .buffer_unordered(concurrency.max(1));
-        while let Some(outcome) = finished.next().await {
-            outcomes.push(outcome);
-        }
-        drop(finished);
+        let item = Item {
+            step,
+            var: &each.var,
+            base,
+            auth_ctx,
+            length,
+            top,
+        };
+        let queue = Queue::new(items);
+        let threads = self.threads_for(concurrency, length);
+        let mut outcomes = if threads > 1 {
+            self.spread(&item, &queue, concurrency, threads)
+        } else {
+            Vec::with_capacity(length)
+        };
+        // Items no thread took (none could start, or there were no threads): run here.
+        outcomes.extend(self.lanes(&item, &queue, concurrency).await);
         outcomes.sort_unstable_by_key(|(iteration, _)| iteration.index);
         // Captures become lists in item order; a failed item contributes null.
         let mut names: Vec<String> = step.captures.iter().map(|c| c.name.clone()).collect();
@@ -469,6 +472,108 @@ impl<'a> Runner<'a> {
         result.succeeded = Some(succeeded);
         result.failed = Some(failed);
         result.iterations = Some(iterations);
+    }
+
+    /// How many threads share the items of a loop: more than one only for a live run on the
+    /// direct client, outside another loop's threads, with items and slots to spare.
+    fn threads_for(&self, concurrency: usize, length: usize) -> usize {
+        if self.options.threads < 2
+            || self.direct.is_none()
+            || !matches!(self.options.transport, super::Transport::Live)
+            || super::threads::on_worker()
+        {
+            return 1;
+        }
+        self.options.threads.min(concurrency).min(length)
+    }
+
+    /// Runs the items of a loop on `threads` threads, each with its own single-threaded
+    /// runtime and its own connections, taking items from the shared queue; the concurrency
+    /// is split between them.
+    fn spread(
+        &self,
+        item: &Item<'_>,
+        queue: &Queue,
+        concurrency: usize,
+        threads: usize,
+    ) -> Vec<(Iteration, StepData)> {
+        let slots: Vec<usize> = (0..threads)
+            .map(|t| concurrency / threads + usize::from(t < concurrency % threads))
+            .collect();
+        super::threads::run_shares(
+            &slots,
+            |slots| self.lanes(item, queue, slots),
+            self.direct.as_deref(),
+        )
+    }
+
+    /// Runs the items of `queue` on `slots` lanes: each lane runs one item at a time and takes
+    /// the next when it is done, so that a slow item holds only its own lane.
+    async fn lanes(
+        &self,
+        item: &Item<'_>,
+        queue: &Queue,
+        slots: usize,
+    ) -> Vec<(Iteration, StepData)> {
+        let lanes: futures_util::stream::FuturesUnordered<_> = (0..slots.max(1))
+            .map(|_| async {
+                let mut done = Vec::new();
+                while let Some((index, value)) = queue.take() {
+                    done.push(self.run_item(item, index, value).await);
+                }
+                done
+            })
+            .collect();
+        let mut outcomes = Vec::new();
+        for done in lanes.collect::<Vec<_>>().await {
+            outcomes.extend(done);
+        }
+        outcomes
+    }
+
+    /// One item of a loop, run.
+    async fn run_item(
+        &self,
+        item: &Item<'_>,
+        index: usize,
+        value: serde_json::Value,
+    ) -> (Iteration, StepData) {
+        let step = item.step;
+        let started = Instant::now();
+        if let Some(done) = self.carried_iteration(step, index, &value, item.top) {
+            return done;
+        }
+        if self.options.stop.stopping() {
+            return interrupted_iteration(index, value);
+        }
+        let mut item_scope = item.base.clone();
+        item_scope.set_json(item.var, &value);
+        item_scope.set("loop", loop_value(index, item.length));
+        let outcome = self.execute(step, &mut item_scope, item.auth_ctx).await;
+        let status = match &outcome.error {
+            None => Status::Succeeded,
+            Some(e) if e.kind == ErrorKind::Interrupted => Status::Interrupted,
+            Some(_) => Status::Failed,
+        };
+        self.sink.emit(&Event::IterationFinished {
+            step: step.id.clone(),
+            index,
+            succeeded: status == Status::Succeeded,
+        });
+        let mut data = outcome.data;
+        data.set_json("item", &value);
+        (
+            Iteration {
+                index,
+                item: value,
+                status,
+                duration_ms: started.elapsed().as_millis() as u64,
+                run: outcome.run,
+                error: outcome.error,
+                carried_over: false,
+            },
+            data,
+        )
     }
 
     /// Runs a step's body once (for one item, or for a step without `for_each`).

@@ -2,7 +2,7 @@
 //! (`whisk record`), or to a cassette alone, with no network at all (`whisk test`). Step
 //! requests and token requests both pass through here, so a cassette holds every exchange.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use reqwest::{Client, Request, Response};
 
@@ -38,11 +38,17 @@ pub enum Failure {
     Cassette(String),
     /// The direct client's connection or exchange failed.
     Direct(String),
+    /// No answer within the request's timeout.
+    Timeout,
 }
 
 impl Failure {
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Failure::Http(e) if e.is_timeout())
+        match self {
+            Failure::Http(e) => e.is_timeout(),
+            Failure::Timeout => true,
+            Failure::Cassette(_) | Failure::Direct(_) => false,
+        }
     }
 
     /// The failure and its causes, in one line.
@@ -50,6 +56,7 @@ impl Failure {
         match self {
             Failure::Http(e) => super::http::error_chain(e),
             Failure::Cassette(message) | Failure::Direct(message) => message.clone(),
+            Failure::Timeout => "no answer in time".to_string(),
         }
     }
 }
@@ -125,24 +132,104 @@ impl Answer {
     }
 }
 
-/// A client together with where its requests go.
-#[derive(Clone, Debug)]
+/// How token requests (and requests outside a run) are sent: a reqwest client, built when
+/// first needed, the direct client when the run has one, and where requests go.
+#[derive(Clone)]
 pub struct Sender {
-    pub client: Client,
+    client: Arc<OnceLock<Result<Client, String>>>,
+    roots: Arc<Vec<reqwest::Certificate>>,
+    direct: Option<Arc<Direct>>,
     pub transport: Transport,
 }
 
+impl std::fmt::Debug for Sender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sender")
+            .field("direct", &self.direct.is_some())
+            .field("transport", &self.transport)
+            .finish()
+    }
+}
+
 impl Sender {
+    /// Sends with `client`, over the network.
     pub fn live(client: Client) -> Sender {
         Sender {
-            client,
+            client: Arc::new(OnceLock::from(Ok(client))),
+            roots: Arc::default(),
+            direct: None,
             transport: Transport::Live,
         }
     }
 
-    pub async fn execute(&self, request: Request) -> Result<Response, Failure> {
-        self.transport.execute(&self.client, request).await
+    /// Sends live requests with `direct` when there is one, else with a reqwest client trusting
+    /// `roots` besides the system's, built on first use (it loads the platform's certificates,
+    /// which a run whose requests all go direct never needs).
+    pub fn new(
+        roots: Vec<reqwest::Certificate>,
+        direct: Option<Arc<Direct>>,
+        transport: Transport,
+    ) -> Sender {
+        Sender {
+            client: Arc::new(OnceLock::new()),
+            roots: Arc::new(roots),
+            direct,
+            transport,
+        }
     }
+
+    fn client(&self) -> Result<Client, Failure> {
+        self.client
+            .get_or_init(|| {
+                super::limits::build(TOKEN_CONNECT_TIMEOUT, &self.roots)
+                    .map_err(|e| format!("cannot set up the HTTP client: {e}"))
+            })
+            .clone()
+            .map_err(Failure::Direct)
+    }
+
+    /// Sends `request` (its body whole, its timeout kept) and returns the answer.
+    pub async fn execute(&self, request: Request) -> Result<Response, Failure> {
+        if let (Transport::Live, Some(direct)) = (&self.transport, &self.direct) {
+            let timeout = request.timeout().copied();
+            let send = direct_whole(direct, request);
+            return match timeout {
+                Some(timeout) => tokio::time::timeout(timeout, send)
+                    .await
+                    .unwrap_or(Err(Failure::Timeout)),
+                None => send.await,
+            };
+        }
+        self.transport.execute(&self.client()?, request).await
+    }
+}
+
+/// The connect timeout of token requests.
+const TOKEN_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `request` sent with the direct client, its answer read whole.
+async fn direct_whole(direct: &Arc<Direct>, request: Request) -> Result<Response, Failure> {
+    let parts = Parts {
+        method: request.method().clone(),
+        url: request.url().clone(),
+        headers: request.headers().clone(),
+        body: request
+            .body()
+            .and_then(|b| b.as_bytes())
+            .map(<[u8]>::to_vec),
+    };
+    let mut answer = direct
+        .send(parts, TOKEN_CONNECT_TIMEOUT)
+        .await
+        .map(Answer::Direct)
+        .map_err(Failure::Direct)?;
+    let status = answer.status();
+    let headers = answer.take_headers();
+    let mut body = Vec::new();
+    while let Some(chunk) = answer.chunk().await.map_err(Failure::Direct)? {
+        body.extend_from_slice(&chunk);
+    }
+    Ok(rebuild(status, reqwest::Version::HTTP_11, headers, body))
 }
 
 impl Transport {
@@ -155,7 +242,7 @@ impl Transport {
     /// run is live, else as a reqwest request (proxies, recording, replay).
     pub async fn execute_step(
         &self,
-        client: &Client,
+        clients: &super::limits::Clients,
         direct: Option<&Arc<Direct>>,
         connect_timeout: std::time::Duration,
         parts: Parts,
@@ -167,6 +254,12 @@ impl Transport {
                 .map(Answer::Direct)
                 .map_err(Failure::Direct);
         }
+        let client = clients.get(connect_timeout).map_err(|e| {
+            Failure::Direct(format!(
+                "cannot set up the HTTP client: {}",
+                super::http::error_chain(&e)
+            ))
+        })?;
         let mut request = client
             .request(parts.method, parts.url)
             .headers(parts.headers);
@@ -174,7 +267,7 @@ impl Transport {
             request = request.body(body);
         }
         let request = request.build().map_err(Failure::Http)?;
-        self.execute(client, request).await.map(Answer::Reqwest)
+        self.execute(&client, request).await.map(Answer::Reqwest)
     }
 
     /// Sends `request` with `client`, or answers it from the cassette.

@@ -16,4 +16,5 @@ mod outputs;
 mod resilience;
 mod schema;
 mod shipped;
+mod threads;
 mod token_store;

@@ -270,6 +270,8 @@ async fn sigterm_then_resume_sends_each_item_once() {
             "--report",
             report.to_str().unwrap(),
         ])
+        // The loop's items shared between threads: the signal stops them all.
+        .env("WHISK_THREADS", "2")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()

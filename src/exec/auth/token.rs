@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use reqwest::header::{ACCEPT, AUTHORIZATION};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 
 use super::config::Config;
 use crate::exec::capture::preview;
@@ -35,20 +35,29 @@ pub async fn request(
     redactor: &Redactor,
 ) -> Result<TokenAnswer, AuthError> {
     let TokenForm { grant, form, basic } = form(config, fields);
-    let mut request = client
-        .client
-        .post(config.token_url.clone())
-        .header(ACCEPT, "application/json")
-        .timeout(TOKEN_TIMEOUT);
+    let url = &config.token_url;
+    let mut sent = reqwest::Request::new(reqwest::Method::POST, url.clone());
+    *sent.timeout_mut() = Some(TOKEN_TIMEOUT);
+    let headers = sent.headers_mut();
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/x-www-form-urlencoded"),
+    );
     if let Some((id, secret)) = basic {
         let encoded = STANDARD.encode(format!("{id}:{secret}"));
         redactor.add_derived(&encoded);
-        request = request.header(AUTHORIZATION, format!("Basic {encoded}"));
+        let value = HeaderValue::from_str(&format!("Basic {encoded}")).map_err(|_| AuthError {
+            message: format!(
+                "cannot build the request to the token endpoint {url}: the client credentials hold characters a header cannot carry"
+            ),
+        })?;
+        headers.insert(AUTHORIZATION, value);
     }
-    let url = &config.token_url;
-    let sent = request.form(&form).build().map_err(|e| AuthError {
-        message: format!("cannot build the request to the token endpoint {url}: {e}"),
-    })?;
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&form)
+        .finish();
+    *sent.body_mut() = Some(body.into());
     let response = client.execute(sent).await.map_err(|e| AuthError {
         message: if e.is_timeout() {
             format!(
