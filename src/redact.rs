@@ -107,6 +107,16 @@ impl Redactor {
         }
     }
 
+    /// The values known now, for masking a lot of text at once (a report) without taking the
+    /// lock each time. Values added later are not in it.
+    pub fn snapshot(&self) -> Snapshot {
+        let values = self.values.read().unwrap_or_else(|e| e.into_inner());
+        Snapshot {
+            matcher: values.matcher.clone(),
+            list: values.list.clone(),
+        }
+    }
+
     /// Masks every string (and object key) inside a JSON value.
     pub fn mask_value(&self, value: &mut serde_json::Value) {
         match value {
@@ -128,6 +138,54 @@ impl Redactor {
             _ => {}
         }
     }
+}
+
+/// The sensitive values of a run at one moment (see `Redactor::snapshot`).
+pub struct Snapshot {
+    matcher: Option<aho_corasick::AhoCorasick>,
+    list: Vec<String>,
+}
+
+impl Snapshot {
+    /// `text` with every sensitive value replaced by `***`.
+    pub fn mask_bytes<'a>(&self, text: &'a [u8]) -> Cow<'a, [u8]> {
+        match &self.matcher {
+            Some(matcher) => {
+                if !matcher.is_match(text) {
+                    return Cow::Borrowed(text);
+                }
+                let mut out = Vec::with_capacity(text.len());
+                matcher.replace_all_with_bytes(text, &mut out, |_, _, out| {
+                    out.extend_from_slice(MASK.as_bytes());
+                    true
+                });
+                Cow::Owned(out)
+            }
+            // No automaton (it could not be built): one value at a time.
+            None => {
+                let mut out = Cow::Borrowed(text);
+                for value in &self.list {
+                    let value = value.as_bytes();
+                    if let Some(at) = find(&out, value) {
+                        let mut replaced = out[..at].to_vec();
+                        let mut rest = &out[at..];
+                        while let Some(at) = find(rest, value) {
+                            replaced.extend_from_slice(&rest[..at]);
+                            replaced.extend_from_slice(MASK.as_bytes());
+                            rest = &rest[at + value.len()..];
+                        }
+                        replaced.extend_from_slice(rest);
+                        out = Cow::Owned(replaced);
+                    }
+                }
+                out
+            }
+        }
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// Headers whose whole value is a credential: writers show them as `***` whatever the value.
@@ -159,6 +217,29 @@ fn form_urlencoded(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snapshots_mask_bytes_with_and_without_the_automaton() {
+        let redactor = Redactor::new();
+        redactor.add("tok");
+        redactor.add("tokenXYZ");
+        let text = b"a tokenXYZ b tok c tokenXYZtok".as_slice();
+        let expected = b"a *** b *** c ******".as_slice();
+        let snapshot = redactor.snapshot();
+        assert_eq!(snapshot.mask_bytes(text).as_ref(), expected);
+        assert!(matches!(snapshot.mask_bytes(b"clean"), Cow::Borrowed(_)));
+        let plain = Snapshot {
+            matcher: None,
+            list: vec!["tokenXYZ".into(), "tok".into()],
+        };
+        assert_eq!(plain.mask_bytes(text).as_ref(), expected);
+        redactor.add("later");
+        assert_eq!(
+            snapshot.mask_bytes(b"later").as_ref(),
+            b"later",
+            "a snapshot keeps the values of its moment"
+        );
+    }
 
     #[test]
     fn masks_secrets_and_their_encodings() {

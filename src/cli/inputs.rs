@@ -98,7 +98,21 @@ fn read_inputs_file(path: &Path) -> Result<serde_json::Map<String, serde_json::V
             path.display()
         ))
     })?;
-    let value: serde_json::Value = crate::recipe::load::parse(&source)?;
+    // A `.json` file is read by a JSON parser: the same values, several times faster on the
+    // large lists a fan-out is given.
+    let value: serde_json::Value = if path.extension().is_some_and(|e| e == "json") {
+        serde_json::from_str(&source.text).map_err(|error| {
+            let text = error.to_string();
+            let message = text
+                .rsplit_once(" at line ")
+                .map_or(text.as_str(), |(m, _)| m);
+            Diagnostic::new(format!("the inputs file is not valid JSON: {message}"))
+                .help("a `.json` inputs file holds one object of input names to values")
+                .at_position(&source, line_of(&error), error.column().max(1) as u32)
+        })?
+    } else {
+        crate::recipe::load::parse(&source)?
+    };
     match value {
         serde_json::Value::Object(map) => Ok(map),
         serde_json::Value::Null => Ok(serde_json::Map::new()),
@@ -108,6 +122,10 @@ fn read_inputs_file(path: &Path) -> Result<serde_json::Map<String, serde_json::V
                 .at_position(&source, 1, 1),
         ),
     }
+}
+
+fn line_of(error: &serde_json::Error) -> u32 {
+    u32::try_from(error.line()).unwrap_or(u32::MAX).max(1)
 }
 
 /// Parses `NAME=VALUE` lines (optional `export `, quotes, `#` comments).

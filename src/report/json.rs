@@ -9,7 +9,7 @@ use serde_json::ser::{CharEscape, CompactFormatter, Formatter, PrettyFormatter};
 
 use super::Report;
 use super::atomic::write_atomically_with;
-use crate::redact::Redactor;
+use crate::redact::{Redactor, Snapshot};
 
 /// The report as JSON with every secret masked.
 pub fn to_masked_json(report: &Report, redactor: &Redactor) -> serde_json::Value {
@@ -25,10 +25,10 @@ pub fn to_masked_text<T: Serialize>(value: &T, redactor: &Redactor) -> io::Resul
     Ok(out)
 }
 
-fn write_masked<T: Serialize>(
+fn write_masked<T: Serialize, W: Write>(
     value: &T,
     redactor: &Redactor,
-    out: &mut dyn Write,
+    out: &mut W,
 ) -> io::Result<()> {
     let mut serializer = serde_json::Serializer::with_formatter(&mut *out, Masking::new(redactor));
     value.serialize(&mut serializer).map_err(io::Error::other)?;
@@ -43,27 +43,27 @@ pub fn write_json(report: &Report, redactor: &Redactor, path: &Path) -> io::Resu
 
 /// serde_json's pretty formatter, with each string collected (as escaped JSON text) and masked
 /// before it is written. The redactor knows each secret's JSON-escaped form.
-struct Masking<'a> {
+struct Masking {
     pretty: PrettyFormatter<'static>,
-    redactor: &'a Redactor,
+    masker: Snapshot,
     /// The string being written, while one is.
     string: Option<Vec<u8>>,
     /// The buffer strings are collected in, kept between strings.
     spare: Vec<u8>,
 }
 
-impl<'a> Masking<'a> {
-    fn new(redactor: &'a Redactor) -> Masking<'a> {
+impl Masking {
+    fn new(redactor: &Redactor) -> Masking {
         Masking {
             pretty: PrettyFormatter::new(),
-            redactor,
+            masker: redactor.snapshot(),
             string: None,
             spare: Vec::with_capacity(256),
         }
     }
 }
 
-impl Formatter for Masking<'_> {
+impl Formatter for Masking {
     fn begin_string<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
         let mut buffer = std::mem::take(&mut self.spare);
         buffer.clear();
@@ -73,8 +73,7 @@ impl Formatter for Masking<'_> {
 
     fn end_string<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
         if let Some(buffer) = self.string.take() {
-            let text = String::from_utf8_lossy(&buffer);
-            writer.write_all(self.redactor.mask(&text).as_bytes())?;
+            writer.write_all(&self.masker.mask_bytes(&buffer))?;
             self.spare = buffer;
         }
         writer.write_all(b"\"")

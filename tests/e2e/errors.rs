@@ -180,3 +180,18 @@ async fn input_of_the_wrong_type() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn malformed_json_inputs_file() {
+    let recipe =
+        step("  - id: list\n    request: { method: GET, url: \"{{ inputs.base }}/items\" }\n");
+    case(
+        "malformed_json_inputs_file",
+        &[
+            ("recipe.yaml", recipe),
+            ("inputs.json", "{\n  \"ids\": [1, 2,]\n}\n".to_string()),
+        ],
+        &["--inputs-file", "inputs.json"],
+    )
+    .await;
+}

@@ -670,3 +670,33 @@ outputs:
     }
     assert!(everything.contains("***"));
 }
+
+#[tokio::test]
+async fn inputs_files_in_yaml_and_json_give_the_same_values() {
+    let recipe = "version: 1\nname: inputs\ninputs:\n  names: { type: array }\n  limit: { type: integer }\n  label: { type: string }\nsteps: []\noutputs:\n  names: inputs.names\n  limit: inputs.limit\n  label: inputs.label\n";
+    let yaml = Whisk::new();
+    let path = yaml.file(
+        "in.yaml",
+        "names: [a, \"b c\"]\nlimit: 3\nlabel: \"x: y\"\n",
+    );
+    let from_yaml = yaml
+        .arg("--inputs-file")
+        .arg(path.display().to_string())
+        .run(recipe);
+    assert_eq!(from_yaml.code, 0, "{}", from_yaml.stderr);
+    let json = Whisk::new();
+    let path = json.file(
+        "in.json",
+        r#"{"names": ["a", "b c"], "limit": 3, "label": "x: y"}"#,
+    );
+    let from_json = json
+        .arg("--inputs-file")
+        .arg(path.display().to_string())
+        .run(recipe);
+    assert_eq!(from_json.code, 0, "{}", from_json.stderr);
+    assert_eq!(from_json.outputs(), from_yaml.outputs());
+    assert_eq!(
+        from_json.outputs(),
+        serde_json::json!({"names": ["a", "b c"], "limit": 3, "label": "x: y"})
+    );
+}
