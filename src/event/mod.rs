@@ -93,6 +93,12 @@ pub trait EventSink: Send + Sync {
     fn wants_detail(&self) -> bool {
         true
     }
+
+    /// Whether this sink looks at `RequestSent` and `ResponseReceived` at all. When no sink
+    /// does, the runner does not make them: a fan-out would build two per request.
+    fn wants_exchanges(&self) -> bool {
+        true
+    }
 }
 
 /// A shared sink is a sink (so that a writer can be fanned out to and still be finished after).
@@ -104,6 +110,10 @@ impl<T: EventSink + ?Sized> EventSink for std::sync::Arc<T> {
     fn wants_detail(&self) -> bool {
         (**self).wants_detail()
     }
+
+    fn wants_exchanges(&self) -> bool {
+        (**self).wants_exchanges()
+    }
 }
 
 /// Discards events.
@@ -113,6 +123,10 @@ impl EventSink for NullSink {
     fn emit(&self, _: &Event) {}
 
     fn wants_detail(&self) -> bool {
+        false
+    }
+
+    fn wants_exchanges(&self) -> bool {
         false
     }
 }
@@ -142,5 +156,9 @@ impl EventSink for Fanout {
 
     fn wants_detail(&self) -> bool {
         self.0.iter().any(|sink| sink.wants_detail())
+    }
+
+    fn wants_exchanges(&self) -> bool {
+        self.0.iter().any(|sink| sink.wants_exchanges())
     }
 }

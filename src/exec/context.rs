@@ -5,14 +5,16 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use minijinja::Value;
+use minijinja::value::{Enumerator, Object, ObjectRepr};
 
 use crate::plan::template::to_value;
 
-/// The template context at one point of a run. Cheap to clone: values are shared.
+/// The template context at one point of a run. Cheap to clone: the maps are shared until one
+/// of the clones changes (an item's scope adds its loop variable to the loop's).
 #[derive(Clone, Default)]
 pub struct Scope {
-    vars: BTreeMap<Arc<str>, Value>,
-    steps: BTreeMap<Arc<str>, Value>,
+    vars: Arc<BTreeMap<Arc<str>, Value>>,
+    steps: Arc<BTreeMap<Arc<str>, Value>>,
 }
 
 impl Scope {
@@ -28,7 +30,7 @@ impl Scope {
     }
 
     pub fn set(&mut self, name: &str, value: Value) {
-        self.vars.insert(Arc::from(name), value);
+        Arc::make_mut(&mut self.vars).insert(Arc::from(name), value);
     }
 
     pub fn set_json(&mut self, name: &str, value: &serde_json::Value) {
@@ -36,33 +38,92 @@ impl Scope {
     }
 
     pub fn set_step(&mut self, id: &str, value: Value) {
-        self.steps.insert(Arc::from(id), value);
+        Arc::make_mut(&mut self.steps).insert(Arc::from(id), value);
     }
 
-    /// The context value templates are rendered with.
+    /// The context value templates are rendered with: a view of this scope as it is now,
+    /// looked up by name (nothing is copied).
     pub fn value(&self) -> Value {
-        let steps = Value::from_pairs(
-            self.steps
-                .iter()
-                .map(|(k, v)| (Value::from(k.as_ref()), v.clone())),
-        );
-        Value::from_pairs(
-            self.vars
-                .iter()
-                .map(|(k, v)| (Value::from(k.as_ref()), v.clone()))
-                .chain(std::iter::once((Value::from("steps"), steps))),
-        )
+        Value::from_object(self.clone())
+    }
+}
+
+impl std::fmt::Debug for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.vars.keys().map(|k| (k, "")))
+            .finish()
+    }
+}
+
+impl Object for Scope {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let name = key.as_str()?;
+        if name == "steps" {
+            return Some(Value::from_object(Steps(self.steps.clone())));
+        }
+        self.vars.get(name).cloned()
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let mut keys: Vec<Value> = self.vars.keys().map(|k| Value::from(k.as_ref())).collect();
+        keys.push(Value::from("steps"));
+        Enumerator::Values(keys)
+    }
+}
+
+/// `steps`: each step's `steps.<id>` value by id.
+#[derive(Debug)]
+struct Steps(Arc<BTreeMap<Arc<str>, Value>>);
+
+impl Object for Steps {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.0.get(key.as_str()?).cloned()
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(self.0.keys().map(|k| Value::from(k.as_ref())).collect())
     }
 }
 
 /// `loop.index`, `loop.index0`, `loop.length`, `loop.first`, `loop.last` for item `index`.
 pub fn loop_value(index: usize, length: usize) -> Value {
-    minijinja::context! {
-        index => index + 1,
-        index0 => index,
-        length => length,
-        first => index == 0,
-        last => index + 1 == length,
+    Value::from_object(Loop { index, length })
+}
+
+#[derive(Debug)]
+struct Loop {
+    index: usize,
+    length: usize,
+}
+
+impl Object for Loop {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let (index, length) = (self.index, self.length);
+        Some(match key.as_str()? {
+            "index" => Value::from(index + 1),
+            "index0" => Value::from(index),
+            "length" => Value::from(length),
+            "first" => Value::from(index == 0),
+            "last" => Value::from(index + 1 == length),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&["index", "index0", "length", "first", "last"])
     }
 }
 
@@ -84,5 +145,27 @@ mod tests {
             )
             .unwrap();
         assert_eq!(out, "http://h 2 200");
+    }
+
+    #[test]
+    fn a_clone_changes_alone_and_loop_reads_like_a_map() {
+        let mut base = Scope::new(&serde_json::Map::new(), &Default::default());
+        base.set_json("shared", &serde_json::json!("s"));
+        let mut item = base.clone();
+        item.set_json("item", &serde_json::json!(3));
+        item.set("loop", loop_value(2, 3));
+        let env = minijinja::Environment::new();
+        let render = |scope: &Scope, text: &str| env.render_str(text, scope.value()).unwrap();
+        assert_eq!(
+            render(
+                &item,
+                "{{ shared }} {{ item }} {{ loop.index }}/{{ loop.length }} {{ loop.last }} {{ loop | tojson }}"
+            ),
+            r#"s 3 3/3 True {"index": 3, "index0": 2, "length": 3, "first": false, "last": true}"#
+        );
+        assert_eq!(
+            render(&base, "{{ item is defined }} {{ steps | length }}"),
+            "False 0"
+        );
     }
 }

@@ -71,6 +71,7 @@ pub async fn perform(
         .unwrap_or(runner.options.max_body);
     let host = out.url.host_str().unwrap_or_default().to_string();
     let detail = runner.sink.wants_detail();
+    let exchanges = runner.sink.wants_exchanges();
     let mut attempts = 0;
     let mut refreshed = false;
     loop {
@@ -99,22 +100,24 @@ pub async fn perform(
             );
         };
         attempts += 1;
-        runner.sink.emit(&Event::RequestSent {
-            step: step_id.to_string(),
-            method: exchange.method.clone(),
-            url: exchange.url.clone(),
-            attempt: attempts,
-            headers: if detail {
-                Headers::of(&out.headers, out.auth.as_ref())
-            } else {
-                Headers::default()
-            },
-            body_preview: if detail {
-                out.body.as_deref().map(preview)
-            } else {
-                None
-            },
-        });
+        if exchanges {
+            runner.sink.emit(&Event::RequestSent {
+                step: step_id.to_string(),
+                method: exchange.method.clone(),
+                url: exchange.url.clone(),
+                attempt: attempts,
+                headers: if detail {
+                    Headers::of(&out.headers, out.auth.as_ref())
+                } else {
+                    Headers::default()
+                },
+                body_preview: if detail {
+                    out.body.as_deref().map(preview)
+                } else {
+                    None
+                },
+            });
+        }
         let started = Instant::now();
         let (result, hops) = tokio::select! {
             sent = http::send(&runner.clients, &runner.options.transport, runner.direct.as_ref(), plan.connect_timeout, &out, &redirects, plan.timeout, max_body) => sent,
@@ -139,25 +142,27 @@ pub async fn perform(
             Ok(response) => {
                 attempt.status = Some(response.status);
                 exchange.status = Some(response.status);
-                runner.sink.emit(&Event::ResponseReceived {
-                    step: step_id.to_string(),
-                    method: exchange.method.clone(),
-                    url: exchange.url.clone(),
-                    attempt: attempts,
-                    status: response.status,
-                    duration_ms: attempt.duration_ms,
-                    headers: if detail {
-                        Headers::of(&response.headers, None)
-                    } else {
-                        Headers::default()
-                    },
-                    body_preview: if detail {
-                        preview(&response.body)
-                    } else {
-                        String::new()
-                    },
-                    body_bytes: response.body.len(),
-                });
+                if exchanges {
+                    runner.sink.emit(&Event::ResponseReceived {
+                        step: step_id.to_string(),
+                        method: exchange.method.clone(),
+                        url: exchange.url.clone(),
+                        attempt: attempts,
+                        status: response.status,
+                        duration_ms: attempt.duration_ms,
+                        headers: if detail {
+                            Headers::of(&response.headers, None)
+                        } else {
+                            Headers::default()
+                        },
+                        body_preview: if detail {
+                            preview(&response.body)
+                        } else {
+                            String::new()
+                        },
+                        body_bytes: response.body.len(),
+                    });
+                }
                 let profile = plan
                     .auth
                     .as_ref()

@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use minijinja::Value;
 use minijinja::value::{Enumerator, Object, ObjectRepr};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::HeaderMap;
 
 use crate::plan::template::to_value;
 
@@ -21,8 +21,9 @@ pub struct StepData {
 #[derive(Clone, Debug)]
 enum Entry {
     Ready(Value),
-    /// Header names to values (repeated headers joined with `, `), built when read.
-    Headers(Arc<[(HeaderName, HeaderValue)]>, OnceLock<Value>),
+    /// Header names to values (repeated headers joined with `, `), built when read from
+    /// `name:value` lines (one allocation, however many headers).
+    Headers(Arc<[u8]>, OnceLock<Value>),
     /// The parsed JSON body, or its text, built when read.
     Body(Arc<Vec<u8>>, OnceLock<Value>),
 }
@@ -39,16 +40,19 @@ impl StepData {
     /// Keeps a copy of `headers`: a parsed response's header values share the connection's
     /// read buffer, which a kept header map would keep alive, one buffer per response.
     pub fn set_headers(&mut self, headers: &HeaderMap) {
-        let copied: Vec<(HeaderName, HeaderValue)> = headers
+        let size = headers
             .iter()
-            .filter_map(|(name, value)| {
-                Some((
-                    HeaderName::from_bytes(name.as_str().as_bytes()).ok()?,
-                    HeaderValue::from_bytes(value.as_bytes()).ok()?,
-                ))
-            })
-            .collect();
-        self.put("headers", Entry::Headers(copied.into(), OnceLock::new()));
+            .map(|(name, value)| name.as_str().len() + value.len() + 2)
+            .sum();
+        let mut lines = Vec::with_capacity(size);
+        for (name, value) in headers {
+            // Names hold no `:` and values no newline: the lines split back unambiguously.
+            lines.extend_from_slice(name.as_str().as_bytes());
+            lines.push(b':');
+            lines.extend_from_slice(value.as_bytes());
+            lines.push(b'\n');
+        }
+        self.put("headers", Entry::Headers(lines.into(), OnceLock::new()));
     }
 
     pub fn set_body(&mut self, body: Vec<u8>) {
@@ -106,17 +110,19 @@ impl Object for StepData {
     }
 }
 
-fn headers_value(headers: &[(HeaderName, HeaderValue)]) -> Value {
+fn headers_value(lines: &[u8]) -> Value {
     let mut map = serde_json::Map::new();
-    for (name, value) in headers {
-        let text = String::from_utf8_lossy(value.as_bytes());
-        match map.get_mut(name.as_str()) {
+    for line in lines.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        let at = line.iter().position(|b| *b == b':').unwrap_or(line.len());
+        let name = String::from_utf8_lossy(&line[..at]);
+        let text = String::from_utf8_lossy(line.get(at + 1..).unwrap_or_default());
+        match map.get_mut(name.as_ref()) {
             Some(serde_json::Value::String(existing)) => {
                 existing.push_str(", ");
                 existing.push_str(&text);
             }
             _ => {
-                map.insert(name.as_str().to_string(), text.into_owned().into());
+                map.insert(name.into_owned(), text.into_owned().into());
             }
         }
     }

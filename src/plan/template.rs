@@ -205,6 +205,11 @@ impl Templates {
 
     /// Evaluates to text: strings as they are, other values as JSON.
     pub fn text(&self, tpl: &Tpl, ctx: &Value) -> Result<String, minijinja::Error> {
+        match tpl {
+            Tpl::Text(i) => return self.0.borrow_dependent().templates[*i].render(ctx),
+            Tpl::Literal(serde_json::Value::String(text)) => return Ok(text.clone()),
+            _ => {}
+        }
         Ok(match self.json(tpl, ctx)? {
             serde_json::Value::String(text) => text,
             other => other.to_string(),

@@ -43,6 +43,10 @@ impl EventSink for TerminalSink {
         self.verbosity >= 1
     }
 
+    fn wants_exchanges(&self) -> bool {
+        self.verbosity >= 1
+    }
+
     fn emit(&self, event: &Event) {
         let v = self.verbosity;
         let text = match event {
