@@ -9,7 +9,6 @@
 //! `http/1.1`), connection reuse once a response body was read to its end, and one resend on a
 //! fresh connection when a reused one turns out to be closed before the request went out.
 
-use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
@@ -28,7 +27,7 @@ const MAX_IDLE_PER_ORIGIN: usize = 256;
 
 type Sender = SendRequest<Full<Bytes>>;
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+#[derive(Debug)]
 struct Origin {
     tls: bool,
     host: String,
@@ -36,11 +35,37 @@ struct Origin {
     /// The thread whose runtime drives the connection: a connection serves the thread that
     /// opened it, so that a request and its connection never cross threads.
     thread: std::thread::ThreadId,
+    /// The `Host` header of its requests.
+    host_header: Option<HeaderValue>,
+}
+
+impl Origin {
+    fn new(tls: bool, host: &str, port: u16, thread: std::thread::ThreadId) -> Origin {
+        let default_port = if tls { 443 } else { 80 };
+        let header = if port == default_port {
+            HeaderValue::from_str(host)
+        } else {
+            HeaderValue::from_str(&format!("{host}:{port}"))
+        };
+        Origin {
+            tls,
+            host: host.to_string(),
+            port,
+            thread,
+            host_header: header.ok(),
+        }
+    }
+
+    fn is(&self, tls: bool, host: &str, port: u16, thread: std::thread::ThreadId) -> bool {
+        self.tls == tls && self.port == port && self.thread == thread && self.host == host
+    }
 }
 
 /// The client: idle connections by origin, and the TLS configuration, made on first use.
 pub struct Direct {
-    idle: Mutex<HashMap<Origin, Vec<Sender>>>,
+    /// Idle connections by origin (few origins: a list is quicker than a map, and finds one
+    /// without allocating a key).
+    idle: Mutex<Vec<(Arc<Origin>, Vec<Sender>)>>,
     roots: Vec<Vec<u8>>,
     tls: OnceLock<Result<tokio_rustls::TlsConnector, String>>,
 }
@@ -63,7 +88,7 @@ impl Direct {
     /// `roots`: PEM files of certificate authorities trusted besides the platform's.
     pub fn new(roots: Vec<Vec<u8>>) -> Direct {
         Direct {
-            idle: Mutex::new(HashMap::new()),
+            idle: Mutex::new(Vec::new()),
             roots,
             tls: OnceLock::new(),
         }
@@ -72,18 +97,12 @@ impl Direct {
     /// Sends `parts` and returns the response, whose body streams from the connection.
     pub async fn send(
         self: &Arc<Self>,
-        parts: Parts,
+        parts: &Parts,
         connect_timeout: Duration,
     ) -> Result<http::Response<Pooled>, String> {
-        let url = &parts.url;
-        let origin = Origin {
-            tls: url.scheme() == "https",
-            host: url.host_str().unwrap_or_default().to_string(),
-            port: url.port_or_known_default().unwrap_or(80),
-            thread: std::thread::current().id(),
-        };
+        let (origin, idle) = self.checkout(&parts.url);
         let mut reused = true;
-        let pooled = match self.checkout(&origin) {
+        let pooled = match idle {
             // Ready once the connection finished with its previous exchange.
             Some(mut sender) => sender.ready().await.is_ok().then_some(sender),
             None => None,
@@ -96,7 +115,7 @@ impl Direct {
             }
         };
         let response = loop {
-            match sender.send_request(to_http(&parts, &origin)).await {
+            match sender.send_request(to_http(parts, &origin)).await {
                 Ok(response) => break response,
                 // A pooled connection the server closed meanwhile: the request was not sent.
                 Err(error) if reused && error.is_canceled() => {
@@ -118,27 +137,40 @@ impl Direct {
     pub fn forget_this_thread(&self) {
         let thread = std::thread::current().id();
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        idle.retain(|origin, _| origin.thread != thread);
+        idle.retain(|(origin, _)| origin.thread != thread);
     }
 
-    fn checkout(&self, origin: &Origin) -> Option<Sender> {
+    /// The origin of `url` on this thread, and an idle connection to it if there is one.
+    fn checkout(&self, url: &reqwest::Url) -> (Arc<Origin>, Option<Sender>) {
+        let tls = url.scheme() == "https";
+        let host = url.host_str().unwrap_or_default();
+        let port = url.port_or_known_default().unwrap_or(80);
+        let thread = std::thread::current().id();
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        let senders = idle.get_mut(origin)?;
+        let Some((origin, senders)) = idle
+            .iter_mut()
+            .find(|(origin, _)| origin.is(tls, host, port, thread))
+        else {
+            let origin = Arc::new(Origin::new(tls, host, port, thread));
+            idle.push((origin.clone(), Vec::new()));
+            return (origin, None);
+        };
         while let Some(sender) = senders.pop() {
             if !sender.is_closed() {
-                return Some(sender);
+                return (origin.clone(), Some(sender));
             }
         }
-        None
+        (origin.clone(), None)
     }
 
-    fn checkin(&self, origin: Origin, sender: Sender) {
+    fn checkin(&self, origin: &Arc<Origin>, sender: Sender) {
         if sender.is_closed() {
             return;
         }
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        let senders = idle.entry(origin).or_default();
-        if senders.len() < MAX_IDLE_PER_ORIGIN {
+        if let Some((_, senders)) = idle.iter_mut().find(|(o, _)| Arc::ptr_eq(o, origin))
+            && senders.len() < MAX_IDLE_PER_ORIGIN
+        {
             senders.push(sender);
         }
     }
@@ -239,27 +271,17 @@ fn tls_connector(roots: &[Vec<u8>]) -> Result<tokio_rustls::TlsConnector, String
 /// The request in hyper's form: origin-form target, `Host`, and reqwest's default headers.
 fn to_http(parts: &Parts, origin: &Origin) -> http::Request<Full<Bytes>> {
     let url = &parts.url;
-    let target = match url.query() {
-        Some(query) => format!("{}?{query}", url.path()),
-        None => url.path().to_string(),
-    };
-    let body = parts.body.clone().map(Bytes::from).unwrap_or_default();
+    let target = &url[url::Position::BeforePath..url::Position::AfterQuery];
+    let body = parts.body.clone().unwrap_or_default();
     let mut out = http::Request::new(Full::new(body));
     *out.method_mut() = parts.method.clone();
-    *out.uri_mut() = target
-        .parse()
-        .unwrap_or_else(|_| http::Uri::from_static("/"));
+    *out.uri_mut() = http::Uri::try_from(target).unwrap_or_else(|_| http::Uri::from_static("/"));
     let headers = out.headers_mut();
     *headers = parts.headers.clone();
-    if !headers.contains_key(HOST) {
-        let default_port = if origin.tls { 443 } else { 80 };
-        let host = match url.port() {
-            Some(port) if port != default_port => format!("{}:{port}", origin.host),
-            _ => origin.host.clone(),
-        };
-        if let Ok(value) = HeaderValue::from_str(&host) {
-            headers.insert(HOST, value);
-        }
+    if !headers.contains_key(HOST)
+        && let Some(host) = &origin.host_header
+    {
+        headers.insert(HOST, host.clone());
     }
     if !headers.contains_key(USER_AGENT) {
         headers.insert(
@@ -282,17 +304,20 @@ impl Drop for Pooled {
     }
 }
 
+/// Where a connection goes back to: the client's pool, under its origin.
+type Back = (Arc<Direct>, Arc<Origin>, Sender);
+
 /// A response body that gives its connection back to the pool once read to the end.
 pub struct Pooled {
     body: hyper::body::Incoming,
-    back: Mutex<Option<(Arc<Direct>, Origin, Sender)>>,
+    back: Mutex<Option<Back>>,
 }
 
 impl Pooled {
     fn release(&self) {
         let back = self.back.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some((direct, origin, sender)) = back {
-            direct.checkin(origin, sender);
+            direct.checkin(&origin, sender);
         }
     }
 }

@@ -97,26 +97,28 @@ async fn follow(
     max_body: usize,
     hops: &mut Vec<Hop>,
 ) -> Result<Incoming, SendError> {
-    let mut method = out.method.clone();
-    let mut url = out.url.clone();
-    let mut body = out.body.clone();
-    let mut headers = out.headers.clone();
+    // The hop being sent. Its headers carry the credential while it may go along; `base`
+    // holds the headers without it once a redirect changed them.
+    let credential = |headers: &mut HeaderMap, with_auth: bool| {
+        if with_auth && let Some((name, value)) = &out.auth {
+            headers.insert(name.clone(), value.clone());
+        }
+    };
+    let mut parts = Parts {
+        method: out.method.clone(),
+        url: out.url.clone(),
+        headers: out.headers.clone(),
+        body: out.body.clone().map(bytes::Bytes::from),
+    };
+    credential(&mut parts.headers, true);
+    let mut base: Option<HeaderMap> = None;
     let mut with_auth = true;
     loop {
-        let mut sent_headers = headers.clone();
-        if with_auth && let Some((name, value)) = &out.auth {
-            sent_headers.insert(name.clone(), value.clone());
-        }
-        let parts = Parts {
-            method: method.clone(),
-            url: url.clone(),
-            headers: sent_headers,
-            body: body.clone(),
-        };
+        let (method, url) = (&parts.method, &parts.url);
         let mut response = transport
-            .execute_step(clients, direct, connect_timeout, parts)
+            .execute_step(clients, direct, connect_timeout, &parts)
             .await
-            .map_err(|e| SendError::Network(describe(&method, &url, &e)))?;
+            .map_err(|e| SendError::Network(describe(method, url, &e)))?;
         let status = response.status();
         if status.is_redirection()
             && policy.follow
@@ -136,17 +138,20 @@ async fn follow(
                     "{method} {url}: bad redirect location `{location}`: {e}"
                 ))
             })?;
-            if downgrades(&url, &next, policy.allow_insecure) {
+            if downgrades(url, &next, policy.allow_insecure) {
                 return Err(SendError::Redirect(format!(
                     "{method} {url} redirects from HTTPS to plain HTTP ({next}); whisk refuses to follow unless `redirects.allow_insecure` is true"
                 )));
             }
             let same_host = authority(&next) == authority(&out.url);
             with_auth = with_auth && (same_host || forwarded(&next, &policy.forward_auth_to));
+            let headers = base.get_or_insert_with(|| out.headers.clone());
             if !same_host {
                 headers.remove(COOKIE);
             }
             let code = status.as_u16();
+            let mut method = parts.method.clone();
+            let mut body = parts.body.take();
             if code == 303 || ((code == 301 || code == 302) && method == Method::POST) {
                 if method != Method::HEAD {
                     method = Method::GET;
@@ -162,7 +167,14 @@ async fn follow(
             });
             // Drain the redirect's body so that the connection can be reused.
             let _ = read_body(&mut response, max_body).await;
-            url = next;
+            let mut headers = headers.clone();
+            credential(&mut headers, with_auth);
+            parts = Parts {
+                method,
+                url: next,
+                headers,
+                body,
+            };
             continue;
         }
         let body = read_body(&mut response, max_body).await.map_err(|e| match e {

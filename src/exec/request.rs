@@ -69,7 +69,6 @@ pub async fn perform(
         .max_body
         .map(|b| b as usize)
         .unwrap_or(runner.options.max_body);
-    let host = out.url.host_str().unwrap_or_default().to_string();
     let detail = runner.sink.wants_detail();
     let exchanges = runner.sink.wants_exchanges();
     let mut attempts = 0;
@@ -88,7 +87,10 @@ pub async fn perform(
         if let Some(rate) = plan.rate_limit
             && !runner.options.transport.replaying()
         {
-            runner.rates.wait(&host, rate).await;
+            runner
+                .rates
+                .wait(out.url.host_str().unwrap_or_default(), rate)
+                .await;
         }
         let Ok(permit) = runner.gate.acquire().await else {
             return (

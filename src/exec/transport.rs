@@ -67,7 +67,7 @@ pub struct Parts {
     pub url: reqwest::Url,
     /// Every header, the credential included.
     pub headers: reqwest::header::HeaderMap,
-    pub body: Option<Vec<u8>>,
+    pub body: Option<bytes::Bytes>,
 }
 
 /// An answer whose body is still to be read.
@@ -216,10 +216,10 @@ async fn direct_whole(direct: &Arc<Direct>, request: Request) -> Result<Response
         body: request
             .body()
             .and_then(|b| b.as_bytes())
-            .map(<[u8]>::to_vec),
+            .map(bytes::Bytes::copy_from_slice),
     };
     let mut answer = direct
-        .send(parts, TOKEN_CONNECT_TIMEOUT)
+        .send(&parts, TOKEN_CONNECT_TIMEOUT)
         .await
         .map(Answer::Direct)
         .map_err(Failure::Direct)?;
@@ -245,7 +245,7 @@ impl Transport {
         clients: &super::limits::Clients,
         direct: Option<&Arc<Direct>>,
         connect_timeout: std::time::Duration,
-        parts: Parts,
+        parts: &Parts,
     ) -> Result<Answer, Failure> {
         if let (Transport::Live, Some(direct)) = (self, direct) {
             return direct
@@ -261,10 +261,10 @@ impl Transport {
             ))
         })?;
         let mut request = client
-            .request(parts.method, parts.url)
-            .headers(parts.headers);
-        if let Some(body) = parts.body {
-            request = request.body(body);
+            .request(parts.method.clone(), parts.url.clone())
+            .headers(parts.headers.clone());
+        if let Some(body) = &parts.body {
+            request = request.body(body.clone());
         }
         let request = request.build().map_err(Failure::Http)?;
         self.execute(&client, request).await.map(Answer::Reqwest)

@@ -6,6 +6,7 @@ mod auth;
 pub mod bind;
 mod build;
 mod filters;
+mod interpolate;
 pub mod jsonpath;
 mod names;
 mod status;

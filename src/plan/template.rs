@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use minijinja::{Environment, Expression, Template, UndefinedBehavior, Value};
 
+use super::interpolate::Shape;
 use crate::redact::Redactor;
 
 /// Converts any serialisable value into a template value.
@@ -36,6 +37,8 @@ pub enum ValueTpl {
 pub struct TemplateBuilder {
     env: Environment<'static>,
     texts: usize,
+    /// For each text template, its interpolation shape when it has one.
+    shapes: Vec<Option<Shape>>,
     exprs: Vec<String>,
 }
 
@@ -51,6 +54,7 @@ impl TemplateBuilder {
         TemplateBuilder {
             env,
             texts: 0,
+            shapes: Vec::new(),
             exprs: Vec::new(),
         }
     }
@@ -78,6 +82,7 @@ impl TemplateBuilder {
         self.env
             .add_template_owned(name.clone(), source.to_string())?;
         self.texts += 1;
+        self.shapes.push(Shape::of(source));
         let vars = self.env.get_template(&name)?.undeclared_variables(true);
         Ok((Tpl::Text(self.texts - 1), vars))
     }
@@ -138,6 +143,7 @@ impl TemplateBuilder {
         let owner = Owner {
             env: self.env,
             texts: self.texts,
+            shapes: self.shapes,
             exprs: self.exprs,
         };
         let inner = Inner::try_new(owner, |owner| {
@@ -158,6 +164,7 @@ impl TemplateBuilder {
 struct Owner {
     env: Environment<'static>,
     texts: usize,
+    shapes: Vec<Option<Shape>>,
     exprs: Vec<String>,
 }
 
@@ -206,7 +213,15 @@ impl Templates {
     /// Evaluates to text: strings as they are, other values as JSON.
     pub fn text(&self, tpl: &Tpl, ctx: &Value) -> Result<String, minijinja::Error> {
         match tpl {
-            Tpl::Text(i) => return self.0.borrow_dependent().templates[*i].render(ctx),
+            Tpl::Text(i) => {
+                if let Some(text) = self.0.borrow_owner().shapes[*i]
+                    .as_ref()
+                    .and_then(|shape| shape.render(ctx))
+                {
+                    return Ok(text);
+                }
+                return self.0.borrow_dependent().templates[*i].render(ctx);
+            }
             Tpl::Literal(serde_json::Value::String(text)) => return Ok(text.clone()),
             _ => {}
         }
