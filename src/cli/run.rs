@@ -221,6 +221,7 @@ pub async fn execute(
         ca_certs: settings.ca_certs.clone(),
         transport: settings.transport.clone(),
         threads: settings.threads,
+        exit_after: true,
     };
     let watcher = SignalWatcher::start(stop.clone(), settings.grace);
     let started = time::OffsetDateTime::now_utc();

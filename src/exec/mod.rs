@@ -53,6 +53,9 @@ pub struct RunOptions {
     /// Threads that share the items of a loop (live runs on the direct client only). The
     /// calling thread waits for them: nothing the run needs may be served by its runtime.
     pub threads: usize,
+    /// The process ends after this run (the CLI): what only the run itself reads is left to the
+    /// exit rather than freed piece by piece.
+    pub exit_after: bool,
 }
 
 impl Default for RunOptions {
@@ -67,6 +70,7 @@ impl Default for RunOptions {
             ca_certs: CaCerts::default(),
             transport: Transport::Live,
             threads: 1,
+            exit_after: false,
         }
     }
 }

@@ -135,6 +135,11 @@ impl<'a> Runner<'a> {
                 }
                 Some(outputs)
             };
+            if top && self.options.exit_after {
+                // `steps.<id>` of every step: thousands of values after a fan-out, each freed
+                // on its own. The process ends with the run and frees them all at once.
+                std::mem::forget(scope);
+            }
             RecipeOutcome {
                 steps: outcome.results,
                 outputs,
@@ -400,23 +405,23 @@ impl<'a> Runner<'a> {
         };
         let queue = Queue::new(items);
         let threads = self.threads_for(concurrency, length);
-        let mut outcomes = if threads > 1 {
+        let mut lanes = if threads > 1 {
             self.spread(&item, &queue, concurrency, threads)
         } else {
-            Vec::with_capacity(length)
+            Vec::new()
         };
         // Items no thread took (none could start, or there were no threads): run here.
-        outcomes.extend(self.lanes(&item, &queue, concurrency).await);
-        outcomes.sort_unstable_by_key(|(iteration, _)| iteration.index);
+        lanes.extend(self.lanes(&item, &queue, concurrency).await);
+        let (iterations, datas) = in_item_order(lanes, length);
         // Captures become lists in item order; a failed item contributes null.
         let mut names: Vec<String> = step.captures.iter().map(|c| c.name.clone()).collect();
         if let Body::Block(block) = &step.body {
             names.extend(produced(block));
         }
         for name in &names {
-            let list: Vec<serde_json::Value> = outcomes
+            let list: Vec<serde_json::Value> = iterations
                 .iter()
-                .map(|(it, _)| {
+                .map(|it| {
                     it.run
                         .captures
                         .get(name)
@@ -426,23 +431,18 @@ impl<'a> Runner<'a> {
                 .collect();
             scope.set_json(name, &serde_json::Value::Array(list));
         }
-        let succeeded = outcomes
+        let succeeded = iterations
             .iter()
-            .filter(|(it, _)| it.status == Status::Succeeded)
+            .filter(|it| it.status == Status::Succeeded)
             .count();
-        let failed = outcomes
+        let failed = iterations
             .iter()
-            .filter(|(it, _)| it.status == Status::Failed)
+            .filter(|it| it.status == Status::Failed)
             .count();
-        let interrupted = outcomes
-            .iter()
-            .any(|(it, _)| it.status == Status::Interrupted);
-        let mut data = outcomes.last().map(|(_, d)| d.clone()).unwrap_or_default();
+        let interrupted = iterations.iter().any(|it| it.status == Status::Interrupted);
+        let mut data = datas.last().cloned().unwrap_or_default();
         data.remove("item");
-        let (iterations, results): (Vec<Iteration>, Vec<Value>) = outcomes
-            .into_iter()
-            .map(|(it, d)| (it, d.into_value()))
-            .unzip();
+        let results: Vec<Value> = datas.into_iter().map(StepData::into_value).collect();
         data.set("results", Value::from(results));
         data.set("succeeded", Value::from(succeeded));
         data.set("failed", Value::from(failed));
@@ -496,7 +496,7 @@ impl<'a> Runner<'a> {
         queue: &Queue,
         concurrency: usize,
         threads: usize,
-    ) -> Vec<(Iteration, StepData)> {
+    ) -> Vec<Vec<(Iteration, StepData)>> {
         let slots: Vec<usize> = (0..threads)
             .map(|t| concurrency / threads + usize::from(t < concurrency % threads))
             .collect();
@@ -508,27 +508,26 @@ impl<'a> Runner<'a> {
     }
 
     /// Runs the items of `queue` on `slots` lanes: each lane runs one item at a time and takes
-    /// the next when it is done, so that a slow item holds only its own lane.
+    /// the next when it is done, so that a slow item holds only its own lane. Returns what
+    /// each lane ran.
     async fn lanes(
         &self,
         item: &Item<'_>,
         queue: &Queue,
         slots: usize,
-    ) -> Vec<(Iteration, StepData)> {
-        let lanes: futures_util::stream::FuturesUnordered<_> = (0..slots.max(1))
-            .map(|_| async {
-                let mut done = Vec::new();
+    ) -> Vec<Vec<(Iteration, StepData)>> {
+        let slots = slots.max(1);
+        let share = queue.items.len() / slots + 1;
+        let lanes: futures_util::stream::FuturesUnordered<_> = (0..slots)
+            .map(|_| async move {
+                let mut done = Vec::with_capacity(share);
                 while let Some((index, value)) = queue.take() {
                     done.push(self.run_item(item, index, value).await);
                 }
                 done
             })
             .collect();
-        let mut outcomes = Vec::new();
-        for done in lanes.collect::<Vec<_>>().await {
-            outcomes.extend(done);
-        }
-        outcomes
+        lanes.collect().await
     }
 
     /// One item of a loop, run.
@@ -859,6 +858,36 @@ impl<'a> Runner<'a> {
     }
 }
 
+/// What the lanes ran, in item order, as iterations and `steps.<id>` values. Each lane took its
+/// items in order, so this merges sorted runs, moving each outcome once.
+fn in_item_order(
+    lanes: Vec<Vec<(Iteration, StepData)>>,
+    length: usize,
+) -> (Vec<Iteration>, Vec<StepData>) {
+    use std::cmp::Reverse;
+    let mut lanes: Vec<_> = lanes.into_iter().map(Vec::into_iter).collect();
+    let mut next: Vec<Option<(Iteration, StepData)>> =
+        lanes.iter_mut().map(Iterator::next).collect();
+    let mut heads: std::collections::BinaryHeap<Reverse<(usize, usize)>> = next
+        .iter()
+        .enumerate()
+        .filter_map(|(lane, outcome)| Some(Reverse((outcome.as_ref()?.0.index, lane))))
+        .collect();
+    let mut iterations = Vec::with_capacity(length);
+    let mut datas = Vec::with_capacity(length);
+    while let Some(Reverse((_, lane))) = heads.pop() {
+        if let Some((iteration, data)) = next[lane].take() {
+            iterations.push(iteration);
+            datas.push(data);
+        }
+        next[lane] = lanes[lane].next();
+        if let Some(outcome) = &next[lane] {
+            heads.push(Reverse((outcome.0.index, lane)));
+        }
+    }
+    (iterations, datas)
+}
+
 /// A step the recipe did not reach because an earlier one failed.
 fn not_run(step: &StepPlan) -> StepResult {
     blank(step, Status::NotRun)
@@ -940,5 +969,27 @@ fn preview_json(value: &serde_json::Value) -> String {
         )
     } else {
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lanes_merge_into_item_order() {
+        let lane = |indexes: &[usize]| -> Vec<(Iteration, StepData)> {
+            indexes
+                .iter()
+                .map(|&i| interrupted_iteration(i, serde_json::json!(i)))
+                .collect()
+        };
+        let lanes = vec![lane(&[1, 4, 5]), lane(&[]), lane(&[0, 2, 7]), lane(&[3, 6])];
+        let (iterations, datas) = in_item_order(lanes, 8);
+        let order: Vec<usize> = iterations.iter().map(|it| it.index).collect();
+        assert_eq!(order, (0..8).collect::<Vec<_>>());
+        assert_eq!(datas.len(), 8);
+        let items: Vec<Value> = datas.into_iter().map(StepData::into_value).collect();
+        assert_eq!(items[7].get_attr("item").unwrap(), Value::from(7));
     }
 }
