@@ -113,6 +113,12 @@ impl Redactor {
         let values = self.values.read().unwrap_or_else(|e| e.into_inner());
         Snapshot {
             matcher: values.matcher.clone(),
+            shortest: values
+                .list
+                .iter()
+                .map(String::len)
+                .min()
+                .unwrap_or(usize::MAX),
             list: values.list.clone(),
         }
     }
@@ -143,12 +149,17 @@ impl Redactor {
 /// The sensitive values of a run at one moment (see `Redactor::snapshot`).
 pub struct Snapshot {
     matcher: Option<aho_corasick::AhoCorasick>,
+    /// The length of the shortest value: shorter text holds none (most keys of a report).
+    shortest: usize,
     list: Vec<String>,
 }
 
 impl Snapshot {
     /// `text` with every sensitive value replaced by `***`.
     pub fn mask_bytes<'a>(&self, text: &'a [u8]) -> Cow<'a, [u8]> {
+        if text.len() < self.shortest {
+            return Cow::Borrowed(text);
+        }
         match &self.matcher {
             Some(matcher) => {
                 if !matcher.is_match(text) {
@@ -230,8 +241,10 @@ mod tests {
         assert!(matches!(snapshot.mask_bytes(b"clean"), Cow::Borrowed(_)));
         let plain = Snapshot {
             matcher: None,
+            shortest: 3,
             list: vec!["tokenXYZ".into(), "tok".into()],
         };
+        assert_eq!(snapshot.mask_bytes(b"to").as_ref(), b"to");
         assert_eq!(plain.mask_bytes(text).as_ref(), expected);
         redactor.add("later");
         assert_eq!(

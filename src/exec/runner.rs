@@ -546,7 +546,9 @@ impl<'a> Runner<'a> {
             return interrupted_iteration(index, value);
         }
         let mut item_scope = item.base.clone();
-        item_scope.set_json(item.var, &value);
+        // One template value for the loop variable and `steps.<id>.results[i].item`.
+        let shared = crate::plan::template::to_value(&value);
+        item_scope.set(item.var, shared.clone());
         item_scope.set("loop", loop_value(index, item.length));
         let outcome = self.execute(step, &mut item_scope, item.auth_ctx).await;
         let status = match &outcome.error {
@@ -560,7 +562,7 @@ impl<'a> Runner<'a> {
             succeeded: status == Status::Succeeded,
         });
         let mut data = outcome.data;
-        data.set_json("item", &value);
+        data.set("item", shared);
         (
             Iteration {
                 index,

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use serde::Serialize;
-use serde_json::ser::{CharEscape, CompactFormatter, Formatter, PrettyFormatter};
+use serde_json::ser::{CharEscape, CompactFormatter, Formatter};
 
 use super::Report;
 use super::atomic::write_atomically_with;
@@ -44,7 +44,10 @@ pub fn write_json(report: &Report, redactor: &Redactor, path: &Path) -> io::Resu
 /// serde_json's pretty formatter, with each string collected (as escaped JSON text) and masked
 /// before it is written. The redactor knows each secret's JSON-escaped form.
 struct Masking {
-    pretty: PrettyFormatter<'static>,
+    /// Nesting depth, and whether the innermost array or object has a value yet (the layout of
+    /// serde_json's `PrettyFormatter`, indenting by two spaces).
+    depth: usize,
+    has_value: bool,
     masker: Snapshot,
     /// The string being written, while one is.
     string: Option<Vec<u8>>,
@@ -55,7 +58,8 @@ struct Masking {
 impl Masking {
     fn new(redactor: &Redactor) -> Masking {
         Masking {
-            pretty: PrettyFormatter::new(),
+            depth: 0,
+            has_value: false,
             masker: redactor.snapshot(),
             string: None,
             spare: Vec::with_capacity(256),
@@ -105,11 +109,17 @@ impl Formatter for Masking {
     }
 
     fn begin_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.pretty.begin_array(writer)
+        self.depth += 1;
+        self.has_value = false;
+        writer.write_all(b"[")
     }
 
     fn end_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.pretty.end_array(writer)
+        self.depth -= 1;
+        if self.has_value {
+            self.line(writer, true)?;
+        }
+        writer.write_all(b"]")
     }
 
     fn begin_array_value<W: ?Sized + Write>(
@@ -117,19 +127,26 @@ impl Formatter for Masking {
         writer: &mut W,
         first: bool,
     ) -> io::Result<()> {
-        self.pretty.begin_array_value(writer, first)
+        self.line(writer, first)
     }
 
-    fn end_array_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.pretty.end_array_value(writer)
+    fn end_array_value<W: ?Sized + Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
     }
 
     fn begin_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.pretty.begin_object(writer)
+        self.depth += 1;
+        self.has_value = false;
+        writer.write_all(b"{")
     }
 
     fn end_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.pretty.end_object(writer)
+        self.depth -= 1;
+        if self.has_value {
+            self.line(writer, true)?;
+        }
+        writer.write_all(b"}")
     }
 
     fn begin_object_key<W: ?Sized + Write>(
@@ -137,25 +154,54 @@ impl Formatter for Masking {
         writer: &mut W,
         first: bool,
     ) -> io::Result<()> {
-        self.pretty.begin_object_key(writer, first)
-    }
-
-    fn end_object_key<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.pretty.end_object_key(writer)
+        self.line(writer, first)
     }
 
     fn begin_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.pretty.begin_object_value(writer)
+        writer.write_all(b": ")
     }
 
-    fn end_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.pretty.end_object_value(writer)
+    fn end_object_value<W: ?Sized + Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
     }
 }
+
+impl Masking {
+    /// A new line and the indentation of the current depth, after a comma unless `first`: one
+    /// write where serde_json's pretty formatter makes one per level.
+    fn line<W: ?Sized + Write>(&self, writer: &mut W, first: bool) -> io::Result<()> {
+        let start = usize::from(first);
+        let end = 2 + 2 * self.depth;
+        match LINE.get(start..end) {
+            Some(bytes) => writer.write_all(bytes),
+            None => {
+                writer.write_all(&LINE[start..2])?;
+                (0..self.depth).try_for_each(|_| writer.write_all(b"  "))
+            }
+        }
+    }
+}
+
+/// `,` and a newline, then enough indentation for any report.
+const LINE: &[u8; 130] = b",\n                                                                                                                                ";
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lays_out_like_to_string_pretty_at_any_depth() {
+        let mut deep = serde_json::json!({"leaf": [1, {}, [], {"a": []}]});
+        for depth in 0..80 {
+            deep = serde_json::json!({ format!("k{depth}"): [deep, depth] });
+        }
+        let text = to_masked_text(&deep, &Redactor::new()).unwrap();
+        assert_eq!(
+            String::from_utf8(text).unwrap(),
+            serde_json::to_string_pretty(&deep).unwrap() + "\n"
+        );
+    }
 
     #[test]
     fn masks_strings_and_keys_but_never_numbers_or_structure() {
