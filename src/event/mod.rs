@@ -99,6 +99,11 @@ pub trait EventSink: Send + Sync {
     fn wants_exchanges(&self) -> bool {
         true
     }
+
+    /// Whether this sink looks at `IterationFinished` (progress).
+    fn wants_iterations(&self) -> bool {
+        true
+    }
 }
 
 /// A shared sink is a sink (so that a writer can be fanned out to and still be finished after).
@@ -114,6 +119,10 @@ impl<T: EventSink + ?Sized> EventSink for std::sync::Arc<T> {
     fn wants_exchanges(&self) -> bool {
         (**self).wants_exchanges()
     }
+
+    fn wants_iterations(&self) -> bool {
+        (**self).wants_iterations()
+    }
 }
 
 /// Discards events.
@@ -127,6 +136,10 @@ impl EventSink for NullSink {
     }
 
     fn wants_exchanges(&self) -> bool {
+        false
+    }
+
+    fn wants_iterations(&self) -> bool {
         false
     }
 }
@@ -160,5 +173,9 @@ impl EventSink for Fanout {
 
     fn wants_exchanges(&self) -> bool {
         self.0.iter().any(|sink| sink.wants_exchanges())
+    }
+
+    fn wants_iterations(&self) -> bool {
+        self.0.iter().any(|sink| sink.wants_iterations())
     }
 }

@@ -30,7 +30,12 @@ impl Scope {
     }
 
     pub fn set(&mut self, name: &str, value: Value) {
-        Arc::make_mut(&mut self.vars).insert(Arc::from(name), value);
+        self.set_named(Arc::from(name), value);
+    }
+
+    /// Sets a name made once for many scopes (a loop's variable in each item's scope).
+    pub fn set_named(&mut self, name: Arc<str>, value: Value) {
+        Arc::make_mut(&mut self.vars).insert(name, value);
     }
 
     pub fn set_json(&mut self, name: &str, value: &serde_json::Value) {

@@ -97,7 +97,7 @@ impl Direct {
     /// Sends `parts` and returns the response, whose body streams from the connection.
     pub async fn send(
         self: &Arc<Self>,
-        parts: &Parts,
+        parts: &mut Parts,
         connect_timeout: Duration,
     ) -> Result<http::Response<Pooled>, String> {
         let (origin, idle) = self.checkout(&parts.url);
@@ -114,15 +114,20 @@ impl Direct {
                 self.connect(&origin, connect_timeout).await?
             }
         };
+        let mut request = to_http(parts, &origin);
         let response = loop {
-            match sender.send_request(to_http(parts, &origin)).await {
+            match sender.try_send_request(request).await {
                 Ok(response) => break response,
-                // A pooled connection the server closed meanwhile: the request was not sent.
-                Err(error) if reused && error.is_canceled() => {
-                    reused = false;
-                    sender = self.connect(&origin, connect_timeout).await?;
-                }
-                Err(error) => return Err(super::http::error_chain(&error)),
+                Err(mut error) => match error.take_message() {
+                    // A pooled connection the server closed meanwhile: the request came back
+                    // unsent, and goes on a new connection.
+                    Some(unsent) if reused => {
+                        request = unsent;
+                        reused = false;
+                        sender = self.connect(&origin, connect_timeout).await?;
+                    }
+                    _ => return Err(super::http::error_chain(error.error())),
+                },
             }
         };
         let (head, body) = response.into_parts();
@@ -268,8 +273,9 @@ fn tls_connector(roots: &[Vec<u8>]) -> Result<tokio_rustls::TlsConnector, String
     Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
 }
 
-/// The request in hyper's form: origin-form target, `Host`, and reqwest's default headers.
-fn to_http(parts: &Parts, origin: &Origin) -> http::Request<Full<Bytes>> {
+/// The request in hyper's form: origin-form target, `Host`, and reqwest's default headers. The
+/// headers are moved out of `parts`.
+fn to_http(parts: &mut Parts, origin: &Origin) -> http::Request<Full<Bytes>> {
     let url = &parts.url;
     let target = &url[url::Position::BeforePath..url::Position::AfterQuery];
     let body = parts.body.clone().unwrap_or_default();
@@ -277,7 +283,7 @@ fn to_http(parts: &Parts, origin: &Origin) -> http::Request<Full<Bytes>> {
     *out.method_mut() = parts.method.clone();
     *out.uri_mut() = http::Uri::try_from(target).unwrap_or_else(|_| http::Uri::from_static("/"));
     let headers = out.headers_mut();
-    *headers = parts.headers.clone();
+    *headers = std::mem::take(&mut parts.headers);
     if !headers.contains_key(HOST)
         && let Some(host) = &origin.host_header
     {

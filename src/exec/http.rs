@@ -114,11 +114,11 @@ async fn follow(
     let mut base: Option<HeaderMap> = None;
     let mut with_auth = true;
     loop {
-        let (method, url) = (&parts.method, &parts.url);
         let mut response = transport
-            .execute_step(clients, direct, connect_timeout, &parts)
+            .execute_step(clients, direct, connect_timeout, &mut parts)
             .await
-            .map_err(|e| SendError::Network(describe(method, url, &e)))?;
+            .map_err(|e| SendError::Network(describe(&parts.method, &parts.url, &e)))?;
+        let (method, url) = (&parts.method, &parts.url);
         let status = response.status();
         if status.is_redirection()
             && policy.follow

@@ -28,7 +28,7 @@ pub async fn perform(
         Err(error) => return (None, Err(error)),
     };
     let mut exchange = Exchange {
-        method: plan.method.to_string(),
+        method: method_name(&plan.method),
         url: out.url.to_string(),
         status: None,
         // Most requests take one attempt; a fan-out keeps thousands of these.
@@ -105,7 +105,7 @@ pub async fn perform(
         if exchanges {
             runner.sink.emit(&Event::RequestSent {
                 step: step_id.to_string(),
-                method: exchange.method.clone(),
+                method: exchange.method.to_string(),
                 url: exchange.url.clone(),
                 attempt: attempts,
                 headers: if detail {
@@ -147,7 +147,7 @@ pub async fn perform(
                 if exchanges {
                     runner.sink.emit(&Event::ResponseReceived {
                         step: step_id.to_string(),
-                        method: exchange.method.clone(),
+                        method: exchange.method.to_string(),
                         url: exchange.url.clone(),
                         attempt: attempts,
                         status: response.status,
@@ -237,7 +237,7 @@ pub async fn perform(
                 attempt.error = Some(message.clone());
                 runner.sink.emit(&Event::RequestFailed {
                     step: step_id.to_string(),
-                    method: exchange.method.clone(),
+                    method: exchange.method.to_string(),
                     url: exchange.url.clone(),
                     attempt: attempts,
                     error: message.clone(),
@@ -258,6 +258,22 @@ pub async fn perform(
             }
         }
     }
+}
+
+/// The name of `method`, borrowed for the standard ones.
+fn method_name(method: &reqwest::Method) -> std::borrow::Cow<'static, str> {
+    use reqwest::Method;
+    let name = match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => return method.as_str().to_string().into(),
+    };
+    name.into()
 }
 
 /// Records `attempt` as retried and waits `wait` before the next one (less if the run is
@@ -355,9 +371,13 @@ pub fn render(
     }
     let mut headers = HeaderMap::new();
     for (name, tpl) in &plan.headers {
-        let value = templates
-            .text(tpl, ctx)
-            .map_err(|e| template_error(step_id, &format!("request.headers.{name}"), &e))?;
+        let value: std::borrow::Cow<str> = match tpl {
+            crate::plan::template::Tpl::Literal(serde_json::Value::String(text)) => text.into(),
+            _ => templates
+                .text(tpl, ctx)
+                .map_err(|e| template_error(step_id, &format!("request.headers.{name}"), &e))?
+                .into(),
+        };
         let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
             ErrorInfo::new(
                 ErrorKind::Template,

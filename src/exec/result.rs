@@ -122,7 +122,8 @@ pub struct Execution {
 /// A request and every attempt made to get an answer to it.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct Exchange {
-    pub method: String,
+    // Standard methods are named without an allocation (a fan-out keeps thousands).
+    pub method: std::borrow::Cow<'static, str>,
     pub url: String,
     /// The final status (of the last attempt), when there was an answer.
     #[serde(skip_serializing_if = "Option::is_none")]

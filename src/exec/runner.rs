@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Instant;
 
 use futures_util::StreamExt;
@@ -57,8 +58,9 @@ pub struct RecipeOutcome {
 /// What every item of one loop shares.
 struct Item<'s> {
     step: &'s StepPlan,
-    /// The loop variable (`as`).
-    var: &'s str,
+    /// The names each item's scope adds: the loop variable (`as`) and `loop`.
+    var: Arc<str>,
+    loop_name: Arc<str>,
     /// The scope before the loop.
     base: &'s Scope,
     auth_ctx: &'s AuthContext,
@@ -397,7 +399,8 @@ impl<'a> Runner<'a> {
         let base: &Scope = scope;
         let item = Item {
             step,
-            var: &each.var,
+            var: Arc::from(each.var.as_str()),
+            loop_name: Arc::from("loop"),
             base,
             auth_ctx,
             length,
@@ -548,19 +551,21 @@ impl<'a> Runner<'a> {
         let mut item_scope = item.base.clone();
         // One template value for the loop variable and `steps.<id>.results[i].item`.
         let shared = crate::plan::template::to_value(&value);
-        item_scope.set(item.var, shared.clone());
-        item_scope.set("loop", loop_value(index, item.length));
+        item_scope.set_named(item.var.clone(), shared.clone());
+        item_scope.set_named(item.loop_name.clone(), loop_value(index, item.length));
         let outcome = self.execute(step, &mut item_scope, item.auth_ctx).await;
         let status = match &outcome.error {
             None => Status::Succeeded,
             Some(e) if e.kind == ErrorKind::Interrupted => Status::Interrupted,
             Some(_) => Status::Failed,
         };
-        self.sink.emit(&Event::IterationFinished {
-            step: step.id.clone(),
-            index,
-            succeeded: status == Status::Succeeded,
-        });
+        if self.sink.wants_iterations() {
+            self.sink.emit(&Event::IterationFinished {
+                step: step.id.clone(),
+                index,
+                succeeded: status == Status::Succeeded,
+            });
+        }
         let mut data = outcome.data;
         data.set("item", shared);
         (
@@ -715,7 +720,7 @@ impl<'a> Runner<'a> {
                     "step `{}`: expected status {expected}, got {} from {} {}: `{}`",
                     step.id,
                     response.status,
-                    exchange.map(|e| e.method.as_str()).unwrap_or_default(),
+                    exchange.map(|e| e.method.as_ref()).unwrap_or_default(),
                     exchange.map(|e| e.url.as_str()).unwrap_or_default(),
                     capture::preview(&response.body)
                 ),

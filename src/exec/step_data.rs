@@ -23,9 +23,9 @@ enum Entry {
     Ready(Value),
     /// Header names to values (repeated headers joined with `, `), built when read from
     /// `name:value` lines (one allocation, however many headers).
-    Headers(Arc<[u8]>, OnceLock<Value>),
+    Headers(bytes::Bytes, OnceLock<Value>),
     /// The parsed JSON body, or its text, built when read.
-    Body(Arc<Vec<u8>>, OnceLock<Value>),
+    Body(bytes::Bytes, OnceLock<Value>),
 }
 
 impl StepData {
@@ -56,7 +56,7 @@ impl StepData {
     }
 
     pub fn set_body(&mut self, body: Vec<u8>) {
-        self.put("body", Entry::Body(Arc::new(body), OnceLock::new()));
+        self.put("body", Entry::Body(body.into(), OnceLock::new()));
     }
 
     pub fn remove(&mut self, key: &str) {

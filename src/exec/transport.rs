@@ -209,7 +209,7 @@ const TOKEN_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_sec
 
 /// `request` sent with the direct client, its answer read whole.
 async fn direct_whole(direct: &Arc<Direct>, request: Request) -> Result<Response, Failure> {
-    let parts = Parts {
+    let mut parts = Parts {
         method: request.method().clone(),
         url: request.url().clone(),
         headers: request.headers().clone(),
@@ -219,7 +219,7 @@ async fn direct_whole(direct: &Arc<Direct>, request: Request) -> Result<Response
             .map(bytes::Bytes::copy_from_slice),
     };
     let mut answer = direct
-        .send(&parts, TOKEN_CONNECT_TIMEOUT)
+        .send(&mut parts, TOKEN_CONNECT_TIMEOUT)
         .await
         .map(Answer::Direct)
         .map_err(Failure::Direct)?;
@@ -239,13 +239,14 @@ impl Transport {
     }
 
     /// Sends one hop of a step's request: with the direct client when there is one and the
-    /// run is live, else as a reqwest request (proxies, recording, replay).
+    /// run is live, else as a reqwest request (proxies, recording, replay). The headers are
+    /// taken out of `parts`.
     pub async fn execute_step(
         &self,
         clients: &super::limits::Clients,
         direct: Option<&Arc<Direct>>,
         connect_timeout: std::time::Duration,
-        parts: &Parts,
+        parts: &mut Parts,
     ) -> Result<Answer, Failure> {
         if let (Transport::Live, Some(direct)) = (self, direct) {
             return direct
@@ -262,7 +263,7 @@ impl Transport {
         })?;
         let mut request = client
             .request(parts.method.clone(), parts.url.clone())
-            .headers(parts.headers.clone());
+            .headers(std::mem::take(&mut parts.headers));
         if let Some(body) = &parts.body {
             request = request.body(body.clone());
         }

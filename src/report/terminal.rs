@@ -47,6 +47,10 @@ impl EventSink for TerminalSink {
         self.verbosity >= 1
     }
 
+    fn wants_iterations(&self) -> bool {
+        self.verbosity >= 0
+    }
+
     fn emit(&self, event: &Event) {
         let v = self.verbosity;
         let text = match event {

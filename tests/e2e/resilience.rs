@@ -523,3 +523,46 @@ async fn https_to_http_redirects_are_refused_unless_allowed() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(plain.received_requests().await.unwrap().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_the_server_drops_between_requests_are_replaced() {
+    // Each connection answers one request as if it stayed open, and the server closes it right
+    // after: a client that pooled it must notice and send the next request on a new
+    // connection, once.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut buffer = vec![0u8; 4096];
+                let n = socket.read(&mut buffer).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&buffer[..n]).to_string();
+                if let Some(line) = head.lines().next() {
+                    log.lock().unwrap().push(line.to_string());
+                }
+                let _ = socket
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}")
+                    .await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    let out = Whisk::new()
+        .input("base", &format!("http://{addr}"))
+        .run(&recipe(
+            // Spaced out, so that each close arrives while the connection is idle, as a server's
+            // idle timeout would close it.
+            "  - id: each\n    for_each: \"{{ range(12) | list }}\"\n    rate_limit: 50/s\n    request: { method: POST, url: \"{{ inputs.base }}/items/{{ item }}\" }\n",
+        ));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let mut lines = seen.lock().unwrap().clone();
+    lines.sort();
+    let mut expected: Vec<String> = (0..12)
+        .map(|i| format!("POST /items/{i} HTTP/1.1"))
+        .collect();
+    expected.sort();
+    assert_eq!(lines, expected, "each item sent once");
+}
