@@ -17,6 +17,7 @@ mod step_data;
 mod stop;
 mod threads;
 mod transport;
+mod url_cache;
 
 pub use dry::{DryRun, dry_run};
 pub use result::*;

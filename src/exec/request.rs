@@ -4,7 +4,6 @@
 use std::time::{Instant, SystemTime};
 
 use minijinja::Value;
-use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 
 use super::auth::{AuthContext, AuthError};
@@ -342,7 +341,7 @@ pub fn render(
     let url_text = templates
         .text(&plan.url, ctx)
         .map_err(|e| template_error(step_id, "request.url", &e))?;
-    let mut url = Url::parse(&url_text).map_err(|e| {
+    let mut url = super::url_cache::parse(&url_text).map_err(|e| {
         ErrorInfo::new(
             ErrorKind::Template,
             format!("step `{step_id}`, field `request.url`: `{url_text}` is not a valid URL: {e}"),
