@@ -8,8 +8,9 @@
 #   BENCH_ITEMS=1000 bench/run.sh     # the short version CI runs
 #
 # Variables: BENCH_ITEMS (10000), BENCH_NODE_ITEMS (1000, for Newman), BENCH_PORT (18090),
-# BENCH_PEERS (1: install and run Hurl and Newman; 0: whisk and wrk only), BENCH_RUNS (3: each
-# client runs this many times; the median time and the largest peak RSS are reported).
+# BENCH_PEERS (1: install and run Hurl and Newman; 0: whisk and wrk only), BENCH_RUNS (5: each
+# client runs this many times; the median time and the largest peak RSS are reported; whisk at
+# concurrency 32 alternates with wrk), BENCH_WRK_SECONDS (2: the length of each wrk run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -17,7 +18,8 @@ items="${BENCH_ITEMS:-10000}"
 node_items="${BENCH_NODE_ITEMS:-1000}"
 port="${BENCH_PORT:-18090}"
 peers="${BENCH_PEERS:-1}"
-runs="${BENCH_RUNS:-3}"
+runs="${BENCH_RUNS:-5}"
+wrk_secs="${BENCH_WRK_SECONDS:-2}"
 work=$(mktemp -d)
 base="http://127.0.0.1:$port"
 
@@ -102,25 +104,46 @@ rows = [line.split() for line in sys.stdin if line.strip()]
 print(f'{statistics.median(float(r[0]) for r in rows):.3f} {max(int(r[1]) for r in rows)}')"
 }
 
+check_enabled() {
+  grep -q '"enabled": '"$items" "$work/out.txt" || {
+    echo "whisk did not enable $items items" >&2; cat "$work/out.txt" "$work/err.txt" >&2; exit 1; }
+}
+
 results="$work/results.txt"
 : > "$results"
 record() { echo "$1 $2 $3 $4" >> "$results"; }   # name requests seconds peak_kib
 
-for c in 1 32; do
-  say "whisk, $items items, concurrency $c"
-  read -r secs rss < <(measure_runs "$whisk" run "$recipe" --inputs-file "$work/inputs.json" \
-    --input concurrency="$c" --report "$work/report-$c.json" -q)
-  grep -q '"enabled": '"$items" "$work/out.txt" || { echo "whisk did not enable $items items" >&2; cat "$work/out.txt" >&2; exit 1; }
-  record "whisk-c$c" "$((items + 3))" "$secs" "$rss"
-done
+say "whisk, $items items, concurrency 1"
+read -r secs rss < <(measure_runs "$whisk" run "$recipe" --inputs-file "$work/inputs.json" \
+  --input concurrency=1 --report "$work/report-1.json" -q)
+check_enabled
+record whisk-c1 "$((items + 3))" "$secs" "$rss"
 
-say "wrk, 32 connections, 5 s (the machine's ceiling)"
+# whisk at concurrency 32 and wrk alternate, round after round, so that both see the same
+# machine: on a shared VM the speed of the whole machine drifts by ±15% within minutes.
 cat > "$work/post.lua" <<'LUA'
 wrk.method = "POST"
 wrk.headers["Authorization"] = "Bearer bench-access-token"
 LUA
-wrk -t2 -c32 -d5s -s "$work/post.lua" "$base/tci/v1/subscriptions/100001/apiservice/access" > "$work/wrk.txt"
-wrk_rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")
+say "whisk, $items items, concurrency 32, alternating with wrk (32 connections, ${wrk_secs}s) $runs times"
+: > "$work/c32.txt"
+: > "$work/wrk-rates.txt"
+for _ in $(seq "$runs"); do
+  measure "$whisk" run "$recipe" --inputs-file "$work/inputs.json" \
+    --input concurrency=32 --report "$work/report-32.json" -q >> "$work/c32.txt"
+  check_enabled
+  wrk -t2 -c32 -d"${wrk_secs}s" -s "$work/post.lua" \
+    "$base/tci/v1/subscriptions/100001/apiservice/access" > "$work/wrk.txt"
+  awk '/Requests\/sec/ {print $2}' "$work/wrk.txt" >> "$work/wrk-rates.txt"
+done
+read -r secs rss < <(python3 -c "
+import statistics
+rows = [line.split() for line in open('$work/c32.txt') if line.strip()]
+print(f'{statistics.median(float(r[0]) for r in rows):.3f} {max(int(r[1]) for r in rows)}')")
+record whisk-c32 "$((items + 3))" "$secs" "$rss"
+wrk_rps=$(python3 -c "
+import statistics
+print(statistics.median(float(l) for l in open('$work/wrk-rates.txt') if l.strip()))")
 echo "wrk-c32 - - - $wrk_rps" >> "$results"
 
 if [ "$peers" = 1 ]; then
@@ -164,17 +187,17 @@ say "whisk validate start-up"
 hyperfine -N --warmup 10 --runs 100 --export-json "$work/validate.json" "$whisk validate $recipe" >/dev/null 2>&1
 validate_ms=$(python3 -c "import json; print(f\"{json.load(open('$work/validate.json'))['results'][0]['mean']*1000:.2f}\")")
 
-python3 - "$results" "$validate_ms" "$items" <<'PY'
+python3 - "$results" "$validate_ms" "$items" "$wrk_secs" <<'PY'
 import sys
 rows = [line.split() for line in open(sys.argv[1])]
-validate_ms, items = sys.argv[2], sys.argv[3]
+validate_ms, items, wrk_secs = sys.argv[2], sys.argv[3], sys.argv[4]
 rate = {}
 print(f"\n{'tool':<12} {'requests':>9} {'seconds':>9} {'req/s':>10} {'peak RSS':>10}")
 for r in rows:
     name = r[0]
     if name.startswith("wrk"):
         rate[name] = float(r[4])
-        print(f"{name:<12} {'-':>9} {'5 (fixed)':>9} {rate[name]:>10.0f} {'-':>10}")
+        print(f"{name:<12} {'-':>9} {wrk_secs + 's each':>9} {rate[name]:>10.0f} {'-':>10}")
         continue
     n, secs, rss = int(r[1]), float(r[2]), int(r[3])
     rate[name] = n / secs
