@@ -147,6 +147,7 @@ impl Redactor {
 }
 
 /// The sensitive values of a run at one moment (see `Redactor::snapshot`).
+#[derive(Clone)]
 pub struct Snapshot {
     matcher: Option<aho_corasick::AhoCorasick>,
     /// The length of the shortest value: shorter text holds none (most keys of a report).

@@ -75,7 +75,10 @@ pub struct StepResult {
     #[serde(flatten)]
     pub run: Option<Execution>,
     /// One entry per item of a `for_each` step, in item order.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::report::json::iterations"
+    )]
     pub iterations: Option<Vec<Iteration>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub succeeded: Option<usize>,

@@ -4,7 +4,7 @@
 mod atomic;
 mod cases;
 mod events;
-mod json;
+pub(crate) mod json;
 mod junit;
 mod markdown;
 mod progress;
