@@ -445,8 +445,7 @@ impl<'a> Runner<'a> {
         let interrupted = iterations.iter().any(|it| it.status == Status::Interrupted);
         let mut data = datas.last().cloned().unwrap_or_default();
         data.remove("item");
-        let results: Vec<Value> = datas.into_iter().map(StepData::into_value).collect();
-        data.set("results", Value::from(results));
+        data.set("results", super::step_data::results(datas));
         data.set("succeeded", Value::from(succeeded));
         data.set("failed", Value::from(failed));
         scope.set_step(&step.id, data.into_value());

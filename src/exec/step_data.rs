@@ -110,6 +110,29 @@ impl Object for StepData {
     }
 }
 
+/// `steps.<id>.results`: each item's `steps.<id>` value, made when a template reads it.
+pub fn results(items: Vec<StepData>) -> Value {
+    Value::from_object(Results(items))
+}
+
+#[derive(Debug)]
+struct Results(Vec<StepData>);
+
+impl Object for Results {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let item = self.0.get(key.as_usize()?)?;
+        Some(item.clone().into_value())
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Seq(self.0.len())
+    }
+}
+
 fn headers_value(lines: &[u8]) -> Value {
     let mut map = serde_json::Map::new();
     for line in lines.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
@@ -142,6 +165,25 @@ fn body_value(body: &[u8]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn results_read_like_a_list() {
+        let items: Vec<StepData> = (0..3)
+            .map(|i| {
+                let mut data = StepData::default();
+                data.set("status", Value::from(200 + i));
+                data
+            })
+            .collect();
+        let env = minijinja::Environment::new();
+        let text = env
+            .render_str(
+                "{{ r | length }} {{ r[1].status }} {{ r[-1].status }} {% for x in r %}{{ x.status }},{% endfor %} {{ r | map(attribute='status') | list }} {{ r[5] is defined }}",
+                minijinja::context! { r => results(items) },
+            )
+            .unwrap();
+        assert_eq!(text, "3 201 202 200,201,202, [200, 201, 202] False");
+    }
 
     #[test]
     fn fields_are_built_when_read_and_serialize_like_a_map() {
