@@ -16,13 +16,10 @@ pub struct Redactor {
     values: Arc<RwLock<Values>>,
 }
 
-/// The values, and an Aho-Corasick automaton over them (leftmost-longest, so that a secret
-/// containing another is masked whole), rebuilt when a value is added: masking is one pass
-/// over the text whatever the number of values.
+/// The values, as a snapshot rebuilt when a value is added.
 #[derive(Debug, Default)]
 struct Values {
-    list: Vec<String>,
-    matcher: Option<aho_corasick::AhoCorasick>,
+    current: Snapshot,
 }
 
 impl Redactor {
@@ -57,53 +54,38 @@ impl Redactor {
 
     fn add_exact(&self, forms: Vec<String>) {
         let mut values = self.values.write().unwrap_or_else(|e| e.into_inner());
-        let before = values.list.len();
+        let mut list = values.current.list.to_vec();
+        let before = list.len();
         for form in forms {
-            if !form.is_empty() && !values.list.contains(&form) {
-                values.list.push(form);
+            if !form.is_empty() && !list.contains(&form) {
+                list.push(form);
             }
         }
-        if values.list.len() != before {
-            values.matcher = aho_corasick::AhoCorasick::builder()
-                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-                .build(&values.list)
-                .ok();
+        if list.len() != before {
+            values.current = Snapshot::of(list);
         }
     }
 
     /// True when `text` contains any sensitive value.
     pub fn touches(&self, text: &str) -> bool {
         let values = self.values.read().unwrap_or_else(|e| e.into_inner());
-        match &values.matcher {
+        let current = &values.current;
+        match &current.matcher {
             Some(matcher) => matcher.is_match(text),
-            None => values.list.iter().any(|v| text.contains(v.as_str())),
+            None => current.list.iter().any(|v| text.contains(v.as_str())),
         }
     }
 
     /// `text` with every sensitive value replaced by `***`.
     pub fn mask<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let values = self.values.read().unwrap_or_else(|e| e.into_inner());
-        match &values.matcher {
-            Some(matcher) => {
-                if !matcher.is_match(text) {
-                    return Cow::Borrowed(text);
-                }
-                let mut out = String::with_capacity(text.len());
-                matcher.replace_all_with(text, &mut out, |_, _, out| {
-                    out.push_str(MASK);
-                    true
-                });
-                Cow::Owned(out)
-            }
-            None => {
-                let mut out = Cow::Borrowed(text);
-                for value in values.list.iter() {
-                    if out.contains(value.as_str()) {
-                        out = Cow::Owned(out.replace(value.as_str(), MASK));
-                    }
-                }
-                out
-            }
+        match values.current.mask_bytes(text.as_bytes()) {
+            Cow::Borrowed(_) => Cow::Borrowed(text),
+            // Whole values are replaced by ASCII: the text stays UTF-8.
+            Cow::Owned(bytes) => Cow::Owned(
+                String::from_utf8(bytes)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            ),
         }
     }
 
@@ -111,16 +93,7 @@ impl Redactor {
     /// lock each time. Values added later are not in it.
     pub fn snapshot(&self) -> Snapshot {
         let values = self.values.read().unwrap_or_else(|e| e.into_inner());
-        Snapshot {
-            matcher: values.matcher.clone(),
-            shortest: values
-                .list
-                .iter()
-                .map(String::len)
-                .min()
-                .unwrap_or(usize::MAX),
-            list: values.list.clone(),
-        }
+        values.current.clone()
     }
 
     /// Masks every string (and object key) inside a JSON value.
@@ -146,16 +119,40 @@ impl Redactor {
     }
 }
 
-/// The sensitive values of a run at one moment (see `Redactor::snapshot`).
-#[derive(Clone)]
+/// The sensitive values of a run at one moment (see `Redactor::snapshot`), and an Aho-Corasick
+/// automaton over them (leftmost-longest, so that a secret containing another is masked whole):
+/// masking is one pass over the text whatever the number of values. Cheap to clone.
+#[derive(Clone, Debug)]
 pub struct Snapshot {
     matcher: Option<aho_corasick::AhoCorasick>,
     /// The length of the shortest value: shorter text holds none (most keys of a report).
     shortest: usize,
-    list: Vec<String>,
+    list: Arc<[String]>,
+}
+
+impl Default for Snapshot {
+    fn default() -> Snapshot {
+        Snapshot::of(Vec::new())
+    }
 }
 
 impl Snapshot {
+    fn of(list: Vec<String>) -> Snapshot {
+        let matcher = (!list.is_empty())
+            .then(|| {
+                aho_corasick::AhoCorasick::builder()
+                    .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                    .build(&list)
+                    .ok()
+            })
+            .flatten();
+        Snapshot {
+            matcher,
+            shortest: list.iter().map(String::len).min().unwrap_or(usize::MAX),
+            list: list.into(),
+        }
+    }
+
     /// `text` with every sensitive value replaced by `***`.
     pub fn mask_bytes<'a>(&self, text: &'a [u8]) -> Cow<'a, [u8]> {
         if text.len() < self.shortest {
@@ -176,7 +173,7 @@ impl Snapshot {
             // No automaton (it could not be built): one value at a time.
             None => {
                 let mut out = Cow::Borrowed(text);
-                for value in &self.list {
+                for value in self.list.iter() {
                     let value = value.as_bytes();
                     if let Some(at) = find(&out, value) {
                         let mut replaced = out[..at].to_vec();
@@ -243,7 +240,7 @@ mod tests {
         let plain = Snapshot {
             matcher: None,
             shortest: 3,
-            list: vec!["tokenXYZ".into(), "tok".into()],
+            list: vec!["tokenXYZ".into(), "tok".into()].into(),
         };
         assert_eq!(snapshot.mask_bytes(b"to").as_ref(), b"to");
         assert_eq!(plain.mask_bytes(text).as_ref(), expected);

@@ -1,13 +1,15 @@
-//! A lean HTTP/1.1 client for step requests on direct connections: hyper's connection API and a
-//! small pool of idle connections per origin. A fan-out sends thousands of requests, and
-//! reqwest's full stack (its tower layers, proxy matching, its own pool) costs more CPU per
-//! request than the rest of whisk; this client does only what a step needs. reqwest still sends
-//! token requests and every request when a proxy is configured (see `proxy_configured`).
+//! A lean HTTP/1.1 client for step and token requests on direct connections: hyper's connection
+//! API and a small pool of idle connections per origin and thread. A fan-out sends thousands of
+//! requests, and reqwest's full stack (its tower layers, proxy matching, its own pool) costs
+//! more CPU per request than the rest of whisk; this client does only what a request needs.
+//! reqwest sends every request when a proxy is configured (see `proxy_configured`).
 //!
 //! What it does: `Host`, `User-Agent` and `Accept` headers as reqwest sets them, connect
 //! timeout, TCP_NODELAY, TLS with rustls (the platform's roots plus `--ca-cert`, ALPN
 //! `http/1.1`), connection reuse once a response body was read to its end, and one resend on a
-//! fresh connection when a reused one turns out to be closed before the request went out.
+//! fresh connection when a reused one turns out to be closed before the request went out (hyper
+//! hands the unsent request back). A connection is driven by a task on the runtime of the thread
+//! that opened it and only ever reused by that thread (see `threads.rs`).
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
