@@ -10,11 +10,14 @@ use minijinja::value::{Enumerator, Object, ObjectRepr};
 use crate::plan::template::to_value;
 
 /// The template context at one point of a run. Cheap to clone: the maps are shared until one
-/// of the clones changes (an item's scope adds its loop variable to the loop's).
+/// of the clones changes.
 #[derive(Clone, Default)]
 pub struct Scope {
     vars: Arc<BTreeMap<Arc<str>, Value>>,
     steps: Arc<BTreeMap<Arc<str>, Value>>,
+    /// Names over `vars` that only this scope has: a loop item's variable and `loop`, so that
+    /// each item's scope shares the loop's maps instead of copying them.
+    local: Arc<[(Arc<str>, Value)]>,
 }
 
 impl Scope {
@@ -33,9 +36,26 @@ impl Scope {
         self.set_named(Arc::from(name), value);
     }
 
-    /// Sets a name made once for many scopes (a loop's variable in each item's scope).
+    /// Sets a name made once for many scopes.
     pub fn set_named(&mut self, name: Arc<str>, value: Value) {
+        if self.local.iter().any(|(n, _)| *n == name) {
+            self.local = self
+                .local
+                .iter()
+                .filter(|(n, _)| *n != name)
+                .cloned()
+                .collect();
+        }
         Arc::make_mut(&mut self.vars).insert(name, value);
+    }
+
+    /// This scope with `names` over it (a loop item's variable and `loop`).
+    pub fn with_local<const N: usize>(&self, names: [(Arc<str>, Value); N]) -> Scope {
+        Scope {
+            vars: self.vars.clone(),
+            steps: self.steps.clone(),
+            local: self.local.iter().cloned().chain(names).collect(),
+        }
     }
 
     pub fn set_json(&mut self, name: &str, value: &serde_json::Value) {
@@ -68,6 +88,9 @@ impl Object for Scope {
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let name = key.as_str()?;
+        if let Some((_, value)) = self.local.iter().rev().find(|(n, _)| n.as_ref() == name) {
+            return Some(value.clone());
+        }
         if name == "steps" {
             return Some(Value::from_object(Steps(self.steps.clone())));
         }
@@ -75,7 +98,13 @@ impl Object for Scope {
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        let mut keys: Vec<Value> = self.vars.keys().map(|k| Value::from(k.as_ref())).collect();
+        let mut keys: Vec<Value> = self
+            .vars
+            .keys()
+            .filter(|k| !self.local.iter().any(|(n, _)| n == *k))
+            .map(|k| Value::from(k.as_ref()))
+            .collect();
+        keys.extend(self.local.iter().map(|(n, _)| Value::from(n.as_ref())));
         keys.push(Value::from("steps"));
         Enumerator::Values(keys)
     }
@@ -156,9 +185,10 @@ mod tests {
     fn a_clone_changes_alone_and_loop_reads_like_a_map() {
         let mut base = Scope::new(&serde_json::Map::new(), &Default::default());
         base.set_json("shared", &serde_json::json!("s"));
-        let mut item = base.clone();
-        item.set_json("item", &serde_json::json!(3));
-        item.set("loop", loop_value(2, 3));
+        let mut item = base.with_local([
+            (Arc::from("item"), to_value(&3)),
+            (Arc::from("loop"), loop_value(2, 3)),
+        ]);
         let env = minijinja::Environment::new();
         let render = |scope: &Scope, text: &str| env.render_str(text, scope.value()).unwrap();
         assert_eq!(
@@ -172,5 +202,12 @@ mod tests {
             render(&base, "{{ item is defined }} {{ steps | length }}"),
             "False 0"
         );
+        item.set_json("item", &serde_json::json!("set later"));
+        item.set_json("shared", &serde_json::json!("mine"));
+        assert_eq!(
+            render(&item, "{{ item }} {{ shared }} {{ loop.index }}"),
+            "set later mine 3"
+        );
+        assert_eq!(render(&base, "{{ shared }}"), "s");
     }
 }

@@ -368,7 +368,8 @@ pub fn render(
         }
         url.query_pairs_mut().extend_pairs(pairs);
     }
-    let mut headers = HeaderMap::new();
+    // Room for the credential and the defaults the client adds (Host, User-Agent, Accept).
+    let mut headers = HeaderMap::with_capacity(plan.headers.len() + 4);
     for (name, tpl) in &plan.headers {
         let value: std::borrow::Cow<str> = match tpl {
             crate::plan::template::Tpl::Literal(serde_json::Value::String(text)) => text.into(),

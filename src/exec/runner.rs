@@ -547,11 +547,12 @@ impl<'a> Runner<'a> {
         if self.options.stop.stopping() {
             return interrupted_iteration(index, value);
         }
-        let mut item_scope = item.base.clone();
         // One template value for the loop variable and `steps.<id>.results[i].item`.
         let shared = crate::plan::template::to_value(&value);
-        item_scope.set_named(item.var.clone(), shared.clone());
-        item_scope.set_named(item.loop_name.clone(), loop_value(index, item.length));
+        let mut item_scope = item.base.with_local([
+            (item.var.clone(), shared.clone()),
+            (item.loop_name.clone(), loop_value(index, item.length)),
+        ]);
         let outcome = self.execute(step, &mut item_scope, item.auth_ctx).await;
         let status = match &outcome.error {
             None => Status::Succeeded,
