@@ -18,9 +18,9 @@ pub fn on_worker() -> bool {
 }
 
 /// Runs `share(slots[t])` on thread `t` of `slots.len()` and returns what they produced, in no
-/// particular order, and whether every thread ran. Each share pulls its items from state the
-/// closure shares, so that a share that could not start leaves its items to the others, or to
-/// the caller when none started.
+/// particular order. Each share pulls its items from state the closure shares, so that a share
+/// whose thread could not start leaves its items to the others, or to the caller when none
+/// started.
 pub fn run_shares<F, Fut, T>(slots: &[usize], share: F, direct: Option<&Direct>) -> Vec<T>
 where
     F: Fn(usize) -> Fut + Sync,
