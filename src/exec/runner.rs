@@ -65,6 +65,8 @@ struct Item<'s> {
     base: &'s Scope,
     auth_ctx: &'s AuthContext,
     length: usize,
+    /// About how many items each of the loop's lanes runs (what a lane's list is sized for).
+    per_lane: usize,
     top: bool,
 }
 
@@ -404,6 +406,7 @@ impl<'a> Runner<'a> {
             base,
             auth_ctx,
             length,
+            per_lane: length / concurrency.max(1) + 1,
             top,
         };
         let queue = Queue::new(items);
@@ -518,12 +521,13 @@ impl<'a> Runner<'a> {
         queue: &Queue,
         slots: usize,
     ) -> Vec<Vec<(Iteration, StepData)>> {
-        let slots = slots.max(1);
-        let share = queue.items.len() / slots + 1;
-        let lanes: futures_util::stream::FuturesUnordered<_> = (0..slots)
+        let lanes: futures_util::stream::FuturesUnordered<_> = (0..slots.max(1))
             .map(|_| async move {
-                let mut done = Vec::with_capacity(share);
+                let mut done = Vec::new();
                 while let Some((index, value)) = queue.take() {
+                    if done.capacity() == 0 {
+                        done.reserve_exact(item.per_lane);
+                    }
                     done.push(self.run_item(item, index, value).await);
                 }
                 done
