@@ -48,6 +48,20 @@ async fn item(
     )
 }
 
+/// Fails every item whose id ends a run of 50 at 7 (7, 57, 107, ...).
+async fn flaky(Path(id): Path<u64>) -> (StatusCode, axum::Json<serde_json::Value>) {
+    if id % 50 == 7 {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            axum::Json(serde_json::json!({"error": format!("item {id} broke")})),
+        );
+    }
+    (
+        StatusCode::OK,
+        axum::Json(serde_json::json!({"square": id * id})),
+    )
+}
+
 async fn token(State(seen): State<Seen>) -> axum::Json<serde_json::Value> {
     let n = seen.tokens.fetch_add(1, Ordering::SeqCst) + 1;
     axum::Json(serde_json::json!({
@@ -62,6 +76,7 @@ async fn server() -> (String, Seen) {
     let app = axum::Router::new()
         .route("/items/{id}", post(item).get(item))
         .route("/token", post(token))
+        .route("/flaky/{id}", axum::routing::get(flaky))
         .with_state(seen.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -176,4 +191,50 @@ steps:
     assert_eq!(seen.tokens.load(Ordering::SeqCst), 2);
     assert!(!out.everything().contains("threads-secret"));
     assert!(!out.everything().contains("token-2"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_in_a_shared_loop_are_reported_as_one_thread_reports_them() {
+    let (base, _) = server().await;
+    let recipe = r#"version: 1
+name: flaky
+inputs:
+  base: { type: string }
+steps:
+  - id: each
+    for_each: "{{ range(200) | list }}"
+    concurrency: 8
+    continue_on_error: true
+    request: { method: GET, url: "{{ inputs.base }}/flaky/{{ item }}" }
+    capture:
+      square: { jsonpath: $.square, single: true }
+  - id: after
+    request: { method: GET, url: "{{ inputs.base }}/flaky/1" }
+outputs:
+  squares: square
+"#;
+    let run = |threads: &str| {
+        Whisk::new()
+            .input("base", &base)
+            .arg("--threads")
+            .arg(threads)
+            .run(recipe)
+    };
+    let (one, two) = (run("1"), run("2"));
+    for out in [&one, &two] {
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        let report = out.report.as_ref().unwrap();
+        assert_eq!(report["steps"][0]["failed"], 4);
+        assert_eq!(report["steps"][1]["status"], "succeeded");
+        let error = report["steps"][0]["error"]["message"].as_str().unwrap();
+        assert!(
+            error.starts_with("4 of 200 iterations of step `each` failed; the first:")
+                && error.contains("/flaky/7"),
+            "{error}"
+        );
+    }
+    assert!(
+        stable(two.report.clone().unwrap()) == stable(one.report.clone().unwrap()),
+        "the same report, failures included"
+    );
 }
