@@ -84,25 +84,47 @@ pub enum Event {
     },
 }
 
+/// Which events a sink looks at, so that the runner builds only those: a fan-out would
+/// otherwise make events and request detail nobody reads, several allocations per request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Interest {
+    /// `RequestSent` and `ResponseReceived`.
+    pub exchanges: bool,
+    /// Their headers and body previews.
+    pub detail: bool,
+    /// `IterationFinished` (progress).
+    pub iterations: bool,
+}
+
+impl Interest {
+    pub const ALL: Interest = Interest {
+        exchanges: true,
+        detail: true,
+        iterations: true,
+    };
+    pub const NONE: Interest = Interest {
+        exchanges: false,
+        detail: false,
+        iterations: false,
+    };
+
+    /// What either wants.
+    pub fn or(self, other: Interest) -> Interest {
+        Interest {
+            exchanges: self.exchanges || other.exchanges,
+            detail: self.detail || other.detail,
+            iterations: self.iterations || other.iterations,
+        }
+    }
+}
+
 /// Receives events. Implementations must be cheap: they run on the request path.
 pub trait EventSink: Send + Sync {
     fn emit(&self, event: &Event);
 
-    /// Whether this sink shows request and response detail (headers, body previews). When no
-    /// sink does, the runner does not build it: it costs allocations on every request.
-    fn wants_detail(&self) -> bool {
-        true
-    }
-
-    /// Whether this sink looks at `RequestSent` and `ResponseReceived` at all. When no sink
-    /// does, the runner does not make them: a fan-out would build two per request.
-    fn wants_exchanges(&self) -> bool {
-        true
-    }
-
-    /// Whether this sink looks at `IterationFinished` (progress).
-    fn wants_iterations(&self) -> bool {
-        true
+    /// Which events this sink looks at; asked once per run.
+    fn interest(&self) -> Interest {
+        Interest::ALL
     }
 }
 
@@ -112,16 +134,8 @@ impl<T: EventSink + ?Sized> EventSink for std::sync::Arc<T> {
         (**self).emit(event);
     }
 
-    fn wants_detail(&self) -> bool {
-        (**self).wants_detail()
-    }
-
-    fn wants_exchanges(&self) -> bool {
-        (**self).wants_exchanges()
-    }
-
-    fn wants_iterations(&self) -> bool {
-        (**self).wants_iterations()
+    fn interest(&self) -> Interest {
+        (**self).interest()
     }
 }
 
@@ -131,16 +145,8 @@ pub struct NullSink;
 impl EventSink for NullSink {
     fn emit(&self, _: &Event) {}
 
-    fn wants_detail(&self) -> bool {
-        false
-    }
-
-    fn wants_exchanges(&self) -> bool {
-        false
-    }
-
-    fn wants_iterations(&self) -> bool {
-        false
+    fn interest(&self) -> Interest {
+        Interest::NONE
     }
 }
 
@@ -167,15 +173,9 @@ impl EventSink for Fanout {
         }
     }
 
-    fn wants_detail(&self) -> bool {
-        self.0.iter().any(|sink| sink.wants_detail())
-    }
-
-    fn wants_exchanges(&self) -> bool {
-        self.0.iter().any(|sink| sink.wants_exchanges())
-    }
-
-    fn wants_iterations(&self) -> bool {
-        self.0.iter().any(|sink| sink.wants_iterations())
+    fn interest(&self) -> Interest {
+        self.0
+            .iter()
+            .fold(Interest::NONE, |all, sink| all.or(sink.interest()))
     }
 }

@@ -107,6 +107,7 @@ pub async fn run(
         rates: limits::RateLimits::default(),
         gate: tokio::sync::Semaphore::new(options.max_concurrency.max(1)),
         sink,
+        interest: sink.interest(),
         options,
     };
     let outcome = runner.run_recipe(&plan.root, bound.inputs.clone()).await;

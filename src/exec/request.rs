@@ -68,8 +68,9 @@ pub async fn perform(
         .max_body
         .map(|b| b as usize)
         .unwrap_or(runner.options.max_body);
-    let detail = runner.sink.wants_detail();
-    let exchanges = runner.sink.wants_exchanges();
+    let crate::event::Interest {
+        exchanges, detail, ..
+    } = runner.interest;
     let mut attempts = 0;
     let mut refreshed = false;
     loop {

@@ -33,6 +33,8 @@ pub struct Runner<'a> {
     pub gate: tokio::sync::Semaphore,
     pub auth: AuthManager,
     pub sink: &'a dyn EventSink,
+    /// What the sink looks at (asked once).
+    pub interest: crate::event::Interest,
     pub options: RunOptions,
 }
 
@@ -563,7 +565,7 @@ impl<'a> Runner<'a> {
             Some(e) if e.kind == ErrorKind::Interrupted => Status::Interrupted,
             Some(_) => Status::Failed,
         };
-        if self.sink.wants_iterations() {
+        if self.interest.iterations {
             self.sink.emit(&Event::IterationFinished {
                 step: step.id.clone(),
                 index,

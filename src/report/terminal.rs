@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use super::progress::Progress;
-use crate::event::{Event, EventSink, Headers, PREVIEW_BYTES, truncate};
+use crate::event::{Event, EventSink, Headers, Interest, PREVIEW_BYTES, truncate};
 use crate::redact::{MASK, Redactor, is_credential_header};
 
 /// How much of a body `-v` shows; `-vv` shows all an event carries (`PREVIEW_BYTES`).
@@ -39,16 +39,12 @@ impl TerminalSink {
 }
 
 impl EventSink for TerminalSink {
-    fn wants_detail(&self) -> bool {
-        self.verbosity >= 1
-    }
-
-    fn wants_exchanges(&self) -> bool {
-        self.verbosity >= 1
-    }
-
-    fn wants_iterations(&self) -> bool {
-        self.verbosity >= 0
+    fn interest(&self) -> Interest {
+        Interest {
+            exchanges: self.verbosity >= 1,
+            detail: self.verbosity >= 1,
+            iterations: self.verbosity >= 0,
+        }
     }
 
     fn emit(&self, event: &Event) {
@@ -179,6 +175,30 @@ fn body_lines(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn interest_follows_verbosity_and_fans_out() {
+        use crate::event::{Fanout, Interest, NullSink};
+        let quiet = TerminalSink::new(-1, Redactor::new(), false, false);
+        assert_eq!(quiet.interest(), Interest::NONE);
+        let normal = TerminalSink::new(0, Redactor::new(), false, false);
+        assert_eq!(
+            normal.interest(),
+            Interest {
+                iterations: true,
+                ..Interest::NONE
+            }
+        );
+        let verbose = TerminalSink::new(1, Redactor::new(), false, false);
+        assert_eq!(verbose.interest(), Interest::ALL);
+        assert_eq!(
+            Fanout(vec![Box::new(NullSink), Box::new(normal)]).interest(),
+            Interest {
+                iterations: true,
+                ..Interest::NONE
+            }
+        );
+    }
 
     #[test]
     fn bodies_are_cut_with_the_rest_counted() {
