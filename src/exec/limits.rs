@@ -37,7 +37,7 @@ impl Clients {
 pub const USER_AGENT: &str = concat!("whisk/", env!("CARGO_PKG_VERSION"));
 
 /// A client that follows no redirects itself (see `http`).
-pub fn build(
+fn build(
     connect_timeout: Duration,
     roots: &[reqwest::Certificate],
 ) -> reqwest::Result<reqwest::Client> {

@@ -87,18 +87,14 @@ pub async fn run(
     sink.emit(&Event::RunStarted {
         recipe: plan.root.name.clone(),
     });
-    let clients = limits::Clients::new(options.ca_certs.certs.clone());
+    let clients = Arc::new(limits::Clients::new(options.ca_certs.certs.clone()));
     let direct = (!direct::proxy_configured())
         .then(|| Arc::new(direct::Direct::new(options.ca_certs.pem.clone())));
     let runner = runner::Runner {
         plan,
         bound,
         auth: auth::AuthManager::new(
-            Sender::new(
-                options.ca_certs.certs.clone(),
-                direct.clone(),
-                options.transport.clone(),
-            ),
+            Sender::new(clients.clone(), direct.clone(), options.transport.clone()),
             plan.redactor.clone(),
             options.token_store.clone(),
         ),
@@ -128,11 +124,6 @@ pub async fn run(
         outputs: outcome.outputs,
         error: outcome.error,
     }
-}
-
-/// A client like a run's token client, for token requests outside a run (`whisk auth login`).
-pub fn client(roots: &[reqwest::Certificate]) -> reqwest::Result<reqwest::Client> {
-    limits::build(std::time::Duration::from_secs(10), roots)
 }
 
 /// Certificate authorities trusted besides the system's (`--ca-cert`): parsed for reqwest, and

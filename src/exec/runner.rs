@@ -25,7 +25,7 @@ use crate::plan::{Body, Concurrency, Plan, RecipePlan, StepPlan, UsesPlan};
 pub struct Runner<'a> {
     pub plan: &'a Plan,
     pub bound: &'a Bound,
-    pub clients: Clients,
+    pub clients: std::sync::Arc<Clients>,
     /// The direct client for step requests; `None` when a proxy is configured.
     pub direct: Option<std::sync::Arc<super::direct::Direct>>,
     pub rates: RateLimits,

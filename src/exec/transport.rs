@@ -2,11 +2,12 @@
 //! (`whisk record`), or to a cassette alone, with no network at all (`whisk test`). Step
 //! requests and token requests both pass through here, so a cassette holds every exchange.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use reqwest::{Client, Request, Response};
 
 use super::direct::Direct;
+use super::limits::Clients;
 use crate::cassette::{Player, Recorder, Replayed, Sent};
 
 /// How requests of a run are answered.
@@ -132,12 +133,11 @@ impl Answer {
     }
 }
 
-/// How token requests (and requests outside a run) are sent: a reqwest client, built when
-/// first needed, the direct client when the run has one, and where requests go.
+/// How token requests (and requests outside a run) are sent: the run's reqwest clients (each
+/// built when first needed), the direct client when the run has one, and where requests go.
 #[derive(Clone)]
 pub struct Sender {
-    client: Arc<OnceLock<Result<Client, String>>>,
-    roots: Arc<Vec<reqwest::Certificate>>,
+    clients: Arc<Clients>,
     direct: Option<Arc<Direct>>,
     pub transport: Transport,
 }
@@ -152,40 +152,29 @@ impl std::fmt::Debug for Sender {
 }
 
 impl Sender {
-    /// Sends with `client`, over the network.
-    pub fn live(client: Client) -> Sender {
-        Sender {
-            client: Arc::new(OnceLock::from(Ok(client))),
-            roots: Arc::default(),
-            direct: None,
-            transport: Transport::Live,
-        }
+    /// Sends over the network with reqwest, outside a run (`whisk auth login`).
+    pub fn live() -> Sender {
+        Sender::new(Arc::new(Clients::new(Vec::new())), None, Transport::Live)
     }
 
-    /// Sends live requests with `direct` when there is one, else with a reqwest client trusting
-    /// `roots` besides the system's, built on first use (it loads the platform's certificates,
-    /// which a run whose requests all go direct never needs).
-    pub fn new(
-        roots: Vec<reqwest::Certificate>,
-        direct: Option<Arc<Direct>>,
-        transport: Transport,
-    ) -> Sender {
+    /// Sends live requests with `direct` when there is one, else with a client of `clients`
+    /// (built on first use: it loads the platform's certificates, which a run whose requests
+    /// all go direct never needs).
+    pub fn new(clients: Arc<Clients>, direct: Option<Arc<Direct>>, transport: Transport) -> Sender {
         Sender {
-            client: Arc::new(OnceLock::new()),
-            roots: Arc::new(roots),
+            clients,
             direct,
             transport,
         }
     }
 
     fn client(&self) -> Result<Client, Failure> {
-        self.client
-            .get_or_init(|| {
-                super::limits::build(TOKEN_CONNECT_TIMEOUT, &self.roots)
-                    .map_err(|e| format!("cannot set up the HTTP client: {e}"))
-            })
-            .clone()
-            .map_err(Failure::Direct)
+        self.clients.get(TOKEN_CONNECT_TIMEOUT).map_err(|e| {
+            Failure::Direct(format!(
+                "cannot set up the HTTP client: {}",
+                super::http::error_chain(&e)
+            ))
+        })
     }
 
     /// Sends `request` (its body whole, its timeout kept) and returns the answer.
@@ -243,7 +232,7 @@ impl Transport {
     /// taken out of `parts`.
     pub async fn execute_step(
         &self,
-        clients: &super::limits::Clients,
+        clients: &Clients,
         direct: Option<&Arc<Direct>>,
         connect_timeout: std::time::Duration,
         parts: &mut Parts,

@@ -135,15 +135,8 @@ async fn finish(
     redactor: &Redactor,
     args: &LoginArgs,
 ) -> Exit {
-    let client = match crate::exec::client(&[]) {
-        Ok(client) => client,
-        Err(error) => {
-            let message = format!("cannot set up the HTTP client: {error}");
-            return fail(redactor, &message, Exit::Failed);
-        }
-    };
     let answer = match login::exchange(
-        &crate::exec::Sender::live(client),
+        &crate::exec::Sender::live(),
         target,
         code,
         verifier,
