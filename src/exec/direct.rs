@@ -11,6 +11,7 @@
 //! hands the unsent request back). A connection is driven by a task on the runtime of the thread
 //! that opened it and only ever reused by that thread (see `threads.rs`).
 
+use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
@@ -63,11 +64,14 @@ impl Origin {
     }
 }
 
+/// An origin and its idle connections.
+type Idle = (Arc<Origin>, Vec<Sender>);
+
 /// The client: idle connections by origin, and the TLS configuration, made on first use.
 pub struct Direct {
-    /// Idle connections by origin (few origins: a list is quicker than a map, and finds one
-    /// without allocating a key).
-    idle: Mutex<Vec<(Arc<Origin>, Vec<Sender>)>>,
+    /// Idle connections by host, then by origin (scheme, port, thread): looked up by the URL's
+    /// host without allocating a key.
+    idle: Mutex<HashMap<Box<str>, Vec<Idle>>>,
     roots: Vec<Vec<u8>>,
     tls: OnceLock<Result<tokio_rustls::TlsConnector, String>>,
 }
@@ -90,7 +94,7 @@ impl Direct {
     /// `roots`: PEM files of certificate authorities trusted besides the platform's.
     pub fn new(roots: Vec<Vec<u8>>) -> Direct {
         Direct {
-            idle: Mutex::new(Vec::new()),
+            idle: Mutex::new(HashMap::new()),
             roots,
             tls: OnceLock::new(),
         }
@@ -144,7 +148,10 @@ impl Direct {
     pub fn forget_this_thread(&self) {
         let thread = std::thread::current().id();
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        idle.retain(|(origin, _)| origin.thread != thread);
+        for origins in idle.values_mut() {
+            origins.retain(|(origin, _)| origin.thread != thread);
+        }
+        idle.retain(|_, origins| !origins.is_empty());
     }
 
     /// The origin of `url` on this thread, and an idle connection to it if there is one.
@@ -154,12 +161,18 @@ impl Direct {
         let port = url.port_or_known_default().unwrap_or(80);
         let thread = std::thread::current().id();
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        let Some((origin, senders)) = idle
+        if !idle.contains_key(host) {
+            idle.insert(host.into(), Vec::new());
+        }
+        let Some(origins) = idle.get_mut(host) else {
+            return (Arc::new(Origin::new(tls, host, port, thread)), None);
+        };
+        let Some((origin, senders)) = origins
             .iter_mut()
             .find(|(origin, _)| origin.is(tls, host, port, thread))
         else {
             let origin = Arc::new(Origin::new(tls, host, port, thread));
-            idle.push((origin.clone(), Vec::new()));
+            origins.push((origin.clone(), Vec::new()));
             return (origin, None);
         };
         while let Some(sender) = senders.pop() {
@@ -175,7 +188,9 @@ impl Direct {
             return;
         }
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((_, senders)) = idle.iter_mut().find(|(o, _)| Arc::ptr_eq(o, origin))
+        if let Some((_, senders)) = idle
+            .get_mut(origin.host.as_str())
+            .and_then(|origins| origins.iter_mut().find(|(o, _)| Arc::ptr_eq(o, origin)))
             && senders.len() < MAX_IDLE_PER_ORIGIN
         {
             senders.push(sender);
