@@ -7,6 +7,7 @@ mod context;
 mod direct;
 mod dry;
 pub(crate) mod http;
+mod items;
 mod limits;
 mod request;
 mod result;

@@ -14,6 +14,7 @@ use super::auth::{AuthContext, AuthManager};
 use super::capture::{self, ResponseView};
 use super::context::{Scope, loop_value};
 use super::http::Incoming;
+use super::items::{Outcomes, Queue};
 use super::limits::{Clients, RateLimits};
 use super::request::{self, describe};
 use super::result::*;
@@ -67,30 +68,7 @@ struct Item<'s> {
     base: &'s Scope,
     auth_ctx: &'s AuthContext,
     length: usize,
-    /// About how many items each of the loop's lanes runs (what a lane's list is sized for).
-    per_lane: usize,
     top: bool,
-}
-
-/// The items of a loop, taken in order by its lanes.
-struct Queue {
-    items: Vec<serde_json::Value>,
-    next: std::sync::atomic::AtomicUsize,
-}
-
-impl Queue {
-    fn new(items: Vec<serde_json::Value>) -> Queue {
-        Queue {
-            items,
-            next: std::sync::atomic::AtomicUsize::new(0),
-        }
-    }
-
-    /// The next item and its index.
-    fn take(&self) -> Option<(usize, serde_json::Value)> {
-        let index = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Some((index, self.items.get(index)?.clone()))
-    }
 }
 
 /// One execution of a step body.
@@ -98,6 +76,8 @@ struct BodyOutcome {
     run: Execution,
     /// `steps.<id>` fields of this execution: status, headers, body, duration_ms.
     data: StepData,
+    /// Whether `data` is wanted (see `execute`).
+    keep_data: bool,
     error: Option<ErrorInfo>,
 }
 
@@ -309,7 +289,7 @@ impl<'a> Runner<'a> {
                     step: step.id.clone(),
                     items: None,
                 });
-                let outcome = self.execute(step, scope, auth_ctx).await;
+                let outcome = self.execute(step, scope, auth_ctx, true).await;
                 for (name, value) in &outcome.run.captures {
                     scope.set_json(name, value);
                 }
@@ -408,19 +388,17 @@ impl<'a> Runner<'a> {
             base,
             auth_ctx,
             length,
-            per_lane: length / concurrency.max(1) + 1,
             top,
         };
         let queue = Queue::new(items);
+        let outcomes = Outcomes::new(queue.len());
         let threads = self.threads_for(concurrency, length);
-        let mut lanes = if threads > 1 {
-            self.spread(&item, &queue, concurrency, threads)
-        } else {
-            Vec::new()
-        };
+        if threads > 1 {
+            self.spread(&item, &queue, &outcomes, concurrency, threads);
+        }
         // Items no thread took (none could start, or there were no threads): run here.
-        lanes.extend(self.lanes(&item, &queue, concurrency).await);
-        let (iterations, datas) = in_item_order(lanes, length);
+        self.lanes(&item, &queue, &outcomes, concurrency).await;
+        let (iterations, datas) = outcomes.in_order(&queue, interrupted_iteration);
         // Captures become lists in item order; a failed item contributes null.
         let mut names: Vec<String> = step.captures.iter().map(|c| c.name.clone()).collect();
         if let Body::Block(block) = &step.body {
@@ -501,41 +479,38 @@ impl<'a> Runner<'a> {
         &self,
         item: &Item<'_>,
         queue: &Queue,
+        outcomes: &Outcomes<(Iteration, StepData)>,
         concurrency: usize,
         threads: usize,
-    ) -> Vec<Vec<(Iteration, StepData)>> {
+    ) {
         let slots: Vec<usize> = (0..threads)
             .map(|t| concurrency / threads + usize::from(t < concurrency % threads))
             .collect();
         super::threads::run_shares(
             &slots,
-            |slots| self.lanes(item, queue, slots),
+            |slots| self.lanes(item, queue, outcomes, slots),
             self.direct.as_deref(),
         )
     }
 
     /// Runs the items of `queue` on `slots` lanes: each lane runs one item at a time and takes
-    /// the next when it is done, so that a slow item holds only its own lane. Returns what
-    /// each lane ran.
+    /// the next when it is done, so that a slow item holds only its own lane. Each outcome
+    /// goes to its item's slot in `outcomes`.
     async fn lanes(
         &self,
         item: &Item<'_>,
         queue: &Queue,
+        outcomes: &Outcomes<(Iteration, StepData)>,
         slots: usize,
-    ) -> Vec<Vec<(Iteration, StepData)>> {
-        let lanes: futures_util::stream::FuturesUnordered<_> = (0..slots.max(1))
+    ) {
+        let mut lanes: futures_util::stream::FuturesUnordered<_> = (0..slots.max(1))
             .map(|_| async move {
-                let mut done = Vec::new();
                 while let Some((index, value)) = queue.take() {
-                    if done.capacity() == 0 {
-                        done.reserve_exact(item.per_lane);
-                    }
-                    done.push(self.run_item(item, index, value).await);
+                    outcomes.put(index, self.run_item(item, index, value).await);
                 }
-                done
             })
             .collect();
-        lanes.collect().await
+        while lanes.next().await.is_some() {}
     }
 
     /// One item of a loop, run.
@@ -559,7 +534,11 @@ impl<'a> Runner<'a> {
             (item.var.clone(), shared.clone()),
             (item.loop_name.clone(), loop_value(index, item.length)),
         ]);
-        let outcome = self.execute(step, &mut item_scope, item.auth_ctx).await;
+        // `steps.<id>` after the loop is the last item's; the others' only make up `results`.
+        let keep_data = step.results_read || index + 1 == item.length;
+        let outcome = self
+            .execute(step, &mut item_scope, item.auth_ctx, keep_data)
+            .await;
         let status = match &outcome.error {
             None => Status::Succeeded,
             Some(e) if e.kind == ErrorKind::Interrupted => Status::Interrupted,
@@ -573,7 +552,9 @@ impl<'a> Runner<'a> {
             });
         }
         let mut data = outcome.data;
-        data.set("item", shared);
+        if keep_data {
+            data.set("item", shared);
+        }
         (
             Iteration {
                 index,
@@ -588,17 +569,20 @@ impl<'a> Runner<'a> {
         )
     }
 
-    /// Runs a step's body once (for one item, or for a step without `for_each`).
+    /// Runs a step's body once (for one item, or for a step without `for_each`); its
+    /// `steps.<id>` value (the response) is made only if `keep_data`.
     async fn execute(
         &self,
         step: &StepPlan,
         scope: &mut Scope,
         auth_ctx: &AuthContext,
+        keep_data: bool,
     ) -> BodyOutcome {
         let started = Instant::now();
         let mut outcome = BodyOutcome {
             run: Execution::default(),
             data: StepData::default(),
+            keep_data,
             error: None,
         };
         match &step.body {
@@ -686,6 +670,9 @@ impl<'a> Runner<'a> {
         if outcome.error.is_none() {
             self.checks(step, scope, &mut outcome);
         }
+        if !keep_data {
+            outcome.data = StepData::default();
+        }
         outcome
     }
 
@@ -702,6 +689,9 @@ impl<'a> Runner<'a> {
     ) {
         let duration_ms = started.elapsed().as_millis() as u64;
         self.check_response(step, accepted, expected, &response, scope, outcome);
+        if !outcome.keep_data {
+            return;
+        }
         outcome.data.set("status", Value::from(response.status));
         outcome.data.set_headers(&response.headers);
         outcome.data.set_body(response.body);
@@ -871,36 +861,6 @@ impl<'a> Runner<'a> {
     }
 }
 
-/// What the lanes ran, in item order, as iterations and `steps.<id>` values. Each lane took its
-/// items in order, so this merges sorted runs, moving each outcome once.
-fn in_item_order(
-    lanes: Vec<Vec<(Iteration, StepData)>>,
-    length: usize,
-) -> (Vec<Iteration>, Vec<StepData>) {
-    use std::cmp::Reverse;
-    let mut lanes: Vec<_> = lanes.into_iter().map(Vec::into_iter).collect();
-    let mut next: Vec<Option<(Iteration, StepData)>> =
-        lanes.iter_mut().map(Iterator::next).collect();
-    let mut heads: std::collections::BinaryHeap<Reverse<(usize, usize)>> = next
-        .iter()
-        .enumerate()
-        .filter_map(|(lane, outcome)| Some(Reverse((outcome.as_ref()?.0.index, lane))))
-        .collect();
-    let mut iterations = Vec::with_capacity(length);
-    let mut datas = Vec::with_capacity(length);
-    while let Some(Reverse((_, lane))) = heads.pop() {
-        if let Some((iteration, data)) = next[lane].take() {
-            iterations.push(iteration);
-            datas.push(data);
-        }
-        next[lane] = lanes[lane].next();
-        if let Some(outcome) = &next[lane] {
-            heads.push(Reverse((outcome.0.index, lane)));
-        }
-    }
-    (iterations, datas)
-}
-
 /// A step the recipe did not reach because an earlier one failed.
 fn not_run(step: &StepPlan) -> StepResult {
     blank(step, Status::NotRun)
@@ -982,27 +942,5 @@ fn preview_json(value: &serde_json::Value) -> String {
         )
     } else {
         text
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lanes_merge_into_item_order() {
-        let lane = |indexes: &[usize]| -> Vec<(Iteration, StepData)> {
-            indexes
-                .iter()
-                .map(|&i| interrupted_iteration(i, serde_json::json!(i)))
-                .collect()
-        };
-        let lanes = vec![lane(&[1, 4, 5]), lane(&[]), lane(&[0, 2, 7]), lane(&[3, 6])];
-        let (iterations, datas) = in_item_order(lanes, 8);
-        let order: Vec<usize> = iterations.iter().map(|it| it.index).collect();
-        assert_eq!(order, (0..8).collect::<Vec<_>>());
-        assert_eq!(datas.len(), 8);
-        let items: Vec<Value> = datas.into_iter().map(StepData::into_value).collect();
-        assert_eq!(items[7].get_attr("item").unwrap(), Value::from(7));
     }
 }

@@ -17,15 +17,13 @@ pub fn on_worker() -> bool {
     WORKER.with(Cell::get)
 }
 
-/// Runs `share(slots[t])` on thread `t` of `slots.len()` and returns what they produced, in no
-/// particular order. Each share pulls its items from state the closure shares, so that a share
-/// whose thread could not start leaves its items to the others, or to the caller when none
-/// started.
-pub fn run_shares<F, Fut, T>(slots: &[usize], share: F, direct: Option<&Direct>) -> Vec<T>
+/// Runs `share(slots[t])` on thread `t` of `slots.len()`. Each share pulls its items from
+/// state the closure shares and leaves what it produced there, so that a share whose thread
+/// could not start leaves its items to the others, or to the caller when none started.
+pub fn run_shares<F, Fut>(slots: &[usize], share: F, direct: Option<&Direct>)
 where
     F: Fn(usize) -> Fut + Sync,
-    Fut: Future<Output = Vec<T>>,
-    T: Send,
+    Fut: Future<Output = ()>,
 {
     let share = &share;
     std::thread::scope(|scope| {
@@ -41,23 +39,20 @@ where
                     .name(format!("whisk-{t}"))
                     .spawn_scoped(scope, move || {
                         WORKER.with(|w| w.set(true));
-                        let produced = runtime.block_on(share(slots));
+                        runtime.block_on(share(slots));
                         // The connections this thread opened end with its runtime.
                         if let Some(direct) = direct {
                             direct.forget_this_thread();
                         }
                         drop(runtime);
-                        produced
                     })
                     .ok()
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| match handle.join() {
-                Ok(produced) => produced,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
+        for handle in handles {
+            if let Err(panic) = handle.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
     })
 }

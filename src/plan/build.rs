@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use indexmap::IndexMap;
 
-use super::names::{RESERVED, Scope};
+use super::names::{RESERVED, Scope, StepReads};
 use super::template::TemplateBuilder;
 use super::*;
 use crate::diagnostic::{Diagnostic, did_you_mean};
@@ -38,6 +38,7 @@ pub fn build(source: Source, recipe: &Recipe) -> Result<Plan, Vec<Diagnostic>> {
         recipes: Vec::new(),
         loaded: HashMap::new(),
         stack: Vec::new(),
+        reads: Vec::new(),
     };
     let source = Arc::new(source);
     let key = canonical(&source.path);
@@ -69,6 +70,8 @@ struct Builder {
     recipes: Vec<Arc<RecipePlan>>,
     loaded: HashMap<PathBuf, Arc<RecipePlan>>,
     stack: Vec<PathBuf>,
+    /// For each recipe being built (innermost last), the steps its templates read as a whole.
+    reads: Vec<StepReads>,
 }
 
 /// Where the builder is: which file, which step.
@@ -132,8 +135,9 @@ impl Builder {
             outputs: Vec::new(),
         });
         self.recipes.push(placeholder);
+        self.reads.push(StepReads::default());
         let mut ids = HashSet::new();
-        let steps = self.steps(
+        let mut steps = self.steps(
             at,
             recipe,
             &recipe.steps,
@@ -149,6 +153,8 @@ impl Builder {
                 outputs.push((name.clone(), tpl));
             }
         }
+        let reads = self.reads.pop().unwrap_or_default();
+        mark_results_read(&mut steps, &reads);
         let plan = Arc::new(RecipePlan {
             id,
             name: recipe.name.clone(),
@@ -317,6 +323,9 @@ impl Builder {
         vars: &HashSet<String>,
         scope: &Scope,
     ) -> bool {
+        if let Some(reads) = self.reads.last_mut() {
+            reads.record(vars);
+        }
         let problems = scope.check(vars);
         let ok = problems.is_empty();
         for (message, help) in problems {
@@ -621,6 +630,8 @@ impl Builder {
             captures,
             checks,
             continue_on_error: step.continue_on_error,
+            // Known once the whole recipe is built (`StepReads::mark`).
+            results_read: true,
         })
     }
 
@@ -1235,5 +1246,15 @@ pub fn is_loopback(url: &reqwest::Url) -> bool {
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         Some(url::Host::Domain(domain)) => domain == "localhost",
         None => false,
+    }
+}
+
+/// Sets `results_read` on every step of a recipe (blocks too) once all its templates are known.
+fn mark_results_read(steps: &mut [StepPlan], reads: &StepReads) {
+    for step in steps {
+        step.results_read = reads.reads_results(&step.id);
+        if let Body::Block(block) = &mut step.body {
+            mark_results_read(block, reads);
+        }
     }
 }

@@ -75,6 +75,9 @@ pub struct StepPlan {
     pub captures: Vec<CapturePlan>,
     pub checks: Vec<CheckPlan>,
     pub continue_on_error: bool,
+    /// Whether a template may read this loop's `steps.<id>.results` (or the whole step value):
+    /// if not, a run keeps only the last item's response for `steps.<id>`, not every item's.
+    pub results_read: bool,
 }
 
 #[derive(Debug)]

@@ -129,6 +129,39 @@ fn hint(name: &str, known: &HashSet<String>, otherwise: &str) -> Option<String> 
     )
 }
 
+/// Which loops' `steps.<id>.results` the templates of one recipe may read: a template that
+/// reads `steps` or `steps.<id>` whole (to pass it to a filter, say) may read any field, so it
+/// counts as reading the results too. A loop nobody reads the results of keeps only its last
+/// item's response at run time.
+#[derive(Debug, Default)]
+pub struct StepReads {
+    all: bool,
+    ids: HashSet<String>,
+}
+
+impl StepReads {
+    /// Notes what a template reads (`vars` as minijinja's nested undeclared variables).
+    pub fn record(&mut self, vars: &HashSet<String>) {
+        for var in vars {
+            let mut parts = var.split('.');
+            if parts.next() != Some("steps") {
+                continue;
+            }
+            match (parts.next(), parts.next()) {
+                (None, _) => self.all = true,
+                (Some(id), None | Some("results")) => {
+                    self.ids.insert(id.to_string());
+                }
+                (Some(_), Some(_)) => {}
+            }
+        }
+    }
+
+    pub fn reads_results(&self, id: &str) -> bool {
+        self.all || self.ids.contains(id)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,5 +209,22 @@ mod tests {
             ]
         );
         assert_eq!(problems[0].1.as_deref(), Some("did you mean `base_url`?"));
+    }
+
+    #[test]
+    fn step_reads_count_whole_values_as_reading_results() {
+        let mut reads = StepReads::default();
+        reads.record(&vars(&[
+            "steps.enable.status",
+            "steps.listed.results",
+            "steps.dumped",
+            "inputs.steps",
+        ]));
+        assert!(!reads.reads_results("enable"));
+        assert!(reads.reads_results("listed"));
+        assert!(reads.reads_results("dumped"));
+        assert!(!reads.reads_results("other"));
+        reads.record(&vars(&["steps"]));
+        assert!(reads.reads_results("enable"));
     }
 }

@@ -700,3 +700,65 @@ async fn inputs_files_in_yaml_and_json_give_the_same_values() {
         serde_json::json!({"names": ["a", "b c"], "limit": 3, "label": "x: y"})
     );
 }
+
+#[tokio::test]
+async fn a_loop_step_value_is_its_last_item_whether_or_not_results_are_read() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path_regex_any("/items/[0-9]+"))
+        .respond_with(|req: &Request| {
+            let n: u64 = req.url.path()[7..].parse().unwrap_or_default();
+            // The last item answers first: "last" means last in item order.
+            ResponseTemplate::new(200)
+                .insert_header("x-item", n.to_string().as_str())
+                .set_body_json(serde_json::json!({ "n": n }))
+                .set_delay(std::time::Duration::from_millis(40 * (3 - n)))
+        })
+        .mount(&server)
+        .await;
+    let recipe = |outputs: &str| {
+        format!(
+            r#"
+version: 1
+name: loop values
+inputs:
+  base: {{ type: string }}
+steps:
+  - id: each
+    for_each: "[1, 2, 3]"
+    as: n
+    concurrency: 3
+    request: {{ url: "{{{{ inputs.base }}}}/items/{{{{ n }}}}" }}
+outputs:
+{outputs}
+"#
+        )
+    };
+    // No template reads `results`: only the last item's response is kept for `steps.each`.
+    let last_only = recipe(
+        "  status: steps.each.status\n  n: steps.each.body.n\n  header: steps.each.headers['x-item']\n  succeeded: steps.each.succeeded",
+    );
+    let out = Whisk::new().input("base", &server.uri()).run(&last_only);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.outputs(),
+        serde_json::json!({"status": 200, "n": 3, "header": "3", "succeeded": 3})
+    );
+    // Reading `results` keeps every item's.
+    let every = recipe(
+        "  ns: steps.each.results | map(attribute='body') | map(attribute='n') | list\n  items: steps.each.results | map(attribute='item') | list\n  second: steps.each.results[1].headers['x-item']\n  n: steps.each.body.n",
+    );
+    let out = Whisk::new().input("base", &server.uri()).run(&every);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.outputs(),
+        serde_json::json!({"ns": [1, 2, 3], "items": [1, 2, 3], "second": "2", "n": 3})
+    );
+    // So does reading the whole step value.
+    let whole = recipe(
+        "  ns: steps.each | attr('results') | map(attribute='body') | map(attribute='n') | list",
+    );
+    let out = Whisk::new().input("base", &server.uri()).run(&whole);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.outputs(), serde_json::json!({"ns": [1, 2, 3]}));
+}
