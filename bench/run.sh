@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # The whisk benchmark: the TIBCO enable-access fan-out against a fast local server (nginx, one
-# worker, fixed JSON answers), measured in one run against a raw load generator (wrk), Hurl, and
-# Newman, with peak memory from /usr/bin/time and whisk's start-up time from hyperfine.
+# worker, fixed JSON answers), measured in one run against raw load generators (wrk; oha), Hurl
+# and Newman, with peak memory from /usr/bin/time and whisk's start-up time from hyperfine.
 # Only 127.0.0.1 is used. See bench/README.md for the method and the latest figures.
 #
 #   bench/run.sh                      # 10,000 items, every peer
 #   BENCH_ITEMS=1000 bench/run.sh     # the short version CI runs
 #
 # Variables: BENCH_ITEMS (10000), BENCH_NODE_ITEMS (1000, for Newman), BENCH_PORT (18090),
-# BENCH_PEERS (1: install and run Hurl and Newman; 0: whisk and wrk only), BENCH_RUNS (5: each
-# client runs this many times; the median time and the largest peak RSS are reported; whisk at
-# concurrency 32 alternates with wrk), BENCH_WRK_SECONDS (2: the length of each wrk run).
+# BENCH_PEERS (1: install and run oha, Hurl and Newman; 0: whisk and wrk only), BENCH_RUNS (5:
+# each client runs this many times; the median time and the largest peak RSS are reported; whisk
+# at concurrency 32 alternates with wrk and oha), BENCH_WRK_SECONDS (2: the length of each wrk run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -113,6 +113,18 @@ results="$work/results.txt"
 : > "$results"
 record() { echo "$1 $2 $3 $4" >> "$results"; }   # name requests seconds peak_kib
 
+if [ "$peers" = 1 ]; then
+  if ! command -v oha >/dev/null; then
+    say "installing oha 1.16.0 (cargo install)"
+    cargo install oha@1.16.0 --locked --quiet
+  fi
+  if ! command -v hurl >/dev/null; then
+    say "installing Hurl 8.0.1 (cargo install; needs libcurl and libclang)"
+    need_apt curl-config:libcurl4-openssl-dev clang:libclang-dev
+    cargo install hurl@8.0.1 --locked --quiet
+  fi
+fi
+
 say "whisk, $items items, concurrency 1"
 read -r secs rss < <(measure_runs "$whisk" run "$recipe" --inputs-file "$work/inputs.json" \
   --input concurrency=1 --report "$work/report-1.json" -q)
@@ -125,8 +137,11 @@ cat > "$work/post.lua" <<'LUA'
 wrk.method = "POST"
 wrk.headers["Authorization"] = "Bearer bench-access-token"
 LUA
-say "whisk, $items items, concurrency 32, alternating with wrk (32 connections, ${wrk_secs}s) $runs times"
+also=""
+[ "$peers" = 1 ] && also=" and oha (the same $((items + 3)) requests)"
+say "whisk, $items items, concurrency 32, alternating with wrk (32 connections, ${wrk_secs}s)$also $runs times"
 : > "$work/c32.txt"
+: > "$work/oha.txt"
 : > "$work/wrk-rates.txt"
 for _ in $(seq "$runs"); do
   measure "$whisk" run "$recipe" --inputs-file "$work/inputs.json" \
@@ -135,23 +150,30 @@ for _ in $(seq "$runs"); do
   wrk -t2 -c32 -d"${wrk_secs}s" -s "$work/post.lua" \
     "$base/tci/v1/subscriptions/100001/apiservice/access" > "$work/wrk.txt"
   awk '/Requests\/sec/ {print $2}' "$work/wrk.txt" >> "$work/wrk-rates.txt"
+  if [ "$peers" = 1 ]; then
+    measure oha -n "$((items + 3))" -c 32 --no-tui --output-format quiet -m POST \
+      -H "Authorization: Bearer bench-access-token" \
+      "$base/tci/v1/subscriptions/100001/apiservice/access" >> "$work/oha.txt"
+  fi
 done
-read -r secs rss < <(python3 -c "
+median_of() {
+  python3 -c "
 import statistics
-rows = [line.split() for line in open('$work/c32.txt') if line.strip()]
-print(f'{statistics.median(float(r[0]) for r in rows):.3f} {max(int(r[1]) for r in rows)}')")
+rows = [line.split() for line in open('$1') if line.strip()]
+print(f'{statistics.median(float(r[0]) for r in rows):.3f} {max(int(r[1]) for r in rows)}')"
+}
+read -r secs rss < <(median_of "$work/c32.txt")
 record whisk-c32 "$((items + 3))" "$secs" "$rss"
+if [ "$peers" = 1 ]; then
+  read -r secs rss < <(median_of "$work/oha.txt")
+  record oha-c32 "$((items + 3))" "$secs" "$rss"
+fi
 wrk_rps=$(python3 -c "
 import statistics
 print(statistics.median(float(l) for l in open('$work/wrk-rates.txt') if l.strip()))")
 echo "wrk-c32 - - - $wrk_rps" >> "$results"
 
 if [ "$peers" = 1 ]; then
-  if ! command -v hurl >/dev/null; then
-    say "installing Hurl 8.0.1 (cargo install; needs libcurl and libclang)"
-    need_apt curl-config:libcurl4-openssl-dev clang:libclang-dev
-    cargo install hurl@8.0.1 --locked --quiet
-  fi
   say "hurl, $items items, sequential"
   python3 - "$items" "$base" > "$work/run.hurl" <<'PY'
 import sys
@@ -203,8 +225,10 @@ for r in rows:
     rate[name] = n / secs
     print(f"{name:<12} {n:>9} {secs:>9.3f} {rate[name]:>10.0f} {rss/1024:>8.1f}MiB")
 print()
+if "oha-c32" in rate:
+    print(f"whisk c=32 / oha c=32:  {rate['whisk-c32'] / rate['oha-c32']:.2f}   (target >= 0.60; the same requests, start-up included)")
 if "wrk-c32" in rate:
-    print(f"whisk c=32 / wrk c=32:  {rate['whisk-c32'] / rate['wrk-c32']:.2f}   (target >= 0.60)")
+    print(f"whisk c=32 / wrk c=32:  {rate['whisk-c32'] / rate['wrk-c32']:.2f}   (target >= 0.60; wrk's steady state over {wrk_secs}s)")
 if "hurl" in rate:
     print(f"whisk c=1  / hurl:      {rate['whisk-c1'] / rate['hurl']:.2f}   (target >= 1.00)")
 if "newman" in rate:
