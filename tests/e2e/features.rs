@@ -734,31 +734,32 @@ outputs:
 "#
         )
     };
+    let outputs_of = |outputs: &str| {
+        let out = Whisk::new()
+            .input("base", &server.uri())
+            .run(&recipe(outputs));
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        out.outputs()
+    };
     // No template reads `results`: only the last item's response is kept for `steps.each`.
-    let last_only = recipe(
-        "  status: steps.each.status\n  n: steps.each.body.n\n  header: steps.each.headers['x-item']\n  succeeded: steps.each.succeeded",
-    );
-    let out = Whisk::new().input("base", &server.uri()).run(&last_only);
-    assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
-        out.outputs(),
+        outputs_of(
+            "  status: steps.each.status\n  n: steps.each.body.n\n  header: steps.each.headers['x-item']\n  succeeded: steps.each.succeeded"
+        ),
         serde_json::json!({"status": 200, "n": 3, "header": "3", "succeeded": 3})
     );
     // Reading `results` keeps every item's.
-    let every = recipe(
-        "  ns: steps.each.results | map(attribute='body') | map(attribute='n') | list\n  items: steps.each.results | map(attribute='item') | list\n  second: steps.each.results[1].headers['x-item']\n  n: steps.each.body.n",
-    );
-    let out = Whisk::new().input("base", &server.uri()).run(&every);
-    assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
-        out.outputs(),
+        outputs_of(
+            "  ns: steps.each.results | map(attribute='body') | map(attribute='n') | list\n  items: steps.each.results | map(attribute='item') | list\n  second: steps.each.results[1].headers['x-item']\n  n: steps.each.body.n"
+        ),
         serde_json::json!({"ns": [1, 2, 3], "items": [1, 2, 3], "second": "2", "n": 3})
     );
     // So does reading the whole step value.
-    let whole = recipe(
-        "  ns: steps.each | attr('results') | map(attribute='body') | map(attribute='n') | list",
+    assert_eq!(
+        outputs_of(
+            "  ns: steps.each | attr('results') | map(attribute='body') | map(attribute='n') | list"
+        ),
+        serde_json::json!({"ns": [1, 2, 3]})
     );
-    let out = Whisk::new().input("base", &server.uri()).run(&whole);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.outputs(), serde_json::json!({"ns": [1, 2, 3]}));
 }
