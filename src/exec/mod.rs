@@ -107,7 +107,7 @@ pub async fn run(
         interest: sink.interest(),
         options,
     };
-    let outcome = runner.run_recipe(&plan.root, bound.inputs.clone()).await;
+    let outcome = runner.run_recipe(&plan.root, &bound.inputs).await;
     let status = if outcome.interrupted {
         Status::Interrupted
     } else if outcome.failed {

@@ -87,11 +87,11 @@ impl<'a> Runner<'a> {
     pub fn run_recipe<'s>(
         &'s self,
         recipe: &'s RecipePlan,
-        inputs: serde_json::Map<String, serde_json::Value>,
+        inputs: &'s serde_json::Map<String, serde_json::Value>,
     ) -> Boxed<'s, RecipeOutcome> {
         Box::pin(async move {
             let secrets = &self.bound.secrets[recipe.id];
-            let mut scope = Scope::new(&inputs, secrets);
+            let mut scope = Scope::new(inputs, secrets);
             let auth_ctx = AuthContext::new(scope.value());
             let top = recipe.id == 0;
             let outcome = self
@@ -825,7 +825,7 @@ impl<'a> Runner<'a> {
                 return;
             }
         };
-        let sub = self.run_recipe(&uses.recipe, inputs).await;
+        let sub = self.run_recipe(&uses.recipe, &inputs).await;
         if let Some(outputs) = &sub.outputs {
             for (name, value) in outputs {
                 scope.set_json(name, value);
