@@ -71,6 +71,14 @@ pub async fn perform(
     let crate::event::Interest {
         exchanges, detail, ..
     } = runner.interest;
+    // Headers for the exchange events, when a sink shows them.
+    let shown = |map: &HeaderMap, extra: Option<&(HeaderName, HeaderValue)>| {
+        if detail {
+            Headers::of(map, extra)
+        } else {
+            Headers::default()
+        }
+    };
     let mut attempts = 0;
     let mut refreshed = false;
     loop {
@@ -108,11 +116,7 @@ pub async fn perform(
                 method: exchange.method.to_string(),
                 url: exchange.url.clone(),
                 attempt: attempts,
-                headers: if detail {
-                    Headers::of(&out.headers, out.auth.as_ref())
-                } else {
-                    Headers::default()
-                },
+                headers: shown(&out.headers, out.auth.as_ref()),
                 body_preview: if detail {
                     out.body.as_deref().map(preview)
                 } else {
@@ -152,11 +156,7 @@ pub async fn perform(
                         attempt: attempts,
                         status: response.status,
                         duration_ms: attempt.duration_ms,
-                        headers: if detail {
-                            Headers::of(&response.headers, None)
-                        } else {
-                            Headers::default()
-                        },
+                        headers: shown(&response.headers, None),
                         body_preview: if detail {
                             preview(&response.body)
                         } else {
