@@ -57,9 +57,11 @@ impl<T> Outcomes<T> {
 }
 
 impl<A, B> Outcomes<(A, B)> {
-    /// The outcomes in item order, split in two lists; an item no lane ran (the run stopped
-    /// before a thread took it) gets `missing(index, item)`. The first list reuses the slots'
-    /// memory (an in-place collect), so a large loop's outcomes are not copied to fresh pages.
+    /// The outcomes in item order, split in two lists. Lanes run every item they take, even
+    /// when the run stops (as an interrupted iteration), so every slot is filled; should one
+    /// not be, its item gets `missing(index, item)` rather than vanish from the report. The
+    /// first list reuses the slots' memory (an in-place collect), so a large loop's outcomes
+    /// are not copied to fresh pages.
     pub fn in_order(
         self,
         queue: &Queue,
