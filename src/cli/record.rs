@@ -72,7 +72,7 @@ pub async fn record(args: &RecordArgs, color: bool, token_store: Option<PathBuf>
         &plan.redactor,
         relative(&args.recipe, folder),
         timestamp(time::OffsetDateTime::now_utc()),
-        bound.inputs.clone(),
+        (*bound.inputs).clone(),
     );
     let mut text = match serde_json::to_string_pretty(&cassette) {
         Ok(text) => text,

@@ -3,6 +3,7 @@
 //! files. A missing or mistyped value is a validation error: nothing is sent.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 
@@ -62,7 +63,8 @@ pub fn secret_placeholder(recipe: usize, name: &str) -> String {
 /// Values bound to a plan.
 #[derive(Clone, Debug)]
 pub struct Bound {
-    pub inputs: serde_json::Map<String, serde_json::Value>,
+    /// Shared with the report, which lists them: a fan-out's inputs can hold 10,000 items.
+    pub inputs: Arc<serde_json::Map<String, serde_json::Value>>,
     /// Secrets of every recipe of the plan, indexed by `RecipePlan::id`.
     pub secrets: Vec<IndexMap<String, String>>,
 }
@@ -115,7 +117,10 @@ pub fn bind(plan: &Plan, provided: &Provided) -> Result<Bound, Vec<Diagnostic>> 
         secrets.push(values);
     }
     if problems.is_empty() {
-        Ok(Bound { inputs, secrets })
+        Ok(Bound {
+            inputs: Arc::new(inputs),
+            secrets,
+        })
     } else {
         Err(problems)
     }

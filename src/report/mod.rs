@@ -32,7 +32,7 @@ pub struct Report {
     pub whisk_version: String,
     pub recipe: RecipeInfo,
     /// The inputs the run used (secrets masked as `***`).
-    pub inputs: serde_json::Map<String, serde_json::Value>,
+    pub inputs: std::sync::Arc<serde_json::Map<String, serde_json::Value>>,
     /// RFC 3339 start time.
     pub started_at: String,
     /// RFC 3339 end time.

@@ -42,7 +42,7 @@ pub fn dry_run(plan: &Plan, bound: &Bound, env: &Env, recipe_path: &str) -> DryR
         body: String::new(),
         warnings: Vec::new(),
     };
-    walker.recipe(&plan.root, bound.inputs.clone());
+    walker.recipe(&plan.root, (*bound.inputs).clone());
     let mut script = String::from("#!/bin/sh\n");
     script.push_str(&format!(
         "# whisk dry run of recipe `{}` ({recipe_path}): the requests a run would send, in order.\n# Nothing was sent.\n",
