@@ -4,6 +4,7 @@
 pub mod auth;
 mod capture;
 mod context;
+mod decision;
 mod direct;
 mod dry;
 pub(crate) mod http;

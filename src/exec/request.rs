@@ -7,6 +7,7 @@ use minijinja::Value;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 
 use super::auth::{AuthContext, AuthError};
+use super::decision::{Decision, Failure, Outcome, Policy, Progress, decide};
 use super::http::{self, Incoming, Outgoing, SendError};
 use super::result::{Attempt, ErrorInfo, ErrorKind, Exchange};
 use super::retry;
@@ -14,7 +15,8 @@ use super::runner::Runner;
 use crate::event::{Event, Headers, preview};
 use crate::plan::{AuthKind, BodyPlan, RequestPlan};
 
-/// Renders and sends the request of step `step_id`.
+/// Renders and sends the request of step `step_id`: before every try it takes the profile's
+/// current credential, and after every try `decision::decide` says what comes next.
 pub async fn perform(
     runner: &Runner<'_>,
     step_id: &str,
@@ -34,20 +36,6 @@ pub async fn perform(
         attempts: Vec::with_capacity(1),
     };
     let resolver = auth_ctx.resolver(&runner.plan.templates);
-    let mut credential = None;
-    if let Some(profile) = &plan.auth {
-        match runner
-            .auth
-            .credential(profile, &resolver, runner.sink)
-            .await
-        {
-            Ok(found) => {
-                out.auth = Some(found.header.clone());
-                credential = Some(found);
-            }
-            Err(error) => return (Some(exchange), Err(auth_error(step_id, error))),
-        }
-    }
     let mut redirects = http::Redirects {
         follow: plan.redirects.follow,
         forward_auth_to: Vec::new(),
@@ -79,8 +67,15 @@ pub async fn perform(
             Headers::default()
         }
     };
-    let mut attempts = 0;
-    let mut refreshed = false;
+    let oauth2 = plan
+        .auth
+        .as_ref()
+        .filter(|p| matches!(p.kind, AuthKind::OAuth2(_)));
+    let policy = Policy {
+        retry: &plan.retry,
+        resend_after_error: retry::may_resend_after_error(&plan.method, plan.idempotent),
+    };
+    let mut progress = Progress::first();
     loop {
         if runner.options.stop.stopping() {
             let error = ErrorInfo::new(
@@ -91,6 +86,22 @@ pub async fn perform(
                 ),
             );
             return (Some(exchange), Err(error));
+        }
+        // The newest credential for every try: another iteration may have refreshed it, and a
+        // token that runs out during a wait is refreshed before it is sent.
+        let mut credential = None;
+        if let Some(profile) = &plan.auth {
+            match runner
+                .auth
+                .credential(profile, &resolver, runner.sink)
+                .await
+            {
+                Ok(found) => {
+                    out.auth = Some(found.header.clone());
+                    credential = Some(found);
+                }
+                Err(error) => return (Some(exchange), Err(auth_error(step_id, error))),
+            }
         }
         if let Some(rate) = plan.rate_limit
             && !runner.options.transport.replaying()
@@ -109,13 +120,12 @@ pub async fn perform(
                 )),
             );
         };
-        attempts += 1;
         if exchanges {
             runner.sink.emit(&Event::RequestSent {
                 step: step_id.to_string(),
                 method: exchange.method.to_string(),
                 url: exchange.url.clone(),
-                attempt: attempts,
+                attempt: progress.attempt,
                 headers: shown(&out.headers, out.auth.as_ref()),
                 body_preview: if detail {
                     out.body.as_deref().map(preview)
@@ -136,7 +146,7 @@ pub async fn perform(
             }
         };
         drop(permit);
-        let mut attempt = Attempt {
+        let mut tried = Attempt {
             status: None,
             duration_ms: started.elapsed().as_millis() as u64,
             redirects: hops,
@@ -144,18 +154,19 @@ pub async fn perform(
             wait_ms: None,
             error: None,
         };
-        match result {
+        // The answer, or why there is none, and whether the profile's `refresh_on` matches.
+        let (answer, refused) = match result {
             Ok(response) => {
-                attempt.status = Some(response.status);
+                tried.status = Some(response.status);
                 exchange.status = Some(response.status);
                 if exchanges {
                     runner.sink.emit(&Event::ResponseReceived {
                         step: step_id.to_string(),
                         method: exchange.method.to_string(),
                         url: exchange.url.clone(),
-                        attempt: attempts,
+                        attempt: progress.attempt,
                         status: response.status,
-                        duration_ms: attempt.duration_ms,
+                        duration_ms: tried.duration_ms,
                         headers: shown(&response.headers, None),
                         body_preview: if detail {
                             preview(&response.body)
@@ -165,92 +176,108 @@ pub async fn perform(
                         body_bytes: response.body.len(),
                     });
                 }
-                let profile = plan
-                    .auth
-                    .as_ref()
-                    .filter(|p| matches!(p.kind, AuthKind::OAuth2(_)));
-                let refusal = profile.is_some_and(|p| {
-                    p.refresh_on
-                        .iter()
-                        .any(|c| c.matches(response.status, &response.body))
+                let refused = credential.is_some()
+                    && oauth2.is_some_and(|p| {
+                        p.refresh_on
+                            .iter()
+                            .any(|c| c.matches(response.status, &response.body))
+                    });
+                (Ok(response), refused)
+            }
+            Err(error) => {
+                let (kind, message) = match error {
+                    SendError::Timeout(m) => (Failure::Timeout, m),
+                    SendError::Network(m) => (Failure::Network, m),
+                    SendError::Redirect(m) => (Failure::Redirect, m),
+                    SendError::Body(m) => (Failure::Body, m),
+                };
+                tried.error = Some(message.clone());
+                runner.sink.emit(&Event::RequestFailed {
+                    step: step_id.to_string(),
+                    method: exchange.method.to_string(),
+                    url: exchange.url.clone(),
+                    attempt: progress.attempt,
+                    error: message.clone(),
                 });
-                if let (true, Some(profile), Some(seen)) = (refusal, profile, &credential) {
-                    if refreshed {
-                        exchange.attempts.push(attempt);
-                        let code = provider_code(&response.headers, &response.body);
-                        let message = format!(
-                            "{} {} was refused again after refreshing the token: {} {}",
-                            exchange.method,
-                            exchange.url,
-                            response.status,
-                            code.map(|c| format!("`{c}`"))
-                                .unwrap_or_else(|| "(no error code)".into())
-                        );
-                        return (
-                            Some(exchange),
-                            Err(ErrorInfo::new(
-                                ErrorKind::Auth,
-                                format!("step `{step_id}`: {message}"),
-                            )),
-                        );
-                    }
-                    refreshed = true;
-                    attempts -= 1;
-                    attempt.outcome = Some("token_refresh".into());
-                    exchange.attempts.push(attempt);
+                (Err((kind, message)), false)
+            }
+        };
+        let outcome = match &answer {
+            Ok(response) => Outcome::Answer {
+                status: response.status,
+                refused,
+                retry_after: response
+                    .headers
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok()),
+            },
+            Err((kind, _)) => Outcome::Failed(*kind),
+        };
+        let decision = decide(
+            outcome,
+            progress,
+            policy,
+            SystemTime::now(),
+            fastrand::f64(),
+        );
+        match (decision, answer) {
+            (Decision::Refresh, _) => {
+                tried.outcome = Some("token_refresh".into());
+                exchange.attempts.push(tried);
+                // `refused` implies both; without them, a second refusal fails.
+                let mut granted = true;
+                if let (Some(profile), Some(seen)) = (oauth2, &credential) {
                     match runner
                         .auth
                         .refresh(profile, &resolver, seen, runner.sink)
                         .await
                     {
-                        Ok(Some(fresh)) => {
-                            out.auth = Some(fresh.header.clone());
-                            credential = Some(fresh);
-                            continue;
-                        }
-                        Ok(None) => return (Some(exchange.clone()), Ok(response)),
+                        Ok(refreshed) => granted = refreshed.granted,
                         Err(error) => return (Some(exchange), Err(auth_error(step_id, error))),
                     }
                 }
-                if plan.retry.on_status.contains(&response.status) && attempts < plan.retry.attempts
-                {
-                    let wait = response
-                        .headers
-                        .get(RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| retry::retry_after(v, SystemTime::now(), plan.retry.max))
-                        .unwrap_or_else(|| retry::backoff(&plan.retry, attempts, fastrand::f64()));
-                    let reason = format!("status {}", response.status);
-                    pause(runner, step_id, &mut exchange, attempt, wait, reason).await;
-                    continue;
-                }
-                exchange.attempts.push(attempt);
+                progress = progress.refreshed(granted);
+            }
+            (Decision::Retry { wait }, answer) => {
+                let reason = match answer {
+                    Ok(response) => format!("status {}", response.status),
+                    Err((_, message)) => message,
+                };
+                pause(runner, step_id, &mut exchange, tried, wait, reason).await;
+                progress = progress.next();
+            }
+            (Decision::RefusedAgain, Ok(response)) => {
+                exchange.attempts.push(tried);
+                let code = provider_code(&response.headers, &response.body);
+                let message = format!(
+                    "{} {} was refused again after refreshing the token: {} {}",
+                    exchange.method,
+                    exchange.url,
+                    response.status,
+                    code.map(|c| format!("`{c}`"))
+                        .unwrap_or_else(|| "(no error code)".into())
+                );
+                return (
+                    Some(exchange),
+                    Err(ErrorInfo::new(
+                        ErrorKind::Auth,
+                        format!("step `{step_id}`: {message}"),
+                    )),
+                );
+            }
+            // Done, or given up: the answer stands, or the failure is the step's.
+            (_, Ok(response)) => {
+                exchange.attempts.push(tried);
                 return (Some(exchange), Ok(response));
             }
-            Err(error) => {
-                let (kind, message) = match error {
-                    SendError::Timeout(m) => (ErrorKind::Timeout, m),
-                    SendError::Network(m) => (ErrorKind::Network, m),
-                    SendError::Redirect(m) => (ErrorKind::Redirect, m),
-                    SendError::Body(m) => (ErrorKind::Body, m),
+            (_, Err((kind, message))) => {
+                exchange.attempts.push(tried);
+                let kind = match kind {
+                    Failure::Timeout => ErrorKind::Timeout,
+                    Failure::Network => ErrorKind::Network,
+                    Failure::Redirect => ErrorKind::Redirect,
+                    Failure::Body => ErrorKind::Body,
                 };
-                attempt.error = Some(message.clone());
-                runner.sink.emit(&Event::RequestFailed {
-                    step: step_id.to_string(),
-                    method: exchange.method.to_string(),
-                    url: exchange.url.clone(),
-                    attempt: attempts,
-                    error: message.clone(),
-                });
-                let resend = matches!(kind, ErrorKind::Timeout | ErrorKind::Network)
-                    && retry::may_resend_after_error(&plan.method, plan.idempotent)
-                    && attempts < plan.retry.attempts;
-                if resend {
-                    let wait = retry::backoff(&plan.retry, attempts, fastrand::f64());
-                    pause(runner, step_id, &mut exchange, attempt, wait, message).await;
-                    continue;
-                }
-                exchange.attempts.push(attempt);
                 return (
                     Some(exchange),
                     Err(ErrorInfo::new(kind, format!("step `{step_id}`: {message}"))),

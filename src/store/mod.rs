@@ -13,7 +13,7 @@ pub use dir::{from_env as dir_from_env, resolve as resolve_dir};
 pub use error::{StoreError, StoreErrorKind};
 pub use key::check_key;
 pub use lock::Lock;
-pub use record::{Record, VERSION, seed_digest, unix_now};
+pub use record::{Record, VERSION, seed_digest, unix_now, unix_now_ms};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

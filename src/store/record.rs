@@ -26,9 +26,16 @@ pub struct Record {
     /// When the access token expires, in seconds since the Unix epoch; `None`: unknown.
     #[serde(default)]
     pub expires_at: Option<u64>,
+    /// The same moment in milliseconds, which whisk reads in preference: tokens may live for
+    /// less than a second. Absent in records written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at_ms: Option<u64>,
     /// The access token's lifetime in seconds as the server gave it (`expires_in`).
     #[serde(default)]
     pub lifetime: Option<u64>,
+    /// The same lifetime in milliseconds, read in preference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime_ms: Option<u64>,
     #[serde(default)]
     pub refresh_token: Option<String>,
     /// SHA-256 (hex) of the recipe's `refresh_token` this record descends from; `None` when it
@@ -43,6 +50,19 @@ impl Record {
     /// Whether the record belongs to this token endpoint and client.
     pub fn belongs_to(&self, token_url: &str, client_id: &str) -> bool {
         self.token_url == token_url && self.client_id == client_id
+    }
+
+    /// When the access token expires, in milliseconds since the Unix epoch.
+    pub fn expires_ms(&self) -> Option<u64> {
+        self.expires_at_ms
+            .or_else(|| self.expires_at.map(|s| s.saturating_mul(1000)))
+    }
+
+    /// The access token's lifetime.
+    pub fn lifetime(&self) -> Option<std::time::Duration> {
+        self.lifetime_ms
+            .map(std::time::Duration::from_millis)
+            .or_else(|| self.lifetime.map(std::time::Duration::from_secs))
     }
 }
 
@@ -69,6 +89,14 @@ pub fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
+/// Milliseconds since the Unix epoch, now.
+pub fn unix_now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
 /// The digest recorded for a seeding refresh token: it identifies the token without storing it
 /// a second time.
 pub fn seed_digest(refresh_token: &str) -> String {
@@ -91,7 +119,9 @@ mod tests {
             obtained_by: "refresh_token".into(),
             access_token: Some("at-secret-1".into()),
             expires_at: Some(10),
+            expires_at_ms: None,
             lifetime: Some(5),
+            lifetime_ms: None,
             refresh_token: Some("rt-secret-2".into()),
             seed_sha256: None,
             updated_at: 5,

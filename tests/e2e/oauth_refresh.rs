@@ -266,3 +266,200 @@ steps:
     assert!(out.stderr.contains("Bad Gateway"), "{}", out.stderr);
     assert_no_secrets(&[&out], &["cs-page-9"]);
 }
+
+/// A token endpoint that rotates: `seed-rt` gives `tok-1` and `rt-1`, `rt-1` gives `tok-2`
+/// and `rt-2`, and so on; a spent refresh token is `invalid_grant`. Tokens live `lifetime`.
+async fn rotating_token_endpoint(server: &MockServer, lifetime: f64) -> Arc<AtomicUsize> {
+    let issued = Arc::new(AtomicUsize::new(0));
+    let counter = issued.clone();
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(move |req: &Request| {
+            let body = String::from_utf8_lossy(&req.body);
+            let n = counter.load(Ordering::SeqCst);
+            let expected = if n == 0 {
+                "refresh_token=seed-rt".to_string()
+            } else {
+                format!("refresh_token=rt-{n}")
+            };
+            if !body.contains(&expected) {
+                return ResponseTemplate::new(400)
+                    .set_body_json(serde_json::json!({"error": "invalid_grant"}));
+            }
+            counter.fetch_add(1, Ordering::SeqCst);
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "access_token": format!("tok-{}", n + 1),
+                "refresh_token": format!("rt-{}", n + 1),
+                "expires_in": lifetime,
+            }))
+        })
+        .mount(server)
+        .await;
+    issued
+}
+
+const TWO_ITEMS: &str = r#"
+version: 1
+name: stale-after-wait
+inputs:
+  base: { type: string }
+secrets:
+  refresh_token: { env: WHISK_T_RT }
+auth:
+  api:
+    oauth2:
+      grant: refresh_token
+      token_url: "{{ inputs.base }}/token"
+      client_id: c
+      client_secret: s3cr3t-stale
+      refresh_token: "{{ secrets.refresh_token }}"
+defaults:
+  auth: api
+  retry: { attempts: 4, on_status: [429, 503], backoff: { initial: 100ms, max: 5s } }
+steps:
+  - id: items
+    for_each: '["a", "b"]'
+    as: name
+    concurrency: 2
+    request: { url: "{{ inputs.base }}/items/{{ name }}" }
+"#;
+
+/// The issue's schedule: item `a` is refused with token 1, refreshes to token 2, gets a 503
+/// and waits; meanwhile item `b`, refused with tokens 1 and 2, makes token 3. `a`'s retry must
+/// go out with token 3 (the newest), not with token 2, which the server now refuses too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_a_wait_sends_the_token_another_item_refreshed_meanwhile() {
+    let server = MockServer::start().await;
+    let issued = rotating_token_endpoint(&server, 3600.0).await;
+    let refuse =
+        || ResponseTemplate::new(401).set_body_json(serde_json::json!({"error": "invalid_token"}));
+    for token in ["tok-1", "tok-2"] {
+        // `b`'s first answer comes late, after `a` made token 2.
+        let delay = if token == "tok-1" { 300 } else { 0 };
+        Mock::given(method("GET"))
+            .and(path("/items/b"))
+            .and(header("authorization", format!("Bearer {token}").as_str()))
+            .respond_with(refuse().set_delay(Duration::from_millis(delay)))
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path("/items/a"))
+        .and(header("authorization", "Bearer tok-1"))
+        .respond_with(refuse())
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/items/a"))
+        .and(header("authorization", "Bearer tok-2"))
+        .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "1"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    // Token 2 is dead once token 3 exists: a stale resend is refused.
+    Mock::given(method("GET"))
+        .and(path("/items/a"))
+        .and(header("authorization", "Bearer tok-2"))
+        .respond_with(refuse())
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(header("authorization", "Bearer tok-3"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"ok": true})))
+        .mount(&server)
+        .await;
+    let out = Whisk::new()
+        .input("base", &server.uri())
+        .env("WHISK_T_RT", "seed-rt")
+        .arg("--threads")
+        .arg("1")
+        .run(TWO_ITEMS);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        issued.load(Ordering::SeqCst),
+        3,
+        "tokens 1, 2 and 3, no more"
+    );
+    let received = server.received_requests().await.unwrap_or_default();
+    let sent: Vec<(String, String)> = received
+        .iter()
+        .filter(|r| r.url.path().starts_with("/items/"))
+        .map(|r| {
+            let auth = r
+                .headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            (r.url.path().to_string(), auth.replace("Bearer ", ""))
+        })
+        .collect();
+    let of = |item: &str| -> Vec<&str> {
+        sent.iter()
+            .filter(|(p, _)| p == item)
+            .map(|(_, t)| t.as_str())
+            .collect()
+    };
+    assert_eq!(of("/items/a"), ["tok-1", "tok-2", "tok-3"], "{sent:?}");
+    assert_eq!(of("/items/b"), ["tok-1", "tok-2", "tok-3"], "{sent:?}");
+    let report = out.report.clone().expect("report");
+    let a = &report["steps"][0]["iterations"][0]["request"]["attempts"];
+    let outcomes: Vec<_> = a
+        .as_array()
+        .expect("attempts")
+        .iter()
+        .map(|t| (t["status"].as_u64(), t["outcome"].as_str()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            (Some(401), Some("token_refresh")),
+            (Some(503), Some("retry")),
+            (Some(200), None)
+        ]
+    );
+    assert_no_secrets(
+        &[&out],
+        &["s3cr3t-stale", "seed-rt", "rt-1", "rt-2", "rt-3"],
+    );
+}
+
+/// A token that runs out during a `Retry-After` wait is refreshed before the retry is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_that_runs_out_during_a_wait_is_refreshed_before_the_retry() {
+    let server = MockServer::start().await;
+    // Tokens live 1.2 s; the wait is 1 s, which leaves less than half the lifetime.
+    let issued = rotating_token_endpoint(&server, 1.2).await;
+    Mock::given(method("GET"))
+        .and(path("/items/a"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"ok": true})))
+        .mount(&server)
+        .await;
+    let out = Whisk::new()
+        .input("base", &server.uri())
+        .env("WHISK_T_RT", "seed-rt")
+        .run(&TWO_ITEMS.replace(r#"'["a", "b"]'"#, r#"'["a"]'"#));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        issued.load(Ordering::SeqCst),
+        2,
+        "the first token and one refresh"
+    );
+    let received = server.received_requests().await.unwrap_or_default();
+    let tokens: Vec<String> = received
+        .iter()
+        .filter(|r| r.url.path() == "/items/a")
+        .filter_map(|r| {
+            r.headers
+                .get("authorization")?
+                .to_str()
+                .ok()
+                .map(String::from)
+        })
+        .collect();
+    assert_eq!(tokens, ["Bearer tok-1", "Bearer tok-2"]);
+}

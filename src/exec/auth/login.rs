@@ -9,7 +9,7 @@ use super::{Config, Resolver, profile_context};
 use crate::plan::bind::Bound;
 use crate::plan::{AuthKind, Plan};
 use crate::recipe::Grant;
-use crate::store::{Record, TokenStore, VERSION, unix_now};
+use crate::store::{Record, TokenStore, VERSION, unix_now, unix_now_ms};
 
 /// A profile ready for a sign-in.
 pub struct LoginTarget {
@@ -25,7 +25,7 @@ pub struct LoginTarget {
 /// Renders profile `name` of the plan's root recipe for a sign-in.
 pub fn target(plan: &Plan, bound: &Bound, name: &str) -> Result<LoginTarget, AuthError> {
     let recipe = &plan.root;
-    let fail = |message: String| AuthError { message };
+    let fail = |message: String| AuthError::new(message);
     let Some(profile) = recipe.auth.get(name) else {
         let known: Vec<String> = recipe.auth.keys().map(|k| format!("`{k}`")).collect();
         return Err(fail(format!(
@@ -121,8 +121,8 @@ pub async fn save(
     target: &LoginTarget,
     answer: &TokenAnswer,
 ) -> Result<(), AuthError> {
-    let fail = |e: crate::store::StoreError| AuthError {
-        message: format!("auth profile `{}`: {e}", target.config.profile),
+    let fail = |e: crate::store::StoreError| {
+        AuthError::new(format!("auth profile `{}`: {e}", target.config.profile))
     };
     let _lock = store.lock(&target.key).await.map_err(fail)?;
     let now = unix_now();
@@ -133,7 +133,11 @@ pub async fn save(
         obtained_by: Grant::AuthorizationCode.name().to_string(),
         access_token: Some(answer.access_token.clone()),
         expires_at: answer.expires_in.map(|d| now + d.as_secs()),
+        expires_at_ms: answer
+            .expires_in
+            .map(|d| unix_now_ms().saturating_add(d.as_millis() as u64)),
         lifetime: answer.expires_in.map(|d| d.as_secs()),
+        lifetime_ms: answer.expires_in.map(|d| d.as_millis() as u64),
         refresh_token: answer.refresh_token.clone(),
         seed_sha256: None,
         updated_at: now,

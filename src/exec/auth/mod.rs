@@ -30,6 +30,14 @@ pub struct Credential {
     pub generation: u64,
 }
 
+/// The outcome of `refresh`: the credential to send now, and whether a token request was made
+/// for it (rather than a newer token taken that someone else had obtained).
+#[derive(Clone, Debug)]
+pub struct Refreshed {
+    pub credential: Credential,
+    pub granted: bool,
+}
+
 /// Every credential of a run. OAuth2 tokens are shared by all steps and iterations that use
 /// the same profile with the same settings.
 pub struct AuthManager {
@@ -100,11 +108,11 @@ impl AuthContext {
 
 impl Resolver<'_> {
     fn text(&self, profile: &AuthPlan, field: &str, tpl: &Tpl) -> Result<String, AuthError> {
-        self.templates.text(tpl, self.ctx).map_err(|e| AuthError {
-            message: format!(
+        self.templates.text(tpl, self.ctx).map_err(|e| {
+            AuthError::new(format!(
                 "auth profile `{}`: cannot render `{field}`: {e}",
                 profile.name
-            ),
+            ))
         })
     }
 }
@@ -156,11 +164,11 @@ impl AuthManager {
             AuthKind::Header { name, value } => {
                 let value = resolver.text(profile, "header.value", value)?;
                 self.redactor.add(&value);
-                let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| AuthError {
-                    message: format!(
+                let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                    AuthError::new(format!(
                         "auth profile `{}`: `{name}` is not a valid header name",
                         profile.name
-                    ),
+                    ))
                 })?;
                 fixed(profile, name, value)
             }
@@ -171,24 +179,26 @@ impl AuthManager {
         Ok(fixed)
     }
 
-    /// Replaces a refused token. Callers pass the generation they sent; when another caller
-    /// already refreshed past it, the newer token is returned without a new request.
+    /// Replaces a refused token. Callers pass the credential they sent; when a newer one is
+    /// held already (another caller refreshed past it, here or in another process), that one
+    /// is returned without a token request. `None` for profiles that cannot refresh.
     pub async fn refresh(
         &self,
         profile: &AuthPlan,
         resolver: &Resolver<'_>,
         seen: &Credential,
         sink: &dyn EventSink,
-    ) -> Result<Option<Credential>, AuthError> {
+    ) -> Result<Refreshed, AuthError> {
         match &profile.kind {
             AuthKind::OAuth2(plan) => {
                 let source = self.source(profile, plan, resolver)?;
-                source
-                    .refresh(&self.client, seen.generation, sink)
-                    .await
-                    .map(Some)
+                source.refresh(&self.client, seen.generation, sink).await
             }
-            _ => Ok(None),
+            // Nothing newer can come: the refusal stands after this resend.
+            _ => Ok(Refreshed {
+                credential: seen.clone(),
+                granted: true,
+            }),
         }
     }
 
@@ -225,11 +235,11 @@ impl AuthManager {
 }
 
 fn fixed(profile: &AuthPlan, name: HeaderName, value: String) -> Result<Credential, AuthError> {
-    let mut value = HeaderValue::from_str(&value).map_err(|_| AuthError {
-        message: format!(
+    let mut value = HeaderValue::from_str(&value).map_err(|_| {
+        AuthError::new(format!(
             "auth profile `{}`: the credential is not a valid header value",
             profile.name
-        ),
+        ))
     })?;
     value.set_sensitive(true);
     Ok(Credential {
@@ -240,11 +250,9 @@ fn fixed(profile: &AuthPlan, name: HeaderName, value: String) -> Result<Credenti
 
 /// A profile keeps tokens in the store, but no store directory is known.
 pub fn no_store_dir(profile: &str) -> AuthError {
-    AuthError {
-        message: format!(
-            "auth profile `{profile}` keeps its tokens in the token store, but no store directory is known: pass `--token-store DIR` or set `WHISK_TOKEN_STORE`"
-        ),
-    }
+    AuthError::new(format!(
+        "auth profile `{profile}` keeps its tokens in the token store, but no store directory is known: pass `--token-store DIR` or set `WHISK_TOKEN_STORE`"
+    ))
 }
 
 /// The context auth profiles of `recipe` render with: its inputs and secrets.

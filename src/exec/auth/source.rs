@@ -7,14 +7,14 @@ use std::time::{Duration, Instant};
 
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 
-use super::Credential;
 use super::config::Config;
 use super::persist::{Held, store_wins};
 use super::token::{self, AuthError, TokenAnswer};
+use super::{Credential, Refreshed};
 use crate::event::{Event, EventSink};
 use crate::recipe::Grant;
 use crate::redact::Redactor;
-use crate::store::{Record, StoreError, TokenStore, VERSION, seed_digest, unix_now};
+use crate::store::{Record, StoreError, TokenStore, VERSION, seed_digest, unix_now, unix_now_ms};
 
 /// An access token and when it runs out.
 #[derive(Clone)]
@@ -22,24 +22,44 @@ struct Access {
     token: String,
     header: HeaderValue,
     expires_at: Option<Instant>,
-    /// The same moment as Unix time, for the store.
-    expires_unix: Option<u64>,
+    /// The same moment as Unix time in milliseconds, for the store.
+    expires_unix_ms: Option<u64>,
     lifetime: Option<Duration>,
 }
 
 impl Access {
-    fn new(token: &str, lifetime: Option<Duration>, expires_unix: Option<u64>) -> Option<Access> {
+    /// A token just received, valid for `lifetime` from now when the server said so.
+    fn received(token: &str, lifetime: Option<Duration>) -> Option<Access> {
+        let now = Instant::now();
+        let expires_unix_ms = lifetime.map(|l| unix_now_ms().saturating_add(l.as_millis() as u64));
+        Access::new(token, lifetime, lifetime.map(|l| now + l), expires_unix_ms)
+    }
+
+    /// A token from the store, which expires at `expires_unix_ms`.
+    fn stored(
+        token: &str,
+        lifetime: Option<Duration>,
+        expires_unix_ms: Option<u64>,
+    ) -> Option<Access> {
+        let now_ms = unix_now_ms();
+        let expires_at = expires_unix_ms
+            .map(|at| Instant::now() + Duration::from_millis(at.saturating_sub(now_ms)));
+        Access::new(token, lifetime, expires_at, expires_unix_ms)
+    }
+
+    fn new(
+        token: &str,
+        lifetime: Option<Duration>,
+        expires_at: Option<Instant>,
+        expires_unix_ms: Option<u64>,
+    ) -> Option<Access> {
         let mut header = HeaderValue::from_str(&format!("Bearer {token}")).ok()?;
         header.set_sensitive(true);
-        let now_unix = unix_now();
-        let expires_unix = expires_unix.or_else(|| lifetime.map(|l| now_unix + l.as_secs()));
-        let expires_at = expires_unix
-            .map(|at| Instant::now() + Duration::from_secs(at.saturating_sub(now_unix)));
         Some(Access {
             token: token.to_string(),
             header,
             expires_at,
-            expires_unix,
+            expires_unix_ms,
             lifetime,
         })
     }
@@ -141,41 +161,51 @@ impl TokenSource {
         } else {
             "first use"
         };
-        self.renew(client, reason, None, sink).await
+        let (credential, _) = self.renew(client, reason, None, sink).await?;
+        Ok(credential)
     }
 
-    /// Replaces the token of generation `seen`, which the server refused. When another caller
-    /// already replaced it, the newer token is returned without a request.
+    /// Replaces the token of generation `seen`, which the server refused: a token request
+    /// only when `seen` is still the newest token here (and, with a store, in the store).
+    /// When another caller already replaced it, the newer token is returned without one.
     pub async fn refresh(
         &self,
         client: &crate::exec::Sender,
         seen: u64,
         sink: &dyn EventSink,
-    ) -> Result<Credential, AuthError> {
+    ) -> Result<Refreshed, AuthError> {
         let _flight = self.flight.lock().await;
         let refused = {
             let state = self.state();
             if state.generation != seen
                 && let Some(credential) = state.credential()
             {
-                return Ok(credential);
+                return Ok(Refreshed {
+                    credential,
+                    granted: false,
+                });
             }
             state.access.as_ref().map(|a| a.token.clone())
         };
-        self.renew(client, "refused", refused, sink).await
+        let (credential, granted) = self.renew(client, "refused", refused, sink).await?;
+        Ok(Refreshed {
+            credential,
+            granted,
+        })
     }
 
     /// Gets a usable token: from the store when another process (or an earlier run) left one,
-    /// else from the token endpoint, writing what it got to the store before returning.
+    /// else from the token endpoint, writing what it got to the store before returning. Says
+    /// whether it asked the token endpoint.
     async fn renew(
         &self,
         client: &crate::exec::Sender,
         reason: &str,
         refused: Option<String>,
         sink: &dyn EventSink,
-    ) -> Result<Credential, AuthError> {
+    ) -> Result<(Credential, bool), AuthError> {
         let Some((store, key)) = &self.store else {
-            return self.request(client, reason, sink).await;
+            return Ok((self.request(client, reason, sink).await?, true));
         };
         let failed = |e: StoreError| self.store_error(e);
         let _lock = store.lock(key).await.map_err(failed)?;
@@ -183,13 +213,11 @@ impl TokenSource {
         if let Some(record) = &record
             && !record.belongs_to(self.config.token_url.as_str(), &self.config.client_id)
         {
-            return Err(AuthError {
-                message: format!(
-                    "auth profile `{}`: the token store key `{key}` ({}) holds tokens of another client or token URL; give this profile its own `store:` key, or remove them with `whisk auth logout`",
-                    self.config.profile,
-                    store.path(key).display()
-                ),
-            });
+            return Err(AuthError::new(format!(
+                "auth profile `{}`: the token store key `{key}` ({}) holds tokens of another client or token URL; give this profile its own `store:` key, or remove them with `whisk auth logout`",
+                self.config.profile,
+                store.path(key).display()
+            )));
         }
         self.sync(record.as_ref());
         let usable = {
@@ -208,17 +236,15 @@ impl TokenSource {
         if let Some(credential) = usable
             && !recording
         {
-            return Ok(credential);
+            return Ok((credential, false));
         }
         let credential = self.request(client, reason, sink).await?;
         self.state().requested = true;
-        store.write(key, &self.record()).map_err(|e| AuthError {
-            message: format!(
+        store.write(key, &self.record()).map_err(|e| AuthError::new(format!(
                 "auth profile `{}`: new tokens were issued but not saved, so the next run may not be able to use them: {e}",
                 self.config.profile
-            ),
-        })?;
-        Ok(credential)
+            )))?;
+        Ok((credential, true))
     }
 
     /// Takes the stored tokens when they are newer than the ones held (see `store_wins`).
@@ -243,11 +269,7 @@ impl TokenSource {
                 }
                 if let Some(token) = &record.access_token {
                     self.redactor.add(token);
-                    state.access = Access::new(
-                        token,
-                        record.lifetime.map(Duration::from_secs),
-                        record.expires_at,
-                    );
+                    state.access = Access::stored(token, record.lifetime(), record.expires_ms());
                     state.generation += 1;
                 }
                 state.seed = record.seed_sha256.clone();
@@ -268,12 +290,22 @@ impl TokenSource {
             client_id: self.config.client_id.clone(),
             obtained_by: state.obtained_by.to_string(),
             access_token: state.access.as_ref().map(|a| a.token.clone()),
-            expires_at: state.access.as_ref().and_then(|a| a.expires_unix),
+            expires_at: state
+                .access
+                .as_ref()
+                .and_then(|a| a.expires_unix_ms)
+                .map(|ms| ms / 1000),
+            expires_at_ms: state.access.as_ref().and_then(|a| a.expires_unix_ms),
             lifetime: state
                 .access
                 .as_ref()
                 .and_then(|a| a.lifetime)
                 .map(|l| l.as_secs()),
+            lifetime_ms: state
+                .access
+                .as_ref()
+                .and_then(|a| a.lifetime)
+                .map(|l| l.as_millis() as u64),
             refresh_token: state.refresh_token.clone(),
             seed_sha256: state.seed.clone(),
             updated_at: unix_now(),
@@ -281,9 +313,7 @@ impl TokenSource {
     }
 
     fn store_error(&self, error: StoreError) -> AuthError {
-        AuthError {
-            message: format!("auth profile `{}`: {error}", self.config.profile),
-        }
+        AuthError::new(format!("auth profile `{}`: {error}", self.config.profile))
     }
 
     /// Asks the token endpoint: with the refresh token when there is one, else by the profile's
@@ -318,14 +348,12 @@ impl TokenSource {
                         (self.client_credentials(client).await?, "client_credentials")
                     }
                     Err(error) if self.config.grant == Grant::AuthorizationCode => {
-                        return Err(AuthError {
-                            message: format!(
-                                "{}; sign in again with `whisk auth login <recipe> {}`",
-                                error.message, self.config.profile
-                            ),
-                        });
+                        return Err(AuthError::new(format!(
+                            "{}; sign in again with `whisk auth login <recipe> {}`",
+                            error.message, self.config.profile
+                        )));
                     }
-                    Err(error) => return Err(error),
+                    Err(error) => return Err(self.explain_refusal(error)),
                 }
             }
             None if self.config.grant == Grant::ClientCredentials => {
@@ -335,6 +363,27 @@ impl TokenSource {
             None => return Err(self.nothing_to_refresh_with()),
         };
         self.take(answer, grant)
+    }
+
+    /// A refused `refresh_token` grant, with what to do when the refresh token was spent.
+    fn explain_refusal(&self, error: AuthError) -> AuthError {
+        if error.code.as_deref() != Some("invalid_grant") {
+            return error;
+        }
+        let profile = &self.config.profile;
+        let what = match &self.store {
+            Some((store, key)) => format!(
+                "the refresh token in the token store (key `{key}` in `{}`) was already used or has expired; if it was spent outside whisk, put a new refresh token in the recipe's `refresh_token` secret and run again (a new one replaces the stored one), or remove the stored tokens with `whisk auth logout <recipe> {profile}`",
+                store.dir().display()
+            ),
+            None => format!(
+                "the refresh token was already used or has expired: servers that rotate refresh tokens accept each one once, so add `store: <key>` to auth profile `{profile}` to keep the rotated token for the next run, and put a new refresh token in the recipe's `refresh_token` secret"
+            ),
+        };
+        AuthError {
+            message: format!("{}; {what}", error.message),
+            code: error.code,
+        }
     }
 
     fn nothing_to_refresh_with(&self) -> AuthError {
@@ -348,19 +397,17 @@ impl TokenSource {
                 format!("auth profile `{profile}` has no refresh token to get an access token with")
             }
         };
-        AuthError { message }
+        AuthError::new(message)
     }
 
     /// Keeps a token answer: the new access token, and the new refresh token at once when the
     /// server rotated it.
     fn take(&self, answer: TokenAnswer, grant: &'static str) -> Result<Credential, AuthError> {
-        let access = Access::new(&answer.access_token, answer.expires_in, None).ok_or_else(|| {
-            AuthError {
-                message: format!(
+        let access = Access::received(&answer.access_token, answer.expires_in).ok_or_else(|| {
+            AuthError::new(format!(
                     "the token endpoint {} returned an access token that is not a valid header value",
                     self.config.token_url
-                ),
-            }
+                ))
         })?;
         let mut state = self.state();
         state.access = Some(access);
@@ -369,9 +416,9 @@ impl TokenSource {
         }
         state.obtained_by = grant;
         state.generation += 1;
-        state.credential().ok_or_else(|| AuthError {
-            message: "the access token was lost".into(),
-        })
+        state
+            .credential()
+            .ok_or_else(|| AuthError::new("the access token was lost"))
     }
 
     async fn client_credentials(

@@ -18,6 +18,17 @@ const TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Clone, Debug)]
 pub struct AuthError {
     pub message: String,
+    /// The token endpoint's RFC 6749 §5.2 `error` code, when it refused with one.
+    pub code: Option<String>,
+}
+
+impl AuthError {
+    pub fn new(message: impl Into<String>) -> AuthError {
+        AuthError {
+            message: message.into(),
+            code: None,
+        }
+    }
 }
 
 /// A successful token answer.
@@ -47,42 +58,40 @@ pub async fn request(
     if let Some((id, secret)) = basic {
         let encoded = STANDARD.encode(format!("{id}:{secret}"));
         redactor.add_derived(&encoded);
-        let value = HeaderValue::from_str(&format!("Basic {encoded}")).map_err(|_| AuthError {
-            message: format!(
+        let value = HeaderValue::from_str(&format!("Basic {encoded}")).map_err(|_| AuthError::new(format!(
                 "cannot build the request to the token endpoint {url}: the client credentials hold characters a header cannot carry"
-            ),
-        })?;
+            )))?;
         headers.insert(AUTHORIZATION, value);
     }
     let body = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(&form)
         .finish();
     *sent.body_mut() = Some(body.into());
-    let response = client.execute(sent).await.map_err(|e| AuthError {
-        message: if e.is_timeout() {
+    let response = client.execute(sent).await.map_err(|e| {
+        AuthError::new(if e.is_timeout() {
             format!(
                 "the token endpoint {url} did not answer within {}s",
                 TOKEN_TIMEOUT.as_secs()
             )
         } else {
             format!("cannot reach the token endpoint {url}: {}", e.describe())
-        },
+        })
     })?;
     let status = response.status();
-    let body = response.bytes().await.map_err(|e| AuthError {
-        message: format!("the token endpoint {url} broke off its answer: {e}"),
+    let body = response.bytes().await.map_err(|e| {
+        AuthError::new(format!(
+            "the token endpoint {url} broke off its answer: {e}"
+        ))
     })?;
     let json: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
     if !status.is_success() {
         return Err(refusal(url, &grant, status.as_u16(), json.as_ref(), &body));
     }
     let Some(json) = json else {
-        return Err(AuthError {
-            message: format!(
-                "the token endpoint {url} answered {status} with a body that is not JSON: `{}`",
-                preview(&body)
-            ),
-        });
+        return Err(AuthError::new(format!(
+            "the token endpoint {url} answered {status} with a body that is not JSON: `{}`",
+            preview(&body)
+        )));
     };
     let Some(access_token) = json.get("access_token").and_then(|v| v.as_str()) else {
         return Err(refusal(url, &grant, status.as_u16(), Some(&json), &body));
@@ -188,7 +197,7 @@ fn refusal(
             preview(body)
         ),
     };
-    AuthError { message }
+    AuthError { message, code }
 }
 
 /// `application/x-www-form-urlencoded` encoding, as RFC 6749 §2.3.1 asks for client
