@@ -379,7 +379,7 @@ async fn tibco_api_access_must_be_enabled_per_organization_within_the_family() {
 #[tokio::test]
 async fn tibco_expired_and_invalid_tokens_get_distinct_401s() {
     let mut data = SandboxData::default();
-    data.set_access_token_lifetime(1);
+    data.set_access_token_lifetime(1.0);
     let sb = start(data).await;
     let tokens = tibco_tokens(&sb).await;
     assert_eq!(tokens["expires_in"], 1);
@@ -585,7 +585,7 @@ async fn ibm_answers_every_documented_error_code() {
 #[tokio::test]
 async fn ibm_expired_token_disabled_oauth_and_failed_flow() {
     let mut data = SandboxData::default();
-    data.ibm.access_token_lifetime = Some(1);
+    data.ibm.access_token_lifetime = Some(1.0);
     data.faults
         .push(Fault::status("/manage/oauth2/token", 500, 1));
     let sb = start(data).await;
@@ -771,6 +771,124 @@ async fn faults_answer_the_first_n_requests_then_let_them_through() {
     let stats = sb.stats();
     assert_eq!(stats.faults_served, 4);
     assert_eq!(stats.log.iter().filter(|r| r.fault).count(), 4);
+}
+
+#[tokio::test]
+async fn resets_hangs_and_revocations_as_a_client_sees_them() {
+    let data = SandboxData {
+        faults: vec![
+            Fault::reset(CONNECTIONS, 1),
+            Fault::hang(CONNECTIONS, 1),
+            Fault::revoke(CONNECTIONS, 1),
+        ],
+        ..SandboxData::default()
+    };
+    let sb = start(data).await;
+    let token = oracle_token(&sb).await;
+    let url = format!("{}{CONNECTIONS}", sb.base_url());
+    let get = || {
+        client()
+            .get(&url)
+            .bearer_auth(&token)
+            .timeout(Duration::from_millis(500))
+            .send()
+    };
+    let reset = get().await.expect_err("a reset gives no answer");
+    assert!(!reset.is_timeout(), "a reset, not a timeout: {reset:?}");
+    let source = format!("{:?}", std::error::Error::source(&reset));
+    assert!(
+        source.contains("reset") || source.contains("closed"),
+        "{source}"
+    );
+    let started = Instant::now();
+    let hang = get().await.expect_err("a hang gives no answer");
+    assert!(hang.is_timeout(), "{hang:?}");
+    assert!(started.elapsed() >= Duration::from_millis(500));
+    let (status, body) = status_and_body(get().await.expect("an answer")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "revoked: {body}");
+    assert_eq!(
+        body["error_description"],
+        "the access token has been revoked"
+    );
+    let fresh = oracle_token(&sb).await;
+    let response = client()
+        .get(&url)
+        .bearer_auth(&fresh)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::OK, "a new token works");
+    let stats = sb.stats();
+    assert_eq!(stats.revocations, 1);
+    assert_eq!(stats.requests_to(CONNECTIONS), 4);
+    let statuses: Vec<u16> = stats
+        .log
+        .iter()
+        .filter(|r| r.path == CONNECTIONS)
+        .map(|r| r.status)
+        .collect();
+    // No status for the reset; the hang is still held, and logged only when it ends.
+    assert_eq!(statuses, [0, 401, 200]);
+    // The revoked token was due when the new one was made; the first token was the first.
+    assert_eq!(
+        whisk::sandbox::Stats::of(&stats.token_expiries, "oracle"),
+        1
+    );
+    assert_eq!(whisk::sandbox::Stats::of(&stats.early_grants, "oracle"), 0);
+    assert_eq!(whisk::sandbox::Stats::of(&stats.token_grants, "oracle"), 2);
+    // Shutdown does not wait for a hanging request.
+    let started = Instant::now();
+    let held = tokio::spawn({
+        let url = url.clone();
+        let fresh = fresh.clone();
+        async move { client().get(&url).bearer_auth(&fresh).send().await }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    sb.shutdown().await;
+    assert!(started.elapsed() < Duration::from_secs(3));
+    let _ = held.await;
+}
+
+#[tokio::test]
+async fn a_seeded_schedule_repeats_and_spares_the_token_endpoint() {
+    let run = |seed| async move {
+        let data = SandboxData {
+            fault_schedule: Some(sandbox::FaultSchedule {
+                kinds: vec![
+                    sandbox::FaultKind::Unavailable,
+                    sandbox::FaultKind::RateLimited,
+                ],
+                ..sandbox::FaultSchedule::new(seed, 0.3)
+            }),
+            ..SandboxData::default()
+        };
+        let sb = start(data).await;
+        let token = oracle_token(&sb).await;
+        let url = format!("{}{CONNECTIONS}", sb.base_url());
+        let mut statuses = Vec::new();
+        for _ in 0..40 {
+            let response = client()
+                .get(&url)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("request");
+            statuses.push(response.status().as_u16());
+        }
+        statuses
+    };
+    let first = run(11).await;
+    assert_eq!(first, run(11).await, "the same seed, the same schedule");
+    assert_ne!(first, run(12).await);
+    let faults = first.iter().filter(|s| **s != 200).count();
+    assert!(
+        (4..=20).contains(&faults),
+        "{faults} of 40 at rate 0.3: {first:?}"
+    );
+    assert!(
+        first.iter().all(|s| [200, 429, 503].contains(s)),
+        "{first:?}"
+    );
 }
 
 #[tokio::test]

@@ -18,7 +18,7 @@ pub async fn demo(color: bool) -> Exit {
     let mut data = SandboxData::default();
     // Two-second tokens and a little latency on the API: the token runs out mid-run and whisk
     // refreshes it (with a rotating refresh token) without a failed request.
-    data.set_access_token_lifetime(2);
+    data.set_access_token_lifetime(2.0);
     data.faults.push(Fault::slow(
         "/tci/v1/subscriptions/*",
         Duration::from_millis(250),

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Exit;
-use crate::sandbox::{Fault, LogSink, SandboxConfig, SandboxData};
+use crate::sandbox::{Fault, FaultSchedule, LogSink, SandboxConfig, SandboxData};
 
 #[derive(Args, Debug)]
 pub struct SandboxArgs {
@@ -19,12 +19,21 @@ pub struct SandboxArgs {
     /// A YAML or JSON data file: organizations, apps, connections, credentials, faults.
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
-    /// Access-token lifetime in seconds, for every platform (so tokens expire mid-run).
+    /// Access-token lifetime in seconds, for every platform (so tokens expire mid-run);
+    /// fractions allowed, from 0.05.
     #[arg(long, value_name = "SECONDS")]
-    pub token_lifetime: Option<u64>,
-    /// Inject a fault, e.g. `path=/tci/v1/subscriptions/*,status=429,retry_after=1,count=2`.
+    pub token_lifetime: Option<f64>,
+    /// Inject a fault, e.g. `path=/tci/v1/subscriptions/*,status=429,retry_after=1,count=2`
+    /// (also `reset=true`, `hang=true`, `revoke=true`).
     #[arg(long = "fault", value_name = "SPEC")]
     pub faults: Vec<String>,
+    /// Inject random faults into this share of API requests (0 to 1): 503, 429 with
+    /// Retry-After, connection resets, answers that never come, and revoked tokens.
+    #[arg(long, value_name = "P")]
+    pub fault_rate: Option<f64>,
+    /// Seed of the random faults: the same seed gives the same schedule.
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "fault_rate")]
+    pub fault_seed: u64,
 }
 
 pub async fn sandbox(args: &SandboxArgs) -> Exit {
@@ -50,8 +59,18 @@ pub async fn sandbox(args: &SandboxArgs) -> Exit {
             }
         }
     }
+    if let Some(rate) = args.fault_rate {
+        data.fault_schedule = Some(FaultSchedule::new(args.fault_seed, rate));
+    }
+    let runtime_port = match args.runtime_port {
+        Some(port) => port,
+        // The next port, when the main one is fixed.
+        None if args.port == 0 => 0,
+        None => args.port.saturating_add(1),
+    };
     let config = SandboxConfig::new(data)
         .with_port(args.port)
+        .with_runtime_port(runtime_port)
         .with_log(LogSink::Stderr);
     match crate::sandbox::run_forever(config).await {
         Ok(()) => Exit::Success,

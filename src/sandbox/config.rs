@@ -36,6 +36,11 @@ impl SandboxConfig {
         self
     }
 
+    pub fn with_runtime_port(mut self, port: u16) -> Self {
+        self.runtime_port = port;
+        self
+    }
+
     pub fn with_log(mut self, log: LogSink) -> Self {
         self.log = log;
         self

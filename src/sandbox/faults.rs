@@ -6,28 +6,42 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::data::Fault;
+use super::data::{Fault, FaultSchedule};
 
-/// The configured faults with the hits each has left.
+/// The configured faults with the hits each has left, and the random schedule.
 #[derive(Debug, Default)]
 pub(crate) struct FaultBook {
     entries: Vec<(Fault, u32)>,
+    schedule: Option<(FaultSchedule, fastrand::Rng)>,
 }
 
 impl FaultBook {
-    pub(crate) fn new(faults: &[Fault]) -> Self {
+    pub(crate) fn new(faults: &[Fault], schedule: Option<&FaultSchedule>) -> Self {
         let entries = faults.iter().map(|f| (f.clone(), f.count)).collect();
-        Self { entries }
+        let schedule = schedule.map(|s| (s.clone(), fastrand::Rng::with_seed(s.seed)));
+        Self { entries, schedule }
     }
 
-    /// The first fault that matches and has hits left; drawing it spends one hit.
+    /// The first listed fault that matches and has hits left (drawing it spends one hit);
+    /// else, for a path the schedule covers, maybe one drawn at random.
     pub(crate) fn draw(&mut self, method: &str, path: &str) -> Option<Fault> {
-        let (fault, left) = self
+        if let Some((fault, left)) = self
             .entries
             .iter_mut()
-            .find(|(f, left)| *left > 0 && f.matches(method, path))?;
-        *left -= 1;
-        Some(fault.clone())
+            .find(|(f, left)| *left > 0 && f.matches(method, path))
+        {
+            *left -= 1;
+            return Some(fault.clone());
+        }
+        let (schedule, rng) = self.schedule.as_mut()?;
+        if !schedule.covers(path) {
+            return None;
+        }
+        // Two draws for every covered request, hit or not, so that the schedule of the n-th
+        // request depends on the seed and n only.
+        let hit = rng.f64() < schedule.rate;
+        let kind = schedule.kinds[rng.usize(..schedule.kinds.len())];
+        hit.then(|| kind.fault(path))
     }
 }
 
@@ -88,15 +102,45 @@ mod tests {
 
     #[test]
     fn a_fault_hits_count_times_then_lets_requests_through() {
-        let mut book = FaultBook::new(&[
-            Fault::status("/a", 429, 2).with_retry_after(1),
-            Fault::status("/a", 503, 1),
-        ]);
+        let mut book = FaultBook::new(
+            &[
+                Fault::status("/a", 429, 2).with_retry_after(1),
+                Fault::status("/a", 503, 1),
+            ],
+            None,
+        );
         let statuses: Vec<_> = (0..4)
             .map(|_| book.draw("GET", "/a").and_then(|f| f.status))
             .collect();
         assert_eq!(statuses, [Some(429), Some(429), Some(503), None]);
         assert!(book.draw("GET", "/b").is_none());
+    }
+
+    #[test]
+    fn a_seed_gives_the_same_schedule_and_the_rate_holds() {
+        let schedule = FaultSchedule::new(7, 0.25);
+        let draws = |seed| {
+            let mut book = FaultBook::new(
+                &[],
+                Some(&FaultSchedule {
+                    seed,
+                    ..schedule.clone()
+                }),
+            );
+            (0..400)
+                .map(|_| book.draw("POST", "/tci/v1/subscriptions/1/apiservice/access"))
+                .map(|f| f.map(|f| (f.status, f.reset, f.hang, f.revoke)))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(draws(7), draws(7));
+        assert_ne!(draws(7), draws(8));
+        let hits = draws(7).iter().filter(|d| d.is_some()).count();
+        assert!((70..=130).contains(&hits), "{hits} of 400 at rate 0.25");
+        let mut book = FaultBook::new(&[], Some(&FaultSchedule::new(7, 1.0)));
+        assert!(
+            book.draw("POST", "/idm/v1/oauth2/token").is_none(),
+            "not the token endpoint"
+        );
     }
 
     #[test]

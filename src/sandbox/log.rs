@@ -22,6 +22,7 @@ pub struct RequestRecord {
     pub listener: Listener,
     pub method: String,
     pub path: String,
+    /// The status answered; 0 when an injected fault reset the connection or never answered.
     pub status: u16,
     pub duration_ms: u64,
     /// Whether an injected fault answered or delayed the request.
@@ -35,10 +36,14 @@ impl fmt::Display for RequestRecord {
             Listener::OracleRuntime => "runtime ",
         };
         let fault = if self.fault { " (injected fault)" } else { "" };
+        let status = match self.status {
+            0 => "-".to_owned(),
+            status => status.to_string(),
+        };
         write!(
             f,
-            "{host}{} {} {} {} ms{fault}",
-            self.method, self.path, self.status, self.duration_ms
+            "{host}{} {} {status} {} ms{fault}",
+            self.method, self.path, self.duration_ms
         )
     }
 }

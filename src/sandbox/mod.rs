@@ -32,6 +32,7 @@ mod params;
 mod redirect_uri;
 mod respond;
 mod run;
+mod serve;
 mod server;
 mod state;
 mod stats;
@@ -42,8 +43,8 @@ mod urls;
 
 pub use config::SandboxConfig;
 pub use data::{
-    Fault, IbmClient, IbmData, IbmUser, OracleConnection, OracleData, SandboxData, TibcoApp,
-    TibcoData, TibcoOrganization,
+    Fault, FaultKind, FaultSchedule, IbmClient, IbmData, IbmUser, OracleConnection, OracleData,
+    SandboxData, TibcoApp, TibcoData, TibcoOrganization,
 };
 pub use error::SandboxError;
 pub use handle::Sandbox;

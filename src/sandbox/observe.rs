@@ -9,7 +9,11 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use super::log::{Listener, RequestRecord};
+use super::serve::{ResetConnection, stopping};
 use super::state::Shared;
+
+/// The longest a `hang` fault holds a request (unless the sandbox stops first).
+const HANG_LIMIT: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Paths under this prefix are the sandbox's own (stats); they are neither counted nor faulted.
 pub(crate) const INTERNAL_PREFIX: &str = "/_sandbox/";
@@ -53,15 +57,44 @@ async fn observe(state: Shared, listener: Listener, req: Request, next: Next) ->
     if let Some(delay) = fault.as_ref().and_then(|f| f.delay()) {
         tokio::time::sleep(delay).await;
     }
-    let response = match fault.as_ref().and_then(|f| f.status.map(|s| (f, s))) {
-        Some((fault, status)) => fault.response(status, &path),
-        None => next.run(req).await,
+    let response = match &fault {
+        Some(fault) if fault.reset => {
+            let mut response = Response::new(axum::body::Body::empty());
+            response.extensions_mut().insert(ResetConnection);
+            response
+        }
+        Some(fault) if fault.hang => {
+            let mut stopped = state.stopped.clone();
+            tokio::select! {
+                () = stopping(&mut stopped) => {}
+                () = tokio::time::sleep(HANG_LIMIT) => {}
+            }
+            let mut response = Response::new(axum::body::Body::empty());
+            response.extensions_mut().insert(ResetConnection);
+            response
+        }
+        Some(fault) if fault.revoke => {
+            let now = Instant::now();
+            state.with(|inner| {
+                inner.tokens.revoke_all_access(now);
+                inner.stats.revocations += 1;
+            });
+            next.run(req).await
+        }
+        Some(fault) if fault.status.is_some() => fault.response(fault.status.unwrap_or(500), &path),
+        _ => next.run(req).await,
+    };
+    // A reset or a hang sends no answer: no status.
+    let status = if response.extensions().get::<ResetConnection>().is_some() {
+        0
+    } else {
+        response.status().as_u16()
     };
     let record = RequestRecord {
         listener,
         method,
         path,
-        status: response.status().as_u16(),
+        status,
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         fault: fault.is_some(),
     };

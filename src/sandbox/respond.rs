@@ -38,6 +38,16 @@ pub(crate) fn oauth_error(code: &str, description: &str) -> Response {
     response
 }
 
+/// `expires_in` of a token answer: whole seconds as an integer, as providers send it; a
+/// lifetime under a second, or with a fraction, as a number with milliseconds.
+pub(crate) fn expires_in(ttl: std::time::Duration) -> Value {
+    if ttl.subsec_millis() == 0 {
+        json!(ttl.as_secs())
+    } else {
+        json!(ttl.as_millis() as f64 / 1000.0)
+    }
+}
+
 /// A successful token response.
 pub(crate) fn token(body: Value) -> Response {
     no_store(json(StatusCode::OK, body))

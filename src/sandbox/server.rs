@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use super::config::SandboxConfig;
 use super::error::SandboxError;
 use super::handle::Sandbox;
+use super::serve::serve;
 use super::state::{AppState, Shared};
 use super::{ibm, observe, oracle, stats_route, tibco};
 
@@ -22,8 +23,13 @@ pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
     let (main, main_addr) = bind(config.port).await?;
     let (runtime, runtime_addr) = bind(config.runtime_port).await?;
     let base = format!("http://{main_addr}");
-    let state: Shared = Arc::new(AppState::new(config.data, base, config.log));
     let (stop, stopped) = watch::channel(false);
+    let state: Shared = Arc::new(AppState::new(
+        config.data,
+        base,
+        config.log,
+        stopped.clone(),
+    ));
     let tasks = vec![
         tokio::spawn(serve(main, main_router(state.clone()), stopped.clone())),
         tokio::spawn(serve(runtime, runtime_router(state.clone()), stopped)),
@@ -57,18 +63,4 @@ fn runtime_router(state: Shared) -> Router {
     oracle::runtime_routes()
         .layer(from_fn_with_state(state.clone(), observe::runtime_listener))
         .with_state(state)
-}
-
-/// Serves until `stopped` turns true or its sender is dropped.
-async fn serve(listener: TcpListener, router: Router, mut stopped: watch::Receiver<bool>) {
-    let shutdown = async move {
-        let _ = stopped.wait_for(|stop| *stop).await;
-    };
-    // An accept error ends the server; there is no one to report it to but the log.
-    if let Err(error) = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
-    {
-        eprintln!("sandbox: server stopped: {error}");
-    }
 }

@@ -5,6 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use tokio::sync::watch;
+
 use super::data::SandboxData;
 use super::faults::FaultBook;
 use super::log::LogSink;
@@ -20,6 +22,8 @@ pub(crate) struct AppState {
     /// `http://127.0.0.1:PORT` of the main listener, where the runtime host redirects.
     pub design_time_base: String,
     pub log: LogSink,
+    /// Turns true when the sandbox stops (what a hanging request waits for).
+    pub stopped: watch::Receiver<bool>,
     inner: Mutex<Inner>,
 }
 
@@ -45,7 +49,12 @@ pub(crate) struct AuthCode {
 }
 
 impl AppState {
-    pub(crate) fn new(data: SandboxData, design_time_base: String, log: LogSink) -> Self {
+    pub(crate) fn new(
+        data: SandboxData,
+        design_time_base: String,
+        log: LogSink,
+        stopped: watch::Receiver<bool>,
+    ) -> Self {
         let mut inner = Inner {
             tibco_enabled: data
                 .tibco
@@ -54,7 +63,7 @@ impl AppState {
                 .filter(|org| org.api_access)
                 .map(|org| org.locator.clone())
                 .collect(),
-            faults: FaultBook::new(&data.faults),
+            faults: FaultBook::new(&data.faults, data.fault_schedule.as_ref()),
             ..Inner::default()
         };
         let grant = Grant {
@@ -69,8 +78,20 @@ impl AppState {
             data,
             design_time_base,
             log,
+            stopped,
             inner: Mutex::new(inner),
         }
+    }
+
+    /// An RFC 6749 §5.2 refusal from `platform`'s token endpoint, counted by its code.
+    pub(crate) fn refuse_token(
+        &self,
+        platform: &str,
+        code: &str,
+        description: &str,
+    ) -> axum::response::Response {
+        self.with(|inner| inner.stats.record_token_error(platform, code));
+        super::respond::oauth_error(code, description)
     }
 
     /// Runs `f` with the lock held. A panic elsewhere cannot leave the data half-written in

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::log::{Listener, RequestRecord};
+use super::tokens::Replaced;
 
 /// At most this many records are kept in `Stats::log` (the oldest are dropped).
 const LOG_LIMIT: usize = 10_000;
@@ -26,6 +27,21 @@ pub struct Stats {
     /// `ibm/authorization_code`, `oracle/client_credentials`, `tibco/none` when absent),
     /// whatever their outcome.
     pub token_requests: BTreeMap<String, u64>,
+    /// Token-endpoint refusals per `platform/error` (`tibco/invalid_grant`, ...).
+    pub token_errors: BTreeMap<String, u64>,
+    /// Access tokens issued per platform.
+    pub token_grants: BTreeMap<String, u64>,
+    /// Per platform, grants that replaced a token that was due: expired, revoked, or past
+    /// half its lifetime (when clients are expected to renew).
+    pub token_expiries: BTreeMap<String, u64>,
+    /// Per platform, grants that replaced a token that was not due: ones a careful client
+    /// does not make. `token_grants` = first grants + `token_expiries` + `early_grants`.
+    pub early_grants: BTreeMap<String, u64>,
+    /// Injected `revoke` faults served (every live access token revoked at once).
+    pub revocations: u64,
+    /// TIBCO API access switched on, per organization locator (`0` resolved): the calls that
+    /// reached the handler with a valid token and changed or confirmed the switch.
+    pub enables: BTreeMap<String, u64>,
     /// Requests answered or delayed by an injected fault.
     pub faults_served: u64,
     /// Every request, oldest first.
@@ -64,6 +80,40 @@ impl Stats {
     pub(crate) fn record_token_request(&mut self, platform: &str, grant: Option<&str>) {
         let key = format!("{platform}/{}", grant.unwrap_or("none"));
         *self.token_requests.entry(key).or_default() += 1;
+    }
+
+    pub(crate) fn record_token_error(&mut self, platform: &str, code: &str) {
+        *self
+            .token_errors
+            .entry(format!("{platform}/{code}"))
+            .or_default() += 1;
+    }
+
+    pub(crate) fn record_grant(&mut self, platform: &str, replaced: Replaced) {
+        *self.token_grants.entry(platform.to_owned()).or_default() += 1;
+        let counter = match replaced {
+            Replaced::First => return,
+            Replaced::Due => &mut self.token_expiries,
+            Replaced::Early => &mut self.early_grants,
+        };
+        *counter.entry(platform.to_owned()).or_default() += 1;
+    }
+
+    pub(crate) fn record_enable(&mut self, locator: &str) {
+        *self.enables.entry(locator.to_owned()).or_default() += 1;
+    }
+
+    /// Token-endpoint refusals of one platform with one code.
+    pub fn token_errors_for(&self, platform: &str, code: &str) -> u64 {
+        self.token_errors
+            .get(&format!("{platform}/{code}"))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Value of a per-platform counter (`token_grants`, `token_expiries`, `early_grants`).
+    pub fn of(counter: &BTreeMap<String, u64>, platform: &str) -> u64 {
+        counter.get(platform).copied().unwrap_or(0)
     }
 
     pub(crate) fn record_done(&mut self, record: RequestRecord) {

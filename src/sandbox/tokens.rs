@@ -1,4 +1,5 @@
-//! Issued access and refresh tokens: minting, checking, expiry and single-use rotation.
+//! Issued access and refresh tokens: minting, checking, expiry, revocation and single-use
+//! rotation; and, for each grant, whether the token it replaces was due for replacement.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -33,7 +34,20 @@ pub(crate) struct Grant {
 pub(crate) enum AccessCheck {
     Valid(Grant),
     Expired,
+    /// Revoked by an injected `revoke` fault before it expired.
+    Revoked,
     Unknown,
+}
+
+/// What a new access token replaced: nothing (the client's first), or the client's previous
+/// token, which was `due` when it had expired, was revoked, or had lived half its lifetime —
+/// the point from which a client is expected to renew. A grant that replaces a token that was
+/// not due is one a careful client would not have made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Replaced {
+    First,
+    Due,
+    Early,
 }
 
 /// The outcome of presenting a refresh token.
@@ -50,8 +64,16 @@ pub(crate) enum RefreshCheck {
 struct Entry {
     platform: Platform,
     grant: Grant,
+    issued_at: Instant,
     expires_at: Instant,
     used: bool,
+    revoked: bool,
+}
+
+impl Entry {
+    fn due(&self, now: Instant) -> bool {
+        self.revoked || now >= self.issued_at + (self.expires_at - self.issued_at) / 2
+    }
 }
 
 /// All tokens the sandbox has issued, kept after expiry so that "expired" and "unknown"
@@ -60,20 +82,43 @@ struct Entry {
 pub(crate) struct TokenStore {
     access: HashMap<String, Entry>,
     refresh: HashMap<String, Entry>,
+    /// The newest access token of each platform, client and subject.
+    newest: HashMap<(Platform, String, String), String>,
 }
 
 impl TokenStore {
-    /// Mints a new random access token.
+    /// Mints a new random access token, and says what it replaced.
     pub(crate) fn issue_access(
         &mut self,
         platform: Platform,
         grant: Grant,
         ttl: Duration,
-    ) -> String {
+    ) -> (String, Replaced) {
         let token = mint(platform, "at");
+        let now = Instant::now();
+        let holder = (platform, grant.client_id.clone(), grant.subject.clone());
+        let replaced = match self.newest.insert(holder, token.clone()) {
+            None => Replaced::First,
+            Some(previous) => match self.access.get(&previous) {
+                Some(entry) if !entry.due(now) => Replaced::Early,
+                _ => Replaced::Due,
+            },
+        };
         self.access
             .insert(token.clone(), entry(platform, grant, ttl));
-        token
+        (token, replaced)
+    }
+
+    /// Revokes every access token issued so far; returns how many were still valid.
+    pub(crate) fn revoke_all_access(&mut self, now: Instant) -> usize {
+        let mut revoked = 0;
+        for entry in self.access.values_mut() {
+            if !entry.revoked && now < entry.expires_at {
+                revoked += 1;
+            }
+            entry.revoked = true;
+        }
+        revoked
     }
 
     /// Mints a new random refresh token.
@@ -109,6 +154,7 @@ impl TokenStore {
         match self.access.get(token) {
             Some(e) if e.platform != platform => AccessCheck::Unknown,
             Some(e) if now >= e.expires_at => AccessCheck::Expired,
+            Some(e) if e.revoked => AccessCheck::Revoked,
             Some(e) => AccessCheck::Valid(e.grant.clone()),
             None => AccessCheck::Unknown,
         }
@@ -136,11 +182,14 @@ impl TokenStore {
 }
 
 fn entry(platform: Platform, grant: Grant, ttl: Duration) -> Entry {
+    let now = Instant::now();
     Entry {
         platform,
         grant,
-        expires_at: Instant::now() + ttl,
+        issued_at: now,
+        expires_at: now + ttl,
         used: false,
+        revoked: false,
     }
 }
 
@@ -166,7 +215,9 @@ mod tests {
     #[test]
     fn access_tokens_expire_and_stay_within_their_platform() {
         let mut store = TokenStore::default();
-        let token = store.issue_access(Platform::Tibco, grant(), Duration::from_secs(60));
+        let (token, replaced) =
+            store.issue_access(Platform::Tibco, grant(), Duration::from_secs(60));
+        assert_eq!(replaced, Replaced::First);
         let now = Instant::now();
         assert_eq!(
             store.check_access(Platform::Tibco, &token, now),
@@ -185,6 +236,28 @@ mod tests {
             store.check_access(Platform::Tibco, "nope", now),
             AccessCheck::Unknown
         );
+    }
+
+    #[test]
+    fn revoked_tokens_are_refused_and_their_replacement_is_due() {
+        let mut store = TokenStore::default();
+        let ttl = Duration::from_secs(60);
+        let (first, _) = store.issue_access(Platform::Tibco, grant(), ttl);
+        let (_, replaced) = store.issue_access(Platform::Tibco, grant(), ttl);
+        assert_eq!(replaced, Replaced::Early, "the first had 60 s to go");
+        let now = Instant::now();
+        assert_eq!(store.revoke_all_access(now), 2);
+        assert_eq!(
+            store.check_access(Platform::Tibco, &first, now),
+            AccessCheck::Revoked
+        );
+        let (_, replaced) = store.issue_access(Platform::Tibco, grant(), ttl);
+        assert_eq!(replaced, Replaced::Due);
+        let short = Duration::from_millis(20);
+        let (_, _) = store.issue_access(Platform::Ibm, grant(), short);
+        std::thread::sleep(Duration::from_millis(11));
+        let (_, replaced) = store.issue_access(Platform::Ibm, grant(), short);
+        assert_eq!(replaced, Replaced::Due, "past half its lifetime");
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub async fn sandbox(data: SandboxData) -> Sandbox {
 /// Sandbox data whose access tokens live `seconds`.
 pub fn lifetime(seconds: u64) -> SandboxData {
     let mut data = SandboxData::default();
-    data.set_access_token_lifetime(seconds);
+    data.set_access_token_lifetime(seconds as f64);
     data
 }
 

@@ -7,7 +7,11 @@ use serde::{Deserialize, Serialize};
 /// A fault for the first `count` requests matching `path` (and `method`, when given).
 ///
 /// A fault with a `status` answers in place of the real handler (after `delay_ms`, if any);
-/// a fault with only `delay_ms` slows the request down and lets the real handler answer.
+/// `reset` closes the connection with a TCP reset instead of answering; `hang` never answers;
+/// `revoke` revokes every access token issued so far and lets the request through (which
+/// then meets a revoked token: a 401 storm); a fault with only `delay_ms` slows the request
+/// down and lets the real handler answer. The handler never runs for `status`, `reset` and
+/// `hang`, so the request changes nothing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
@@ -29,6 +33,15 @@ pub struct Fault {
     pub retry_after_date: bool,
     #[serde(default)]
     pub delay_ms: Option<u64>,
+    /// Close the connection with a TCP reset instead of answering.
+    #[serde(default)]
+    pub reset: bool,
+    /// Never answer: the request is held until the client gives up or the sandbox stops.
+    #[serde(default)]
+    pub hang: bool,
+    /// Revoke every access token issued so far, then let the request through.
+    #[serde(default)]
+    pub revoke: bool,
     /// Response body; a platform-shaped JSON error when absent.
     #[serde(default)]
     pub body: Option<String>,
@@ -49,7 +62,38 @@ impl Fault {
             retry_after: None,
             retry_after_date: false,
             delay_ms: None,
+            reset: false,
+            hang: false,
+            revoke: false,
             body: None,
+        }
+    }
+
+    /// A fault that resets the connection of the first `count` requests for `path`.
+    pub fn reset(path: &str, count: u32) -> Self {
+        Self {
+            status: None,
+            reset: true,
+            ..Self::status(path, 0, count)
+        }
+    }
+
+    /// A fault that never answers the first `count` requests for `path`.
+    pub fn hang(path: &str, count: u32) -> Self {
+        Self {
+            status: None,
+            hang: true,
+            ..Self::status(path, 0, count)
+        }
+    }
+
+    /// A fault that revokes every access token when one of the first `count` requests for
+    /// `path` arrives.
+    pub fn revoke(path: &str, count: u32) -> Self {
+        Self {
+            status: None,
+            revoke: true,
+            ..Self::status(path, 0, count)
         }
     }
 
@@ -80,11 +124,15 @@ impl Fault {
             .method
             .as_deref()
             .is_none_or(|m| m.eq_ignore_ascii_case(method));
-        let path_ok = match self.path.strip_suffix('*') {
-            Some(prefix) => path.starts_with(prefix),
-            None => self.path == path,
-        };
-        method_ok && path_ok
+        method_ok && path_matches(&self.path, path)
+    }
+}
+
+/// Whether `path` is `pattern`, or starts with it when `pattern` ends in `*`.
+pub(crate) fn path_matches(pattern: &str, path: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => path.starts_with(prefix),
+        None => pattern == path,
     }
 }
 

@@ -24,11 +24,14 @@ impl FromStr for Fault {
                 "retry_after" => fault.retry_after = Some(number(key, value)?),
                 "retry_after_date" => fault.retry_after_date = flag(value)?,
                 "delay_ms" => fault.delay_ms = Some(number(key, value)?),
+                "reset" => fault.reset = flag(value)?,
+                "hang" => fault.hang = flag(value)?,
+                "revoke" => fault.revoke = flag(value)?,
                 "body" => fault.body = Some(value.to_owned()),
                 other => {
                     return Err(format!(
                         "unknown fault key `{other}`, expected one of path, method, count, \
-                         status, retry_after, retry_after_date, delay_ms, body"
+                         status, retry_after, retry_after_date, delay_ms, reset, hang, revoke, body"
                     ));
                 }
             }
@@ -73,6 +76,12 @@ mod tests {
             (slow.status, slow.delay_ms, slow.count),
             (None, Some(1500), 1)
         );
+        let reset: Fault = "path=/x,reset=true,count=2".parse().expect("a valid fault");
+        assert!(reset.reset && !reset.hang && reset.count == 2);
+        let storm: Fault = "path=/x,revoke=true".parse().expect("a valid fault");
+        assert!(storm.revoke);
+        let hang: Fault = "path=/x,hang=true".parse().expect("a valid fault");
+        assert!(hang.hang);
     }
 
     #[test]

@@ -12,8 +12,8 @@ pub struct IbmData {
     pub oauth_enabled: bool,
     /// Whether `/authorize` insists on a PKCE `code_challenge` (S256).
     pub require_pkce: bool,
-    /// Seconds; falls back to the top-level `access_token_lifetime`, then 2 hours.
-    pub access_token_lifetime: Option<u64>,
+    /// Seconds (fractions allowed); falls back to the top-level `access_token_lifetime`, then 2 hours.
+    pub access_token_lifetime: Option<f64>,
     /// Seconds ("access grant duration"); 90 days by default.
     pub refresh_token_lifetime: u64,
     /// Seconds an authorization code stays redeemable.

@@ -44,7 +44,7 @@ mod tests {
     fn yaml_overrides_only_what_it_names() {
         let data = SandboxData::parse("access_token_lifetime: 2\ntibco:\n  client_id: x\n", false)
             .expect("valid yaml");
-        assert_eq!(data.access_token_lifetime, Some(2));
+        assert_eq!(data.access_token_lifetime, Some(2.0));
         assert_eq!(data.tibco.client_id, "x");
         assert_eq!(data.tibco.client_secret, "whisk-demo-secret");
         assert_eq!(data.ibm, crate::sandbox::IbmData::default());

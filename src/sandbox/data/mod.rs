@@ -9,6 +9,7 @@ mod fault_spec;
 mod ibm;
 mod load;
 mod oracle;
+mod schedule;
 mod tibco;
 mod validate;
 
@@ -19,24 +20,28 @@ use serde::{Deserialize, Serialize};
 pub use fault::Fault;
 pub use ibm::{IbmClient, IbmData, IbmUser};
 pub use oracle::{OracleConnection, OracleData};
+pub use schedule::{FaultKind, FaultSchedule};
 pub use tibco::{TibcoApp, TibcoData, TibcoOrganization};
 
 /// Everything the sandbox serves: seeded accounts, objects, lifetimes and injected faults.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SandboxData {
-    /// Access-token lifetime in seconds for every platform that does not set its own.
-    pub access_token_lifetime: Option<u64>,
+    /// Access-token lifetime in seconds (fractions allowed: `0.5`) for every platform that
+    /// does not set its own.
+    pub access_token_lifetime: Option<f64>,
     pub tibco: TibcoData,
     pub ibm: IbmData,
     pub oracle: OracleData,
     /// Injected faults, checked in order against every request on the main listener.
     pub faults: Vec<Fault>,
+    /// Faults drawn at random from a seed, for requests the listed faults leave alone.
+    pub fault_schedule: Option<FaultSchedule>,
 }
 
 impl SandboxData {
     /// Sets the access-token lifetime (seconds) of every platform at once.
-    pub fn set_access_token_lifetime(&mut self, seconds: u64) {
+    pub fn set_access_token_lifetime(&mut self, seconds: f64) {
         self.access_token_lifetime = Some(seconds);
         self.tibco.access_token_lifetime = None;
         self.ibm.access_token_lifetime = None;
@@ -68,8 +73,10 @@ impl SandboxData {
     }
 }
 
-fn lifetime(own: Option<u64>, shared: Option<u64>, default: u64) -> Duration {
-    Duration::from_secs(own.or(shared).unwrap_or(default))
+fn lifetime(own: Option<f64>, shared: Option<f64>, default: u64) -> Duration {
+    own.or(shared)
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .unwrap_or(Duration::from_secs(default))
 }
 
 #[cfg(test)]
@@ -79,13 +86,13 @@ mod tests {
     #[test]
     fn platform_lifetime_wins_over_the_shared_one() {
         let mut data = SandboxData {
-            access_token_lifetime: Some(5),
+            access_token_lifetime: Some(5.0),
             ..SandboxData::default()
         };
-        data.ibm.access_token_lifetime = Some(9);
+        data.ibm.access_token_lifetime = Some(9.0);
         assert_eq!(data.tibco_access_lifetime(), Duration::from_secs(5));
         assert_eq!(data.ibm_access_lifetime(), Duration::from_secs(9));
-        data.set_access_token_lifetime(2);
+        data.set_access_token_lifetime(2.0);
         assert_eq!(data.ibm_access_lifetime(), Duration::from_secs(2));
     }
 

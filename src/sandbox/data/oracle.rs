@@ -12,8 +12,8 @@ pub struct OracleData {
     pub client_secret: String,
     /// The one scope the confidential application was given; requests must name exactly it.
     pub scope: String,
-    /// Seconds; falls back to the top-level `access_token_lifetime`, then 3600.
-    pub access_token_lifetime: Option<u64>,
+    /// Seconds (fractions allowed); falls back to the top-level `access_token_lifetime`, then 3600.
+    pub access_token_lifetime: Option<f64>,
     pub connections: Vec<OracleConnection>,
     /// Status of the runtime host's redirect to the design-time host (301, 302, 303, 307, 308).
     pub redirect_status: u16,

@@ -16,8 +16,8 @@ pub struct TibcoData {
     pub scope: String,
     /// Subscription locator of the organization that owns the client and its tokens.
     pub token_org: String,
-    /// Seconds; falls back to the top-level `access_token_lifetime`, then 8 hours.
-    pub access_token_lifetime: Option<u64>,
+    /// Seconds (fractions allowed); falls back to the top-level `access_token_lifetime`, then 8 hours.
+    pub access_token_lifetime: Option<f64>,
     /// Seconds; 7 days by default.
     pub refresh_token_lifetime: u64,
     pub organizations: Vec<TibcoOrganization>,

@@ -17,29 +17,41 @@ impl SandboxData {
     }
 
     fn validate_lifetimes(&self) -> Result<(), SandboxError> {
-        let lifetimes = [
+        let access = [
             ("access_token_lifetime", self.access_token_lifetime),
             (
                 "tibco.access_token_lifetime",
                 self.tibco.access_token_lifetime,
             ),
-            (
-                "tibco.refresh_token_lifetime",
-                Some(self.tibco.refresh_token_lifetime),
-            ),
             ("ibm.access_token_lifetime", self.ibm.access_token_lifetime),
-            (
-                "ibm.refresh_token_lifetime",
-                Some(self.ibm.refresh_token_lifetime),
-            ),
-            ("ibm.code_lifetime", Some(self.ibm.code_lifetime)),
             (
                 "oracle.access_token_lifetime",
                 self.oracle.access_token_lifetime,
             ),
         ];
-        for (field, seconds) in lifetimes {
-            if seconds == Some(0) {
+        for (field, seconds) in access {
+            if let Some(seconds) = seconds
+                && !(MIN_ACCESS_LIFETIME..=MAX_LIFETIME).contains(&seconds)
+            {
+                let message = format!(
+                    "an access-token lifetime is from {MIN_ACCESS_LIFETIME} to {MAX_LIFETIME} seconds, found {seconds}"
+                );
+                return invalid(field, &message);
+            }
+        }
+        let others = [
+            (
+                "tibco.refresh_token_lifetime",
+                self.tibco.refresh_token_lifetime,
+            ),
+            (
+                "ibm.refresh_token_lifetime",
+                self.ibm.refresh_token_lifetime,
+            ),
+            ("ibm.code_lifetime", self.ibm.code_lifetime),
+        ];
+        for (field, seconds) in others {
+            if seconds == 0 {
                 return invalid(field, "a lifetime must be at least 1 second");
             }
         }
@@ -116,13 +128,31 @@ impl SandboxData {
             if !fault.path.starts_with('/') {
                 return invalid(&format!("faults[{i}].path"), "a path starts with `/`");
             }
+            let actions = [
+                fault.status.is_some(),
+                fault.reset,
+                fault.hang,
+                fault.revoke,
+            ];
+            if actions.iter().filter(|a| **a).count() > 1 {
+                let message = "a fault does one of `status`, `reset`, `hang` and `revoke`";
+                return invalid(&format!("faults[{i}]"), message);
+            }
+            if fault.status.is_none() && (fault.reset || fault.hang || fault.revoke) {
+                if fault.retry_after.is_some() {
+                    let message = "`retry_after` needs a `status` to go with";
+                    return invalid(&format!("faults[{i}].retry_after"), message);
+                }
+                continue;
+            }
             match fault.status {
                 Some(status) if !(100..=599).contains(&status) => {
                     let message = format!("expected a status from 100 to 599, found {status}");
                     return invalid(&format!("faults[{i}].status"), &message);
                 }
                 None if fault.delay_ms.is_none() => {
-                    let message = "a fault needs a `status`, a `delay_ms`, or both";
+                    let message =
+                        "a fault needs a `status`, `reset`, `hang`, `revoke` or a `delay_ms`";
                     return invalid(&format!("faults[{i}]"), message);
                 }
                 None if fault.retry_after.is_some() => {
@@ -132,9 +162,33 @@ impl SandboxData {
                 _ => {}
             }
         }
+        if let Some(schedule) = &self.fault_schedule {
+            if !(0.0..=1.0).contains(&schedule.rate) {
+                let message = format!(
+                    "the rate is a probability from 0 to 1, found {}",
+                    schedule.rate
+                );
+                return invalid("fault_schedule.rate", &message);
+            }
+            if let Some(i) = schedule.paths.iter().position(|p| !p.starts_with('/')) {
+                return invalid(
+                    &format!("fault_schedule.paths[{i}]"),
+                    "a path starts with `/`",
+                );
+            }
+            if schedule.kinds.is_empty() {
+                return invalid("fault_schedule.kinds", "name at least one kind of fault");
+            }
+        }
         Ok(())
     }
 }
+
+/// The shortest access-token lifetime, in seconds: short enough to expire many times in a
+/// test run, long enough to be used at all.
+const MIN_ACCESS_LIFETIME: f64 = 0.05;
+/// A year, in seconds.
+const MAX_LIFETIME: f64 = 365.0 * 24.0 * 3600.0;
 
 fn invalid(field: &str, message: &str) -> Result<(), SandboxError> {
     Err(SandboxError::InvalidData {
@@ -180,7 +234,7 @@ mod tests {
         assert_eq!(field_of(&data), "faults[0]");
 
         let mut data = SandboxData::default();
-        data.set_access_token_lifetime(0);
+        data.set_access_token_lifetime(0.0);
         assert_eq!(field_of(&data), "access_token_lifetime");
     }
 }

@@ -48,7 +48,7 @@ fn identity(state: &Shared, headers: &HeaderMap, params: &Params) -> Result<Resp
     let grant = match state.with(|inner| inner.tokens.check_access(Platform::Ibm, token, now)) {
         AccessCheck::Valid(grant) => grant,
         AccessCheck::Expired => return Err(IbmError::AccessTokenExpired),
-        AccessCheck::Unknown => return Err(IbmError::InvalidAccessToken),
+        AccessCheck::Revoked | AccessCheck::Unknown => return Err(IbmError::InvalidAccessToken),
     };
     if !ibm.client(&grant.client_id).is_some_and(|c| c.subscribed) {
         return Err(IbmError::MissingSubscription);

@@ -14,7 +14,7 @@ use super::pkce;
 use crate::sandbox::client_auth::{ClientAuth, client_auth};
 use crate::sandbox::data::IbmClient;
 use crate::sandbox::params::Params;
-use crate::sandbox::respond::{BasicAuth, basic, token as token_response};
+use crate::sandbox::respond::{BasicAuth, basic, expires_in, token as token_response};
 use crate::sandbox::state::Shared;
 use crate::sandbox::tokens::{Grant, Platform, RefreshCheck};
 
@@ -175,9 +175,11 @@ fn issue(state: &Shared, client: &IbmClient, refresh_token: Option<&str>) -> Res
         client_id: client.client_id.clone(),
     };
     let (access, refresh) = state.with(|inner| {
-        let access = inner
-            .tokens
-            .issue_access(Platform::Ibm, grant.clone(), access_ttl);
+        let (access, replaced) =
+            inner
+                .tokens
+                .issue_access(Platform::Ibm, grant.clone(), access_ttl);
+        inner.stats.record_grant("ibm", replaced);
         let refresh = match refresh_token {
             Some(kept) => kept.to_owned(),
             None => inner
@@ -194,7 +196,7 @@ fn issue(state: &Shared, client: &IbmClient, refresh_token: Option<&str>) -> Res
         "access_token": access,
         "refresh_token": refresh,
         "token_type": "Bearer",
-        "expires_in": access_ttl.as_secs(),
+        "expires_in": expires_in(access_ttl),
         "issued_on": issued_on.to_string(),
     }))
 }

@@ -78,6 +78,7 @@ fn authorize(state: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
     let message = match check {
         AccessCheck::Valid(_) => return Ok(()),
         AccessCheck::Expired => "the access token has expired",
+        AccessCheck::Revoked => "the access token has been revoked",
         AccessCheck::Unknown => "the access token is not valid",
     };
     Err(ApiError::unauthorized("invalid_token", message))

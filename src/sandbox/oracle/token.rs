@@ -8,7 +8,7 @@ use axum::response::Response;
 use serde_json::json;
 
 use crate::sandbox::params::Params;
-use crate::sandbox::respond::{BasicAuth, bad_form, basic, oauth_error, token as token_response};
+use crate::sandbox::respond::{BasicAuth, bad_form, basic, expires_in, token as token_response};
 use crate::sandbox::state::Shared;
 use crate::sandbox::tokens::{Grant, Platform};
 
@@ -17,6 +17,8 @@ pub(crate) async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let oauth_error =
+        |code: &str, description: &str| state.refuse_token("oracle", code, description);
     let params = Params::parse(&String::from_utf8_lossy(&body));
     let grant_type = params.get("grant_type");
     state.with(|inner| inner.stats.record_token_request("oracle", grant_type));
@@ -63,10 +65,14 @@ pub(crate) async fn token(
         subject: id.clone(),
         client_id: id,
     };
-    let access = state.with(|inner| inner.tokens.issue_access(Platform::Oracle, grant, ttl));
+    let access = state.with(|inner| {
+        let (access, replaced) = inner.tokens.issue_access(Platform::Oracle, grant, ttl);
+        inner.stats.record_grant("oracle", replaced);
+        access
+    });
     token_response(json!({
         "access_token": access,
         "token_type": "Bearer",
-        "expires_in": ttl.as_secs(),
+        "expires_in": expires_in(ttl),
     }))
 }

@@ -63,6 +63,7 @@ fn switch(state: &Shared, headers: &HeaderMap, locator: &str, to: Option<bool>) 
         match to {
             Some(true) => {
                 inner.tibco_enabled.insert(org.locator.clone());
+                inner.stats.record_enable(&org.locator);
             }
             Some(false) => {
                 inner.tibco_enabled.remove(&org.locator);

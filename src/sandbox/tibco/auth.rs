@@ -26,6 +26,10 @@ pub(crate) fn token_org(state: &Shared, headers: &HeaderMap) -> Result<String, A
             "oauth_access_token_expired",
             "the access token has expired",
         )),
+        AccessCheck::Revoked => Err(ApiError::unauthorized(
+            "invalid_token",
+            "the access token has been revoked",
+        )),
         AccessCheck::Unknown => Err(ApiError::unauthorized(
             "invalid_token",
             "the access token is not valid",

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::sandbox::client_auth::{ClientAuth, client_auth};
 use crate::sandbox::params::Params;
-use crate::sandbox::respond::{bad_form, oauth_error, token as token_response};
+use crate::sandbox::respond::{bad_form, expires_in, token as token_response};
 use crate::sandbox::state::Shared;
 use crate::sandbox::tokens::{Grant, Platform, RefreshCheck};
 
@@ -20,6 +20,8 @@ pub(crate) async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let oauth_error =
+        |code: &str, description: &str| state.refuse_token("tibco", code, description);
     let params = Params::parse(&String::from_utf8_lossy(&body));
     let grant_type = params.get("grant_type");
     state.with(|inner| inner.stats.record_token_request("tibco", grant_type));
@@ -63,7 +65,8 @@ pub(crate) async fn token(
     }
     match grant_type {
         "client_credentials" => issue(&state, tibco.token_org.clone()),
-        "refresh_token" => refresh(&state, &params, &creds.id),
+        "refresh_token" => refresh(&state, &params, &creds.id)
+            .unwrap_or_else(|(code, message)| oauth_error(code, &message)),
         other => {
             let message = format!(
                 "grant type `{other}` is not supported; expected `client_credentials` or `refresh_token`"
@@ -73,12 +76,17 @@ pub(crate) async fn token(
     }
 }
 
-fn refresh(state: &Shared, params: &Params, client_id: &str) -> Response {
+/// The refresh-token grant: new tokens, or the RFC 6749 §5.2 code and description.
+fn refresh(
+    state: &Shared,
+    params: &Params,
+    client_id: &str,
+) -> Result<Response, (&'static str, String)> {
     let Some(refresh_token) = params.get("refresh_token") else {
-        return oauth_error(
+        return Err((
             "invalid_request",
-            "the `refresh_token` parameter is missing",
-        );
+            "the `refresh_token` parameter is missing".into(),
+        ));
     };
     let now = Instant::now();
     let check = state.with(|inner| {
@@ -88,7 +96,7 @@ fn refresh(state: &Shared, params: &Params, client_id: &str) -> Response {
     });
     let message = match check {
         RefreshCheck::Valid(grant) if grant.client_id == client_id => {
-            return issue(state, grant.subject);
+            return Ok(issue(state, grant.subject));
         }
         RefreshCheck::Valid(_) => "the refresh token was issued to another client",
         RefreshCheck::Used => {
@@ -97,7 +105,7 @@ fn refresh(state: &Shared, params: &Params, client_id: &str) -> Response {
         RefreshCheck::Expired => "the refresh token has expired",
         RefreshCheck::Unknown => "the refresh token is not valid",
     };
-    oauth_error("invalid_grant", message)
+    Err(("invalid_grant", message.into()))
 }
 
 fn issue(state: &Shared, org: String) -> Response {
@@ -109,9 +117,11 @@ fn issue(state: &Shared, org: String) -> Response {
         client_id: data.tibco.client_id.clone(),
     };
     let (access, refresh) = state.with(|inner| {
-        let access = inner
-            .tokens
-            .issue_access(Platform::Tibco, grant.clone(), access_ttl);
+        let (access, replaced) =
+            inner
+                .tokens
+                .issue_access(Platform::Tibco, grant.clone(), access_ttl);
+        inner.stats.record_grant("tibco", replaced);
         let refresh = inner
             .tokens
             .issue_refresh(Platform::Tibco, grant, refresh_ttl);
@@ -120,7 +130,7 @@ fn issue(state: &Shared, org: String) -> Response {
     token_response(json!({
         "access_token": access,
         "token_type": "Bearer",
-        "expires_in": access_ttl.as_secs(),
+        "expires_in": expires_in(access_ttl),
         "refresh_token": refresh,
         "refresh_token_expires_in": refresh_ttl.as_secs(),
         "scope": data.tibco.scope,
