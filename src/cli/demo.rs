@@ -83,8 +83,21 @@ pub async fn demo(color: bool) -> Exit {
             return Exit::Invalid;
         }
     };
+    // The recipe keeps its rotating refresh token in the token store: the demo's tokens belong
+    // to this sandbox only, so they go to a store of their own that ends with the demo.
+    let store = match tempfile::Builder::new()
+        .prefix("whisk-demo-tokens")
+        .tempdir()
+    {
+        Ok(store) => store,
+        Err(error) => {
+            eprintln!("error: cannot make a token store for the demo: {error}");
+            return Exit::Failed;
+        }
+    };
     let mut settings = Settings::new(RECIPE_PATH, Some(REPORT.into()), 0);
     settings.color = color;
+    settings.token_store = Some(store.path().to_path_buf());
     // The sandbox answers on this thread's runtime, which waits while a loop's threads run.
     settings.threads = 1;
     let exit = execute(&plan, &bound, provided.env.clone(), &settings).await;

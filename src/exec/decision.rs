@@ -40,6 +40,8 @@ pub enum Failure {
     Network,
     Redirect,
     Body,
+    /// A replay's cassette has no such request.
+    Missing,
 }
 
 /// Where the request stands.
@@ -360,6 +362,13 @@ mod tests {
             (
                 "a bad redirect is never retried",
                 Outcome::Failed(Failure::Redirect),
+                at(1, false, 0),
+                get,
+                Decision::GiveUp,
+            ),
+            (
+                "a request missing from the cassette is never retried",
+                Outcome::Failed(Failure::Missing),
                 at(1, false, 0),
                 get,
                 Decision::GiveUp,

@@ -45,6 +45,8 @@ pub enum SendError {
     Network(String),
     Redirect(String),
     Body(String),
+    /// A replay's cassette has no answer for the request.
+    Missing(String),
 }
 
 /// Sends `out`, following redirects per `policy`, within `timeout` for the whole attempt.
@@ -117,7 +119,10 @@ async fn follow(
         let mut response = transport
             .execute_step(clients, direct, connect_timeout, &mut parts)
             .await
-            .map_err(|e| SendError::Network(describe(&parts.method, &parts.url, &e)))?;
+            .map_err(|e| match e {
+                Failure::Missing(_) => SendError::Missing(describe(&parts.method, &parts.url, &e)),
+                _ => SendError::Network(describe(&parts.method, &parts.url, &e)),
+            })?;
         let (method, url) = (&parts.method, &parts.url);
         let status = response.status();
         if status.is_redirection()

@@ -190,6 +190,7 @@ pub async fn perform(
                     SendError::Network(m) => (Failure::Network, m),
                     SendError::Redirect(m) => (Failure::Redirect, m),
                     SendError::Body(m) => (Failure::Body, m),
+                    SendError::Missing(m) => (Failure::Missing, m),
                 };
                 tried.error = Some(message.clone());
                 runner.sink.emit(&Event::RequestFailed {
@@ -277,6 +278,7 @@ pub async fn perform(
                     Failure::Network => ErrorKind::Network,
                     Failure::Redirect => ErrorKind::Redirect,
                     Failure::Body => ErrorKind::Body,
+                    Failure::Missing => ErrorKind::Cassette,
                 };
                 return (
                     Some(exchange),

@@ -33,6 +33,8 @@ pub enum ErrorKind {
     Status,
     /// The response body was larger than allowed or unreadable.
     Body,
+    /// A replay's cassette has no answer for the request (`whisk test`).
+    Cassette,
     /// A capture found nothing, too much, or no JSON.
     Capture,
     /// A check did not hold.

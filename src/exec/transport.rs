@@ -35,8 +35,10 @@ impl std::fmt::Debug for Transport {
 /// Why a request got no answer.
 pub enum Failure {
     Http(reqwest::Error),
-    /// The cassette has no answer for the request, or recorded that it got none.
+    /// The cassette recorded that the request got no answer.
     Cassette(String),
+    /// The cassette has no such request: sending it again cannot help.
+    Missing(String),
     /// The direct client's connection or exchange failed.
     Direct(String),
     /// No answer within the request's timeout.
@@ -48,7 +50,7 @@ impl Failure {
         match self {
             Failure::Http(e) => e.is_timeout(),
             Failure::Timeout => true,
-            Failure::Cassette(_) | Failure::Direct(_) => false,
+            Failure::Cassette(_) | Failure::Missing(_) | Failure::Direct(_) => false,
         }
     }
 
@@ -56,7 +58,9 @@ impl Failure {
     pub fn describe(&self) -> String {
         match self {
             Failure::Http(e) => super::http::error_chain(e),
-            Failure::Cassette(message) | Failure::Direct(message) => message.clone(),
+            Failure::Cassette(message) | Failure::Missing(message) | Failure::Direct(message) => {
+                message.clone()
+            }
             Failure::Timeout => "no answer in time".to_string(),
         }
     }
@@ -296,9 +300,8 @@ impl Transport {
                         .map_err(|_| Failure::Cassette(format!("bad status {status}")))?;
                     Ok(rebuild(status, reqwest::Version::HTTP_11, headers, body))
                 }
-                Replayed::Failed(message) | Replayed::Missing(message) => {
-                    Err(Failure::Cassette(message))
-                }
+                Replayed::Failed(message) => Err(Failure::Cassette(message)),
+                Replayed::Missing(message) => Err(Failure::Missing(message)),
             },
         }
     }
