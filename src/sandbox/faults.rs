@@ -6,20 +6,47 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::data::{Fault, FaultSchedule};
+use std::collections::HashMap;
+use std::time::Instant;
+
+use super::data::{Fault, FaultKind, FaultSchedule};
 
 /// The configured faults with the hits each has left, and the random schedule.
 #[derive(Debug, Default)]
 pub(crate) struct FaultBook {
     entries: Vec<(Fault, u32)>,
-    schedule: Option<(FaultSchedule, fastrand::Rng)>,
+    schedule: Option<Drawn>,
+}
+
+/// The random schedule and what it has done.
+#[derive(Debug)]
+struct Drawn {
+    schedule: FaultSchedule,
+    rng: fastrand::Rng,
+    /// Scheduled faults in a row per method and path.
+    in_a_row: HashMap<(String, String), u32>,
+    last_revoke: Option<Instant>,
 }
 
 impl FaultBook {
     pub(crate) fn new(faults: &[Fault], schedule: Option<&FaultSchedule>) -> Self {
         let entries = faults.iter().map(|f| (f.clone(), f.count)).collect();
-        let schedule = schedule.map(|s| (s.clone(), fastrand::Rng::with_seed(s.seed)));
+        let schedule = schedule.map(|s| Drawn {
+            schedule: s.clone(),
+            rng: fastrand::Rng::with_seed(s.seed),
+            in_a_row: HashMap::new(),
+            last_revoke: None,
+        });
         Self { entries, schedule }
+    }
+
+    /// A request to `method` `path` went through without a scheduled fault.
+    pub(crate) fn passed(&mut self, method: &str, path: &str) {
+        if let Some(drawn) = &mut self.schedule
+            && !drawn.in_a_row.is_empty()
+        {
+            drawn.in_a_row.remove(&(method.to_owned(), path.to_owned()));
+        }
     }
 
     /// The first listed fault that matches and has hits left (drawing it spends one hit);
@@ -33,15 +60,30 @@ impl FaultBook {
             *left -= 1;
             return Some(fault.clone());
         }
-        let (schedule, rng) = self.schedule.as_mut()?;
+        let drawn = self.schedule.as_mut()?;
+        let schedule = &drawn.schedule;
         if !schedule.covers(path) {
             return None;
         }
         // Two draws for every covered request, hit or not, so that the schedule of the n-th
         // request depends on the seed and n only.
-        let hit = rng.f64() < schedule.rate;
-        let kind = schedule.kinds[rng.usize(..schedule.kinds.len())];
-        hit.then(|| kind.fault(path))
+        let hit = drawn.rng.f64() < schedule.rate;
+        let kind = schedule.kinds[drawn.rng.usize(..schedule.kinds.len())];
+        let key = (method.to_owned(), path.to_owned());
+        let in_a_row = drawn.in_a_row.get(&key).copied().unwrap_or(0);
+        if !hit || in_a_row >= schedule.max_in_a_row {
+            return None;
+        }
+        if kind == FaultKind::Revoke {
+            let now = Instant::now();
+            let gap = Duration::from_millis(schedule.revoke_interval_ms);
+            if drawn.last_revoke.is_some_and(|at| now < at + gap) {
+                return None;
+            }
+            drawn.last_revoke = Some(now);
+        }
+        drawn.in_a_row.insert(key, in_a_row + 1);
+        Some(kind.fault(path))
     }
 }
 
@@ -127,9 +169,15 @@ mod tests {
                     ..schedule.clone()
                 }),
             );
+            let path = "/tci/v1/subscriptions/1/apiservice/access";
             (0..400)
-                .map(|_| book.draw("POST", "/tci/v1/subscriptions/1/apiservice/access"))
-                .map(|f| f.map(|f| (f.status, f.reset, f.hang, f.revoke)))
+                .map(|_| {
+                    let fault = book.draw("POST", path);
+                    if fault.is_none() {
+                        book.passed("POST", path);
+                    }
+                    fault.map(|f| (f.status, f.reset, f.hang, f.revoke))
+                })
                 .collect::<Vec<_>>()
         };
         assert_eq!(draws(7), draws(7));
@@ -140,6 +188,38 @@ mod tests {
         assert!(
             book.draw("POST", "/idm/v1/oauth2/token").is_none(),
             "not the token endpoint"
+        );
+    }
+
+    #[test]
+    fn scheduled_faults_are_transient_and_revocations_spaced() {
+        let schedule = FaultSchedule {
+            kinds: vec![FaultKind::Unavailable],
+            ..FaultSchedule::new(1, 1.0)
+        };
+        let mut book = FaultBook::new(&[], Some(&schedule));
+        let hits: Vec<bool> = (0..3)
+            .map(|_| book.draw("GET", "/tci/v1/a").is_some())
+            .collect();
+        assert_eq!(hits, [true, true, false], "two in a row, then through");
+        book.passed("GET", "/tci/v1/a");
+        assert!(
+            book.draw("GET", "/tci/v1/a").is_some(),
+            "counting starts again"
+        );
+        assert!(
+            book.draw("GET", "/tci/v1/b").is_some(),
+            "another path counts apart"
+        );
+        let storms = FaultSchedule {
+            kinds: vec![FaultKind::Revoke],
+            ..FaultSchedule::new(1, 1.0)
+        };
+        let mut book = FaultBook::new(&[], Some(&storms));
+        assert!(book.draw("GET", "/tci/v1/a").is_some_and(|f| f.revoke));
+        assert!(
+            book.draw("GET", "/tci/v1/b").is_none(),
+            "one revocation a second"
         );
     }
 

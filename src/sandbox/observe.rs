@@ -47,10 +47,19 @@ async fn observe(state: Shared, listener: Listener, req: Request, next: Next) ->
         .headers()
         .get(header::AUTHORIZATION)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    if let (Listener::Main, Some(latency)) = (listener, state.data.latency_ms) {
+        tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
+    }
     let fault = state.with(|inner| {
         inner.stats.record_arrival(listener, &path, auth);
         match listener {
-            Listener::Main => inner.faults.draw(&method, &path),
+            Listener::Main => {
+                let fault = inner.faults.draw(&method, &path);
+                if fault.is_none() {
+                    inner.faults.passed(&method, &path);
+                }
+                fault
+            }
             Listener::OracleRuntime => None,
         }
     });

@@ -5,6 +5,7 @@ mod auth_recipes;
 mod cassettes;
 mod dry_run;
 mod errors;
+mod fault_matrix;
 mod features;
 mod format_example;
 mod harness;

@@ -37,6 +37,9 @@ pub struct SandboxData {
     pub faults: Vec<Fault>,
     /// Faults drawn at random from a seed, for requests the listed faults leave alone.
     pub fault_schedule: Option<FaultSchedule>,
+    /// Milliseconds every request on the main listener waits before it is handled (network
+    /// and server latency, so that a run lasts long enough for tokens to run out).
+    pub latency_ms: Option<u64>,
 }
 
 impl SandboxData {

@@ -21,6 +21,24 @@ pub struct FaultSchedule {
     /// The faults it draws from, each as likely as the others; by default all of them.
     #[serde(default = "every_kind")]
     pub kinds: Vec<FaultKind>,
+    /// Faults are transient: after this many in a row for one method and path, the next
+    /// request to them goes through.
+    #[serde(default = "two")]
+    pub max_in_a_row: u32,
+    /// A revocation is an event at the identity provider, not a property of a request: at
+    /// most one in this many milliseconds. (Two in quick succession would revoke the token a
+    /// client just got for the first, which is indistinguishable from a server that refuses
+    /// every token.)
+    #[serde(default = "a_second")]
+    pub revoke_interval_ms: u64,
+}
+
+fn two() -> u32 {
+    2
+}
+
+fn a_second() -> u64 {
+    1000
 }
 
 /// What a drawn fault does.
@@ -63,6 +81,8 @@ impl FaultSchedule {
             rate,
             paths: api_paths(),
             kinds: every_kind(),
+            max_in_a_row: two(),
+            revoke_interval_ms: a_second(),
         }
     }
 
