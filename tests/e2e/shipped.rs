@@ -123,6 +123,73 @@ async fn tibco_enable_api_access_refuses_another_family() {
     assert_no_secrets(&out, &sandbox);
 }
 
+/// Unattended runs one after another: the store keeps the rotated refresh token, which the
+/// next run and the other TIBCO recipe (same key) refresh with, while the environment still
+/// holds the spent seed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tibco_recipes_run_again_and_again_with_the_stored_rotating_token() {
+    let mut data = SandboxData::default();
+    // Tokens run out between the runs, so that each one refreshes.
+    data.set_access_token_lifetime(0.3);
+    let sandbox = sandbox(data).await;
+    let store = tempfile::tempdir().unwrap();
+    let store_env = store.path().display().to_string();
+    let runs = [
+        "tibco/enable-api-access.yaml",
+        "tibco/enable-api-access.yaml",
+        "tibco/list-apps.yaml",
+        "tibco/enable-api-access.yaml",
+    ];
+    for (n, name) in runs.iter().enumerate() {
+        std::thread::sleep(std::time::Duration::from_millis(350));
+        let mut whisk = tibco(Whisk::new(), &sandbox).env("WHISK_TOKEN_STORE", &store_env);
+        if name.contains("enable") {
+            whisk = whisk.input("child_locators", r#"["101","102"]"#);
+        }
+        let out = whisk.run_file(&recipe(name));
+        assert_eq!(out.code, 0, "run {n} of {name}: {}", out.stderr);
+        assert_no_secrets(&out, &sandbox);
+    }
+    let stats = sandbox.stats();
+    assert_eq!(stats.token_errors_for("tibco", "invalid_grant"), 0);
+    assert_eq!(
+        stats.token_requests_for("tibco", "refresh_token"),
+        runs.len() as u64,
+        "one refresh per run"
+    );
+}
+
+/// Without `store:`, the second run's refresh token is spent: the message says so and says
+/// what to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spent_refresh_token_says_what_to_do() {
+    let mut data = SandboxData::default();
+    data.tibco.organizations[0].api_access = true;
+    let sandbox = sandbox(data).await;
+    let text = std::fs::read_to_string(recipe("tibco/list-apps.yaml")).unwrap();
+    let without_store = text.replace("      store: tibco\n", "");
+    assert_ne!(text, without_store);
+    let mut outs = Vec::new();
+    for _ in 0..2 {
+        outs.push(tibco(Whisk::new(), &sandbox).run(&without_store));
+    }
+    assert_eq!(outs[0].code, 0, "{}", outs[0].stderr);
+    assert_eq!(outs[1].code, 3, "{}", outs[1].stderr);
+    let stderr = &outs[1].stderr;
+    assert!(
+        stderr.contains("refused the `refresh_token` grant with 400 `invalid_grant`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("the refresh token was already used or has expired")
+            && stderr.contains("add `store: <key>` to auth profile `tci`"),
+        "{stderr}"
+    );
+    for out in &outs {
+        assert_no_secrets(out, &sandbox);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tibco_list_apps() {
     let data = SandboxData::parse("tibco:\n  organizations:\n    - locator: \"100\"\n      name: Parent\n      api_access: true\n      apps:\n        - { id: app-1, name: order-sync }\n        - { id: app-2, name: billing }\n", false).unwrap();

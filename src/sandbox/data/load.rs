@@ -54,7 +54,9 @@ mod tests {
     fn the_documented_example_is_valid() {
         let data = SandboxData::parse(include_str!("example.yaml"), false).expect("valid yaml");
         assert!(data.validate().is_ok(), "{:?}", data.validate());
-        assert_eq!(data.faults.len(), 4);
+        assert_eq!(data.faults.len(), 7);
+        assert!(data.faults[4].reset && data.faults[5].hang && data.faults[6].revoke);
+        assert_eq!(data.fault_schedule.map(|s| s.kinds.len()), Some(5));
         assert_eq!(data.tibco.organizations.len(), 4);
         assert!(!data.ibm.clients[1].subscribed);
     }
