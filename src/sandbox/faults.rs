@@ -40,7 +40,7 @@ impl FaultBook {
         Self { entries, schedule }
     }
 
-    /// A request to `method` `path` went through without a scheduled fault.
+    /// A request to `method` `path` went through without a fault and succeeded.
     pub(crate) fn passed(&mut self, method: &str, path: &str) {
         if let Some(drawn) = &mut self.schedule
             && !drawn.in_a_row.is_empty()

@@ -53,13 +53,7 @@ async fn observe(state: Shared, listener: Listener, req: Request, next: Next) ->
     let fault = state.with(|inner| {
         inner.stats.record_arrival(listener, &path, auth);
         match listener {
-            Listener::Main => {
-                let fault = inner.faults.draw(&method, &path);
-                if fault.is_none() {
-                    inner.faults.passed(&method, &path);
-                }
-                fault
-            }
+            Listener::Main => inner.faults.draw(&method, &path),
             Listener::OracleRuntime => None,
         }
     });
@@ -99,6 +93,9 @@ async fn observe(state: Shared, listener: Listener, req: Request, next: Next) ->
     } else {
         response.status().as_u16()
     };
+    if fault.is_none() && (200..400).contains(&status) {
+        state.with(|inner| inner.faults.passed(&method, &path));
+    }
     let record = RequestRecord {
         listener,
         method,

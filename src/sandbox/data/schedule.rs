@@ -21,8 +21,9 @@ pub struct FaultSchedule {
     /// The faults it draws from, each as likely as the others; by default all of them.
     #[serde(default = "every_kind")]
     pub kinds: Vec<FaultKind>,
-    /// Faults are transient: after this many in a row for one method and path, the next
-    /// request to them goes through.
+    /// Faults are transient: after this many for one method and path without a success in
+    /// between, requests to them go through until one succeeds (a 401 for an expired or
+    /// revoked token does not count as one).
     #[serde(default = "two")]
     pub max_in_a_row: u32,
     /// A revocation is an event at the identity provider, not a property of a request: at
