@@ -17,6 +17,8 @@ pub mod plan;
 pub mod recipe;
 pub mod redact;
 pub mod report;
+pub mod result;
 pub mod sandbox;
+pub mod session;
 pub mod source;
 pub mod store;

@@ -4,17 +4,18 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::Exit;
-use super::run::{Settings, execute};
+use super::{Exit, setup};
+use crate::diagnostic::Console;
 use crate::plan::bind::{self, Env, Given, Provided};
 use crate::sandbox::{Fault, SandboxConfig, SandboxData};
+use crate::session::{Settings, execute};
 use crate::source::Source;
 
 const RECIPE_PATH: &str = "recipes/tibco/enable-api-access.yaml";
 const RECIPE: &str = include_str!("../../recipes/tibco/enable-api-access.yaml");
 pub const REPORT: &str = "whisk-report.json";
 
-pub async fn demo(color: bool) -> Exit {
+pub async fn demo(console: &Console) -> Exit {
     let mut data = SandboxData::default();
     // Two-second tokens and a little latency on the API: the token runs out mid-run and whisk
     // refreshes it (with a rotating refresh token) without a failed request.
@@ -27,17 +28,17 @@ pub async fn demo(color: bool) -> Exit {
     let sandbox = match crate::sandbox::start(SandboxConfig::new(data).with_port(0)).await {
         Ok(sandbox) => sandbox,
         Err(error) => {
-            eprintln!("error: cannot start the sandbox: {error}");
+            console.problem(setup(format!("cannot start the sandbox: {error}")));
             return Exit::Failed;
         }
     };
     let urls = sandbox.urls();
     let credentials = sandbox.credentials().tibco.clone();
-    eprintln!(
+    console.line(&format!(
         "whisk demo: sandbox on {}, running {RECIPE_PATH} for {} child organizations\n",
         urls.base,
         credentials.children.len()
-    );
+    ));
     let source = Source::new(RECIPE_PATH, RECIPE);
     let plan = match crate::recipe::load_str(&source)
         .map_err(|e| vec![e.0])
@@ -45,7 +46,7 @@ pub async fn demo(color: bool) -> Exit {
     {
         Ok(plan) => plan,
         Err(problems) => {
-            super::print_diagnostics(&problems, &crate::redact::Redactor::new(), color);
+            console.problems(&problems);
             return Exit::Invalid;
         }
     };
@@ -79,7 +80,7 @@ pub async fn demo(color: bool) -> Exit {
     let bound = match bind::bind(&plan, &provided) {
         Ok(bound) => bound,
         Err(problems) => {
-            super::print_diagnostics(&problems, &plan.redactor, color);
+            console.masking(&plan.redactor).problems(&problems);
             return Exit::Invalid;
         }
     };
@@ -91,22 +92,24 @@ pub async fn demo(color: bool) -> Exit {
     {
         Ok(store) => store,
         Err(error) => {
-            eprintln!("error: cannot make a token store for the demo: {error}");
+            console.problem(setup(format!(
+                "cannot make a token store for the demo: {error}"
+            )));
             return Exit::Failed;
         }
     };
     let mut settings = Settings::new(RECIPE_PATH, Some(REPORT.into()), 0);
-    settings.color = color;
+    settings.console = console.masking(&plan.redactor);
     settings.token_store = Some(store.path().to_path_buf());
     // The sandbox answers on this thread's runtime, which waits while a loop's threads run.
     settings.threads = 1;
     let exit = execute(&plan, &bound, provided.env.clone(), &settings).await;
     let stats = sandbox.stats();
-    eprintln!(
+    console.line(&format!(
         "\nthe sandbox saw {} token requests ({} refreshes); the report is in {REPORT}",
         stats.token_requests.values().sum::<u64>(),
         stats.token_requests_for("tibco", "refresh_token"),
-    );
+    ));
     sandbox.shutdown().await;
     exit
 }

@@ -6,7 +6,8 @@ use std::io::Write;
 use clap::{Args, CommandFactory};
 use clap_complete::Shell;
 
-use super::{Cli, Exit};
+use super::{Cli, Exit, argument, setup};
+use crate::diagnostic::Console;
 
 #[derive(Args, Debug)]
 pub struct CompletionsArgs {
@@ -29,7 +30,7 @@ pub struct ManArgs {
 }
 
 /// Prints a man page (roff) on stdout: `whisk(1)`, or `whisk-COMMAND(1)`.
-pub fn man(args: &ManArgs) -> Exit {
+pub fn man(args: &ManArgs, console: &Console) -> Exit {
     let top = Cli::command();
     let page = match &args.command {
         None => top,
@@ -40,9 +41,9 @@ pub fn man(args: &ManArgs) -> Exit {
                 .bin_name(format!("whisk {}", sub.get_name())),
             None => {
                 let names: Vec<&str> = top.get_subcommands().map(|s| s.get_name()).collect();
-                eprintln!(
-                    "error: unknown command `{name}`; expected one of {}",
-                    names.join(", ")
+                console.problem(
+                    argument(format!("unknown command `{name}`"))
+                        .help(format!("expected one of {}", names.join(", "))),
                 );
                 return Exit::Invalid;
             }
@@ -51,7 +52,7 @@ pub fn man(args: &ManArgs) -> Exit {
     let mut out = Vec::new();
     let man = clap_mangen::Man::new(page).source(concat!("whisk ", env!("CARGO_PKG_VERSION")));
     if let Err(error) = man.render(&mut out) {
-        eprintln!("error: cannot render the man page: {error}");
+        console.problem(setup(format!("cannot render the man page: {error}")));
         return Exit::Failed;
     }
     match std::io::stdout().lock().write_all(&out) {

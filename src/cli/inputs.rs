@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{CommandKind, Diagnostic, Kind, LoadKind};
 use crate::plan::bind::{Env, Given, Provided};
 use crate::source::Source;
 
@@ -55,7 +55,10 @@ pub fn provided(
                 provided.inputs.insert(name.trim().to_string(), Given::Text(value.to_string()));
             }
             _ => problems.push(
-                Diagnostic::new(format!("`--input {pair}` is not of the form NAME=VALUE"))
+                Diagnostic::new(
+                    Kind::Command(CommandKind::Argument),
+                    format!("`--input {pair}` is not of the form NAME=VALUE"),
+                )
                     .help("write `--input name=value`; arrays and objects as JSON: `--input ids='[\"101\"]'`"),
             ),
         }
@@ -72,16 +75,16 @@ pub fn provided(
                 Err((line, message)) => {
                     let source = Source::new(path, text.clone());
                     problems.push(
-                        Diagnostic::new(message)
+                        Diagnostic::new(Kind::Load(LoadKind::Syntax), message)
                             .help("each line is `NAME=VALUE`; `#` starts a comment")
                             .at_position(&source, line, 1),
                     );
                 }
             },
-            Err(error) => problems.push(Diagnostic::new(format!(
-                "cannot read env file `{}`: {error}",
-                path.display()
-            ))),
+            Err(error) => problems.push(Diagnostic::new(
+                Kind::Load(LoadKind::Read),
+                format!("cannot read env file `{}`: {error}", path.display()),
+            )),
         }
     }
     if problems.is_empty() {
@@ -93,10 +96,10 @@ pub fn provided(
 
 fn read_inputs_file(path: &Path) -> Result<serde_json::Map<String, serde_json::Value>, Diagnostic> {
     let source = Source::read(path).map_err(|error| {
-        Diagnostic::new(format!(
-            "cannot read inputs file `{}`: {error}",
-            path.display()
-        ))
+        Diagnostic::new(
+            Kind::Load(LoadKind::Read),
+            format!("cannot read inputs file `{}`: {error}", path.display()),
+        )
     })?;
     // A `.json` file is read by a JSON parser: the same values, several times faster on the
     // large lists a fan-out is given.
@@ -106,9 +109,12 @@ fn read_inputs_file(path: &Path) -> Result<serde_json::Map<String, serde_json::V
             let message = text
                 .rsplit_once(" at line ")
                 .map_or(text.as_str(), |(m, _)| m);
-            Diagnostic::new(format!("the inputs file is not valid JSON: {message}"))
-                .help("a `.json` inputs file holds one object of input names to values")
-                .at_position(&source, line_of(&error), error.column().max(1) as u32)
+            Diagnostic::new(
+                Kind::Load(LoadKind::Syntax),
+                format!("the inputs file is not valid JSON: {message}"),
+            )
+            .help("a `.json` inputs file holds one object of input names to values")
+            .at_position(&source, line_of(&error), error.column().max(1) as u32)
         })?
     } else {
         crate::recipe::load::parse(&source)?
@@ -116,11 +122,12 @@ fn read_inputs_file(path: &Path) -> Result<serde_json::Map<String, serde_json::V
     match value {
         serde_json::Value::Object(map) => Ok(map),
         serde_json::Value::Null => Ok(serde_json::Map::new()),
-        _ => Err(
-            Diagnostic::new("an inputs file holds a mapping of input names to values")
-                .help("write `name: value` lines")
-                .at_position(&source, 1, 1),
-        ),
+        _ => Err(Diagnostic::new(
+            Kind::Load(LoadKind::InvalidValue),
+            "an inputs file holds a mapping of input names to values",
+        )
+        .help("write `name: value` lines")
+        .at_position(&source, 1, 1)),
     }
 }
 

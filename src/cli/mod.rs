@@ -11,17 +11,14 @@ mod run;
 mod sandbox;
 mod schema;
 mod validate;
-mod write;
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::OnceLock;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::diagnostic::{Diagnostic, render};
-use crate::redact::Redactor;
+use crate::diagnostic::{CommandKind, Console, Diagnostic, ErrorFormat, Kind};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -50,19 +47,6 @@ pub struct Cli {
     /// `json` (one object per line on stderr).
     #[arg(long, global = true, value_enum, default_value_t = ErrorFormat::Human)]
     error_format: ErrorFormat,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ErrorFormat {
-    Human,
-    Json,
-}
-
-/// The `--error-format` of this process, set once at start: every diagnostic printer uses it.
-static ERROR_FORMAT: OnceLock<ErrorFormat> = OnceLock::new();
-
-fn error_format() -> ErrorFormat {
-    ERROR_FORMAT.get().copied().unwrap_or(ErrorFormat::Human)
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -196,37 +180,32 @@ pub struct SchemaArgs {
     pub kind: schema::Kind,
 }
 
-/// How a command ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exit {
-    Success = 0,
-    Failed = 1,
-    Invalid = 2,
-    Auth = 3,
-    /// Stopped by SIGINT/SIGTERM (128 + SIGINT).
-    Interrupted = 130,
-}
+pub use crate::session::Exit;
 
 /// Parses the command line, runs the command, and returns its exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let _ = ERROR_FORMAT.set(cli.error_format);
     let color = match cli.color {
         Color::Always => true,
         Color::Never => false,
         Color::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
     };
+    let console = Console::new(color, cli.error_format);
     let exit = match cli.command {
-        Command::Validate(args) => validate::validate(&args, color),
+        Command::Validate(args) => validate::validate(&args, &console),
         Command::Schema(args) => schema::print(args.kind),
-        Command::Run(args) => block_on(run::run(&args, color, cli.token_store)),
-        Command::Sandbox(args) => block_on(sandbox::sandbox(&args)),
-        Command::Demo => block_on(demo::demo(color)),
-        Command::Record(args) => block_on(record::record(&args, color, cli.token_store)),
-        Command::Test(args) => block_on(replay::test(&args, color)),
-        Command::Auth(command) => block_on(auth::auth(command, color, cli.token_store)),
+        Command::Run(args) => block_on(&console, run::run(&args, &console, cli.token_store)),
+        Command::Sandbox(args) => block_on(&console, sandbox::sandbox(&args, &console)),
+        Command::Demo => block_on(&console, demo::demo(&console)),
+        Command::Record(args) => {
+            block_on(&console, record::record(&args, &console, cli.token_store))
+        }
+        Command::Test(args) => block_on(&console, replay::test(&args, &console)),
+        Command::Auth(command) => {
+            block_on(&console, auth::auth(command, &console, cli.token_store))
+        }
         Command::Completions(args) => generate::completions(&args),
-        Command::Man(args) => generate::man(&args),
+        Command::Man(args) => generate::man(&args, &console),
     };
     ExitCode::from(exit as u8)
 }
@@ -236,42 +215,30 @@ pub fn main() -> ExitCode {
 /// request the wake-ups across threads a multi-threaded runtime costs: measured 25% faster
 /// for a 10,000-item fan-out, at concurrency 1 and 32 (bench/README.md). Blocking work (DNS,
 /// files) still goes to tokio's blocking pool.
-fn block_on(future: impl std::future::Future<Output = Exit>) -> Exit {
+fn block_on(console: &Console, future: impl std::future::Future<Output = Exit>) -> Exit {
     match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         Ok(runtime) => runtime.block_on(future),
         Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
+            console.problem(setup(format!("cannot start the async runtime: {error}")));
             Exit::Failed
         }
     }
 }
 
-/// Prints diagnostics on stderr, masked: rendered with their snippet, or with
-/// `--error-format json` one JSON object per line.
-pub fn print_diagnostics(diagnostics: &[Diagnostic], redactor: &Redactor, color: bool) {
-    let mut stderr = std::io::stderr().lock();
-    if error_format() == ErrorFormat::Json {
-        for diagnostic in diagnostics {
-            let _ = writeln!(
-                stderr,
-                "{}",
-                crate::diagnostic::to_json_line(diagnostic, redactor)
-            );
-        }
-        return;
-    }
-    for diagnostic in diagnostics {
-        let text = render(diagnostic, color);
-        let _ = writeln!(stderr, "{}\n", redactor.mask(&text));
-    }
-    if diagnostics.len() > 1 {
-        let _ = writeln!(
-            stderr,
-            "{} problems found; nothing was sent",
-            diagnostics.len()
-        );
-    }
+/// A problem with a flag's value.
+fn argument(message: impl Into<String>) -> Diagnostic {
+    Diagnostic::new(Kind::Command(CommandKind::Argument), message)
+}
+
+/// A file that cannot be read or written.
+fn file(message: impl Into<String>) -> Diagnostic {
+    Diagnostic::new(Kind::Command(CommandKind::File), message)
+}
+
+/// The process could not set itself up.
+fn setup(message: impl Into<String>) -> Diagnostic {
+    Diagnostic::new(Kind::Command(CommandKind::Setup), message)
 }

@@ -6,12 +6,14 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::Exit;
 use super::inputs::InputArgs;
-use super::run::{Settings, execute, prepare};
+use super::run::prepare;
+use super::{Exit, file};
 use crate::cassette::{Recorder, cassette_for, relative, snapshot_for};
+use crate::diagnostic::{CommandKind, Console, Diagnostic, Kind};
 use crate::exec::Transport;
 use crate::report::{timestamp, write_atomically};
+use crate::session::{Prepared, Settings, execute};
 
 #[derive(Args, Debug)]
 pub struct RecordArgs {
@@ -36,14 +38,21 @@ pub struct RecordArgs {
     pub quiet: bool,
 }
 
-pub async fn record(args: &RecordArgs, color: bool, token_store: Option<PathBuf>) -> Exit {
-    let (plan, provided, bound) = match prepare(&args.recipe, &args.given, false, color) {
-        Ok(prepared) => prepared,
-        Err(exit) => return exit,
-    };
-    let Some(ca_certs) = super::run::ca_certs(args.ca_cert.as_deref()) else {
+pub async fn record(args: &RecordArgs, console: &Console, token_store: Option<PathBuf>) -> Exit {
+    let Some(Prepared {
+        plan,
+        provided,
+        bound,
+    }) = prepare(&args.recipe, &args.given, false, console)
+    else {
         return Exit::Invalid;
     };
+    let console = console.masking(&plan.redactor);
+    let Some(ca_certs) = super::run::ca_certs(args.ca_cert.as_deref(), &console) else {
+        return Exit::Invalid;
+    };
+    let cassette_problem =
+        |message: String| Diagnostic::new(Kind::Command(CommandKind::Cassette), message);
     let cassette_path = args
         .cassette
         .clone()
@@ -57,11 +66,11 @@ pub async fn record(args: &RecordArgs, color: bool, token_store: Option<PathBuf>
     );
     settings.token_store = crate::store::dir_from_env(token_store);
     settings.ca_certs = ca_certs;
-    settings.color = color;
+    settings.console = console.clone();
     settings.transport = Transport::Record(recorder.clone());
     let exit = execute(&plan, &bound, provided.env, &settings).await;
     if exit == Exit::Interrupted {
-        eprintln!("the run was interrupted: no cassette written");
+        console.line("the run was interrupted: no cassette written");
         return exit;
     }
     let folder = cassette_path
@@ -77,51 +86,57 @@ pub async fn record(args: &RecordArgs, color: bool, token_store: Option<PathBuf>
     let mut text = match serde_json::to_string_pretty(&cassette) {
         Ok(text) => text,
         Err(error) => {
-            eprintln!("error: cannot write the cassette: {error}");
+            console.problem(cassette_problem(format!(
+                "cannot write the cassette: {error}"
+            )));
             return Exit::Failed;
         }
     };
     text.push('\n');
     // Everything was masked; this is the last guard before the file is written.
     if plan.redactor.touches(&text) {
-        eprintln!("error: the cassette would hold a secret; nothing was written");
+        console.problem(cassette_problem(
+            "the cassette would hold a secret; nothing was written".into(),
+        ));
         return Exit::Failed;
     }
     if let Err(error) = std::fs::create_dir_all(folder)
         .and_then(|()| write_atomically(&cassette_path, text.as_bytes()))
     {
-        eprintln!(
-            "error: cannot write the cassette `{}`: {error}",
+        console.problem(file(format!(
+            "cannot write the cassette `{}`: {error}",
             cassette_path.display()
-        );
+        )));
         return Exit::Failed;
     }
     let snapshot_path = snapshot_for(&cassette_path);
     let snapshot = match super::replay::replay(&cassette_path).await {
         Ok(replayed) => replayed.snapshot,
         Err(problem) => {
-            eprintln!(
-                "error: the new cassette `{}` does not replay:",
+            console.problem(cassette_problem(format!(
+                "the new cassette `{}` does not replay:",
                 cassette_path.display()
-            );
-            problem.print(color);
+            )));
+            console
+                .masking(&problem.redactor)
+                .problems(&problem.problems);
             return Exit::Failed;
         }
     };
     if let Err(error) = write_atomically(&snapshot_path, snapshot.as_bytes()) {
-        eprintln!(
-            "error: cannot write the snapshot `{}`: {error}",
+        console.problem(file(format!(
+            "cannot write the snapshot `{}`: {error}",
             snapshot_path.display()
-        );
+        )));
         return Exit::Failed;
     }
     if verbosity >= 0 {
-        eprintln!(
+        console.line(&format!(
             "recorded {} exchanges to {}; snapshot {} (check both in; `whisk test` replays them)",
             cassette.interactions.len(),
             cassette_path.display(),
             snapshot_path.display()
-        );
+        ));
     }
     exit
 }

@@ -6,16 +6,17 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::{Exit, print_diagnostics};
+use super::Exit;
 use crate::cassette::{
     Cassette, FORMAT_VERSION, Player, diff, find_cassettes, normalize, recipe_of, snapshot_for,
 };
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{CommandKind, Console, Diagnostic, Kind};
 use crate::event::NullSink;
 use crate::exec::{RunOptions, Transport};
 use crate::plan::bind::{self, Env, Given, Provided};
-use crate::redact::Redactor;
-use crate::report::{to_masked_json, write_atomically};
+use crate::redact::{Masked, Redactor};
+use crate::report::write_atomically;
+use crate::session::{Failed, report_of};
 
 #[derive(Args, Debug)]
 pub struct TestArgs {
@@ -34,48 +35,44 @@ pub struct Replayed {
     pub unused: usize,
 }
 
-/// Why a cassette could not be replayed.
-pub enum Problem {
-    Message(String),
-    Invalid(Vec<Diagnostic>, Redactor),
-}
-
-impl Problem {
-    pub fn print(&self, color: bool) {
-        match self {
-            Problem::Message(message) => eprintln!("  {message}"),
-            Problem::Invalid(diagnostics, redactor) => {
-                print_diagnostics(diagnostics, redactor, color)
-            }
-        }
+/// A cassette that cannot be replayed.
+fn cassette_problem(message: String) -> Failed {
+    Failed {
+        problems: vec![Diagnostic::new(
+            Kind::Command(CommandKind::Cassette),
+            message,
+        )],
+        redactor: Redactor::new(),
     }
 }
 
 /// Replays the recipe of the cassette at `path` against it: its recorded inputs, secrets
 /// replaced by placeholders, a fresh token store, no network and no waiting.
-pub async fn replay(path: &Path) -> Result<Replayed, Problem> {
+pub async fn replay(path: &Path) -> Result<Replayed, Failed> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        Problem::Message(format!(
+        cassette_problem(format!(
             "cannot read the cassette `{}`: {e}",
             path.display()
         ))
     })?;
     let cassette: Cassette = serde_json::from_str(&text).map_err(|e| {
-        Problem::Message(format!(
+        cassette_problem(format!(
             "`{}` is not a whisk cassette: {e}; record it again with `whisk record`",
             path.display()
         ))
     })?;
     if cassette.whisk_cassette != FORMAT_VERSION {
-        return Err(Problem::Message(format!(
+        return Err(cassette_problem(format!(
             "`{}` is a cassette of format {}, this whisk reads format {FORMAT_VERSION}; record it again with `whisk record`",
             path.display(),
             cassette.whisk_cassette
         )));
     }
     let recipe = recipe_of(path, &cassette.recipe);
-    let plan = crate::plan::load_and_build(&recipe)
-        .map_err(|problems| Problem::Invalid(problems, Redactor::new()))?;
+    let plan = crate::plan::load_and_build(&recipe).map_err(|problems| Failed {
+        problems,
+        redactor: Redactor::new(),
+    })?;
     let provided = Provided {
         inputs: cassette
             .inputs
@@ -88,10 +85,12 @@ pub async fn replay(path: &Path) -> Result<Replayed, Problem> {
         },
         placeholder_secrets: true,
     };
-    let bound = bind::bind(&plan, &provided)
-        .map_err(|problems| Problem::Invalid(problems, plan.redactor.clone()))?;
+    let bound = bind::bind(&plan, &provided).map_err(|problems| Failed {
+        problems,
+        redactor: plan.redactor.clone(),
+    })?;
     let store = tempfile::tempdir()
-        .map_err(|e| Problem::Message(format!("cannot make a scratch token store: {e}")))?;
+        .map_err(|e| cassette_problem(format!("cannot make a scratch token store: {e}")))?;
     let recipe_name = cassette.recipe.clone();
     let player = Arc::new(Player::new(
         cassette,
@@ -107,16 +106,20 @@ pub async fn replay(path: &Path) -> Result<Replayed, Problem> {
     let started = time::OffsetDateTime::now_utc();
     let clock = std::time::Instant::now();
     let result = crate::exec::run(&plan, &bound, options, &NullSink).await;
-    let report = super::run::report_of(
-        &plan,
-        &bound,
-        &recipe_name,
-        started,
-        clock.elapsed().as_millis() as u64,
-        None,
-        result,
+    let report = Masked::new(
+        report_of(
+            &plan,
+            &bound,
+            &recipe_name,
+            started,
+            clock.elapsed().as_millis() as u64,
+            None,
+            result,
+        ),
+        &plan.redactor.masker(),
     );
-    let value = normalize(to_masked_json(&report, &plan.redactor), &recipe_name);
+    let report = serde_json::to_value(&*report).unwrap_or_default();
+    let value = normalize(report, &recipe_name);
     let mut snapshot = serde_json::to_string_pretty(&value).unwrap_or_default();
     snapshot.push('\n');
     Ok(Replayed {
@@ -125,19 +128,22 @@ pub async fn replay(path: &Path) -> Result<Replayed, Problem> {
     })
 }
 
-pub async fn test(args: &TestArgs, color: bool) -> Exit {
+pub async fn test(args: &TestArgs, console: &Console) -> Exit {
     let root = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
     let cassettes = match find_cassettes(&root) {
         Ok(found) => found,
         Err(error) => {
-            eprintln!("error: cannot search `{}`: {error}", root.display());
+            console.problem(super::file(format!(
+                "cannot search `{}`: {error}",
+                root.display()
+            )));
             return Exit::Invalid;
         }
     };
     if cassettes.is_empty() {
-        eprintln!(
-            "error: no `*.cassette.json` under `{}`; make one with `whisk record RECIPE`",
-            root.display()
+        console.problem(
+            super::argument(format!("no `*.cassette.json` under `{}`", root.display()))
+                .help("make one with `whisk record RECIPE`"),
         );
         return Exit::Invalid;
     }
@@ -150,7 +156,9 @@ pub async fn test(args: &TestArgs, color: bool) -> Exit {
             Ok(replayed) => replayed,
             Err(problem) => {
                 println!("FAIL    {name}");
-                problem.print(color);
+                console
+                    .masking(&problem.redactor)
+                    .problems(&problem.problems);
                 failed += 1;
                 continue;
             }
@@ -166,10 +174,10 @@ pub async fn test(args: &TestArgs, color: bool) -> Exit {
             stored if args.update => {
                 if let Err(error) = write_atomically(&snapshot_path, replayed.snapshot.as_bytes()) {
                     println!("FAIL    {name}");
-                    eprintln!(
-                        "  cannot write the snapshot `{}`: {error}",
+                    console.problem(super::file(format!(
+                        "cannot write the snapshot `{}`: {error}",
                         snapshot_path.display()
-                    );
+                    )));
                     failed += 1;
                     continue;
                 }
@@ -183,7 +191,7 @@ pub async fn test(args: &TestArgs, color: bool) -> Exit {
             }
             Some(stored) => {
                 println!("FAIL    {name}: the replayed report differs from the snapshot");
-                print!("{}", diff(&stored, &replayed.snapshot, color));
+                print!("{}", diff(&stored, &replayed.snapshot, console.color));
                 println!(
                     "  (accept it with `whisk test --update {}`)",
                     cassette.display()

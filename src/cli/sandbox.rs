@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::Exit;
+use super::{Exit, argument, setup};
+use crate::diagnostic::{Console, Diagnostic, Kind, LoadKind};
 use crate::sandbox::{Fault, FaultSchedule, LogSink, SandboxConfig, SandboxData};
 
 #[derive(Args, Debug)]
@@ -36,12 +37,15 @@ pub struct SandboxArgs {
     pub fault_seed: u64,
 }
 
-pub async fn sandbox(args: &SandboxArgs) -> Exit {
+pub async fn sandbox(args: &SandboxArgs, console: &Console) -> Exit {
     let mut data = match &args.data {
         Some(path) => match SandboxConfig::from_data_file(path) {
             Ok(data) => data,
             Err(error) => {
-                eprintln!("error: {error}");
+                console.problem(Diagnostic::new(
+                    Kind::Load(LoadKind::InvalidValue),
+                    error.to_string(),
+                ));
                 return Exit::Invalid;
             }
         },
@@ -54,7 +58,7 @@ pub async fn sandbox(args: &SandboxArgs) -> Exit {
         match spec.parse::<Fault>() {
             Ok(fault) => data.faults.push(fault),
             Err(error) => {
-                eprintln!("error: `--fault {spec}`: {error}");
+                console.problem(argument(format!("`--fault {spec}`: {error}")));
                 return Exit::Invalid;
             }
         }
@@ -75,7 +79,7 @@ pub async fn sandbox(args: &SandboxArgs) -> Exit {
     match crate::sandbox::run_forever(config).await {
         Ok(()) => Exit::Success,
         Err(error) => {
-            eprintln!("error: {error}");
+            console.problem(setup(error.to_string()));
             Exit::Failed
         }
     }

@@ -1,19 +1,19 @@
 //! `whisk validate FILE...`: load and plan each recipe, print every problem, send nothing.
 //! With `--error-format json`, stderr holds only the diagnostics, one JSON object per line.
 
-use super::{ErrorFormat, Exit, ValidateArgs, error_format, print_diagnostics};
-use crate::redact::Redactor;
+use super::{ErrorFormat, Exit, ValidateArgs};
+use crate::diagnostic::Console;
 
-pub fn validate(args: &ValidateArgs, color: bool) -> Exit {
-    let human = error_format() == ErrorFormat::Human;
+pub fn validate(args: &ValidateArgs, console: &Console) -> Exit {
+    let human = console.format == ErrorFormat::Human;
     let mut all = Vec::new();
     for path in &args.recipes {
         match crate::plan::load_and_build(path) {
-            Ok(_) if human => eprintln!("ok   {}", path.display()),
+            Ok(_) if human => console.line(&format!("ok   {}", path.display())),
             Ok(_) => {}
             Err(mut problems) => {
                 if human {
-                    eprintln!("FAIL {}", path.display());
+                    console.line(&format!("FAIL {}", path.display()));
                 }
                 all.append(&mut problems);
             }
@@ -23,9 +23,9 @@ pub fn validate(args: &ValidateArgs, color: bool) -> Exit {
         Exit::Success
     } else {
         if human {
-            eprintln!();
+            console.line("");
         }
-        print_diagnostics(&all, &Redactor::new(), color);
+        console.problems(&all);
         Exit::Invalid
     }
 }

@@ -1,10 +1,14 @@
 //! One renderer for every user-facing error: `file:line:column`, the source line with a caret,
 //! the step and field it concerns, and what to do.
 
+mod console;
 mod json;
+mod kind;
 mod render;
 
+pub use console::{Console, ErrorFormat};
 pub use json::{to_json, to_json_line};
+pub use kind::{BindKind, CommandKind, Kind, LoadKind, PlanKind};
 pub use render::render;
 
 use serde::Serialize;
@@ -22,9 +26,20 @@ pub struct Location {
     pub source_line: Option<String>,
 }
 
-/// A user-facing error, ready to render.
+/// Whether a problem stops the command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    /// Worth knowing; the command goes on.
+    Warning,
+}
+
+/// A user-facing problem, ready to render: what kind it is, where, and what to do.
 #[derive(Clone, Debug, Serialize)]
 pub struct Diagnostic {
+    pub kind: Kind,
+    pub severity: Severity,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Box<Location>>,
@@ -40,14 +55,26 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(message: impl Into<String>) -> Diagnostic {
+    pub fn new(kind: Kind, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
+            kind,
+            severity: Severity::Error,
             message: message.into(),
             location: None,
             step: None,
             field: None,
             help: None,
         }
+    }
+
+    /// The same problem as a warning: worth knowing, but the command goes on.
+    pub fn warning(mut self) -> Diagnostic {
+        self.severity = Severity::Warning;
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {

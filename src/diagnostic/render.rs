@@ -11,7 +11,11 @@ pub fn render(diagnostic: &Diagnostic, color: bool) -> String {
     } else {
         Renderer::plain()
     };
-    let title = Level::ERROR.primary_title(diagnostic.message.as_str());
+    let level = match diagnostic.severity {
+        super::Severity::Error => Level::ERROR,
+        super::Severity::Warning => Level::WARNING,
+    };
+    let title = level.primary_title(diagnostic.message.as_str());
     let mut first: Option<Group> = None;
     let mut notes = Vec::new();
     let context = match (&diagnostic.step, &diagnostic.field) {
@@ -111,7 +115,11 @@ mod tests {
 
     #[test]
     fn renders_location_caret_and_help() {
-        let mut diagnostic = Diagnostic::new("unknown field `nmae`").help("did you mean `name`?");
+        let mut diagnostic = Diagnostic::new(
+            crate::diagnostic::Kind::Load(crate::diagnostic::LoadKind::UnknownKey),
+            "unknown field `nmae`",
+        )
+        .help("did you mean `name`?");
         diagnostic.location = Some(Box::new(Location {
             file: "r.yaml".into(),
             line: 2,

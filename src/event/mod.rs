@@ -74,12 +74,12 @@ pub enum Event {
     },
     StepFinished {
         step: String,
-        status: crate::exec::Status,
+        status: crate::result::Status,
         duration_ms: u64,
         error: Option<String>,
     },
     RunFinished {
-        status: crate::exec::Status,
+        status: crate::result::Status,
         duration_ms: u64,
     },
 }

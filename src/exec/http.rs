@@ -8,8 +8,8 @@ use reqwest::{Method, Url};
 
 use super::direct::Direct;
 use super::limits::Clients;
-use super::result::Hop;
 use super::transport::{Answer, Failure, Parts, Transport};
+use crate::result::Hop;
 use std::sync::Arc;
 
 const MAX_REDIRECTS: usize = 10;

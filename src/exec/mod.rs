@@ -11,7 +11,6 @@ pub(crate) mod http;
 mod items;
 mod limits;
 mod request;
-mod result;
 mod resume;
 mod retry;
 mod runner;
@@ -22,7 +21,6 @@ mod transport;
 mod url_cache;
 
 pub use dry::{DryRun, dry_run};
-pub use result::*;
 pub use resume::Resume;
 pub use stop::Stop;
 pub use transport::{Failure, Sender, Transport};
@@ -33,6 +31,7 @@ use std::time::Instant;
 use crate::event::{Event, EventSink};
 use crate::plan::Plan;
 use crate::plan::bind::{Bound, Env};
+use crate::result::{RunResult, Status};
 
 /// Settings of a run that do not come from the recipe.
 #[derive(Clone, Debug)]

@@ -9,11 +9,11 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AF
 use super::auth::{AuthContext, AuthError};
 use super::decision::{Decision, Failure, Outcome, Policy, Progress, decide};
 use super::http::{self, Incoming, Outgoing, SendError};
-use super::result::{Attempt, ErrorInfo, ErrorKind, Exchange};
 use super::retry;
 use super::runner::Runner;
 use crate::event::{Event, Headers, preview};
 use crate::plan::{AuthKind, BodyPlan, RequestPlan};
+use crate::result::{Attempt, ErrorInfo, ErrorKind, Exchange};
 
 /// Renders and sends the request of step `step_id`: before every try it takes the profile's
 /// current credential, and after every try `decision::decide` says what comes next.

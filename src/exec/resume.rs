@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::result::{Iteration, Status};
+use crate::result::{Iteration, Status};
 
 /// A top-level step that succeeded in the earlier run.
 #[derive(Clone, Debug)]
@@ -106,7 +106,7 @@ impl<'de> serde::Deserialize<'de> for IterationRecord {
             item: value["item"].clone(),
             status: Status::Succeeded,
             duration_ms: value["duration_ms"].as_u64().unwrap_or(0),
-            run: super::result::Execution {
+            run: crate::result::Execution {
                 captures,
                 ..Default::default()
             },

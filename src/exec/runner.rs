@@ -17,11 +17,11 @@ use super::http::Incoming;
 use super::items::{Outcomes, Queue};
 use super::limits::{Clients, RateLimits};
 use super::request::{self, describe};
-use super::result::*;
 use super::step_data::StepData;
 use crate::event::{Event, EventSink};
 use crate::plan::bind::{self, Bound, Given};
 use crate::plan::{Body, Concurrency, Plan, RecipePlan, StepPlan, UsesPlan};
+use crate::result::*;
 
 pub struct Runner<'a> {
     pub plan: &'a Plan,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 use super::{InputPlan, Plan, RecipePlan, SecretPlan};
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::{BindKind, Diagnostic, Kind, did_you_mean};
 use crate::recipe::InputType;
 use crate::source::FieldPath;
 
@@ -75,10 +75,10 @@ pub fn bind(plan: &Plan, provided: &Provided) -> Result<Bound, Vec<Diagnostic>> 
     let root = &plan.root;
     for name in provided.inputs.keys() {
         if !root.inputs.contains_key(name) {
-            let mut diagnostic = Diagnostic::new(format!(
-                "`{name}` is not an input of recipe `{}`",
-                root.name
-            ));
+            let mut diagnostic = Diagnostic::new(
+                Kind::Bind(BindKind::UnknownInput),
+                format!("`{name}` is not an input of recipe `{}`", root.name),
+            );
             diagnostic.help = Some(
                 did_you_mean(name, root.inputs.keys().map(String::as_str))
                     .unwrap_or_else(|| format!("its inputs are {}", list(root.inputs.keys()))),
@@ -108,7 +108,7 @@ pub fn bind(plan: &Plan, provided: &Provided) -> Result<Bound, Vec<Diagnostic>> 
                     values.insert(name.clone(), value);
                 }
                 Err((message, help)) => problems.push(
-                    Diagnostic::new(message)
+                    Diagnostic::new(Kind::Bind(BindKind::MissingSecret), message)
                         .help(help)
                         .at_field(&recipe.source, &field, false),
                 ),
@@ -162,12 +162,15 @@ pub fn bind_inputs(
                 values.insert(name.clone(), value);
             }
             Err(message) => problems.push(
-                Diagnostic::new(format!("{origin}: {message}"))
-                    .help(format!(
-                        "input `{name}` is declared with type `{}`",
-                        input.kind.name()
-                    ))
-                    .at_field(&recipe.source, &field, true),
+                Diagnostic::new(
+                    Kind::Bind(BindKind::InvalidInput),
+                    format!("{origin}: {message}"),
+                )
+                .help(format!(
+                    "input `{name}` is declared with type `{}`",
+                    input.kind.name()
+                ))
+                .at_field(&recipe.source, &field, true),
             ),
         }
     }
@@ -188,9 +191,12 @@ fn missing_input(
     if let Some(var) = &input.env {
         help.push_str(&format!(", or set the environment variable `{var}`"));
     }
-    Diagnostic::new(format!("missing required input `{name}`"))
-        .help(help)
-        .at_field(&recipe.source, field, true)
+    Diagnostic::new(
+        Kind::Bind(BindKind::MissingInput),
+        format!("missing required input `{name}`"),
+    )
+    .help(help)
+    .at_field(&recipe.source, field, true)
 }
 
 /// Where a `{ file: ... }` secret of `recipe` is read from: relative to the recipe's folder.

@@ -3,11 +3,10 @@
 
 use std::path::Path;
 
-use regex::Regex;
 use serde::de::DeserializeOwned;
 
 use super::Recipe;
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::{Diagnostic, Kind, LoadKind, did_you_mean};
 use crate::source::Source;
 
 pub use serde_saphyr::Spanned;
@@ -20,8 +19,11 @@ pub struct LoadError(pub Diagnostic);
 pub fn load_file(path: &Path) -> Result<(Source, Recipe), LoadError> {
     let source = Source::read(path).map_err(|error| {
         LoadError(
-            Diagnostic::new(format!("cannot read recipe `{}`: {error}", path.display()))
-                .help("check the path; recipe paths are relative to the current directory"),
+            Diagnostic::new(
+                Kind::Load(LoadKind::Read),
+                format!("cannot read recipe `{}`: {error}", path.display()),
+            )
+            .help("check the path; recipe paths are relative to the current directory"),
         )
     })?;
     let recipe = load_str(&source)?;
@@ -49,9 +51,50 @@ fn options() -> serde_saphyr::Options {
 }
 
 fn diagnose(source: &Source, error: &serde_saphyr::Error) -> Diagnostic {
-    let message = error_message(error);
-    let (message, help) = improve(&message);
-    let mut diagnostic = Diagnostic::new(message);
+    use serde_saphyr::Error as E;
+    let (kind, message, help) = match error.without_snippet() {
+        E::SerdeUnknownField {
+            field, expected, ..
+        } => (
+            LoadKind::UnknownKey,
+            format!("unknown key `{field}`"),
+            Some(suggest(field, expected)),
+        ),
+        E::SerdeUnknownVariant {
+            variant, expected, ..
+        } => (
+            LoadKind::InvalidValue,
+            format!("unknown value `{variant}`"),
+            Some(suggest(variant, expected)),
+        ),
+        E::SerdeMissingField { field, .. } => (
+            LoadKind::MissingKey,
+            format!("missing key `{field}`"),
+            Some(format!("add `{field}:` here")),
+        ),
+        E::InvalidBooleanStrict { .. } => (
+            LoadKind::InvalidValue,
+            "invalid boolean".to_string(),
+            Some("write `true` or `false`".to_string()),
+        ),
+        E::InvalidScalar { ty, .. } => (
+            LoadKind::InvalidValue,
+            format!("invalid {ty}"),
+            match *ty {
+                "boolean" => Some("write `true` or `false`".to_string()),
+                "integer" | "number" => Some(format!("write a {ty} here")),
+                _ => None,
+            },
+        ),
+        inner @ (E::SerdeInvalidType { .. }
+        | E::SerdeInvalidValue { .. }
+        | E::SerdeInvalidLength { .. }
+        | E::NullIntoString { .. }
+        | E::NonFiniteFloat { .. }
+        | E::Message { .. }) => (LoadKind::InvalidValue, error_message(inner), None),
+        inner => (LoadKind::Syntax, error_message(inner), None),
+    };
+    let mut diagnostic = Diagnostic::new(Kind::Load(kind), message);
     if let Some(help) = help {
         diagnostic = diagnostic.help(help);
     }
@@ -65,12 +108,20 @@ fn diagnose(source: &Source, error: &serde_saphyr::Error) -> Diagnostic {
     }
 }
 
+/// "did you mean" one of `expected`, else the list of them.
+fn suggest(name: &str, expected: &[&str]) -> String {
+    did_you_mean(name, expected.iter().copied()).unwrap_or_else(|| {
+        let names: Vec<String> = expected.iter().map(|e| format!("`{e}`")).collect();
+        format!("expected one of {}", names.join(", "))
+    })
+}
+
 /// The message of a YAML error without the location and snippet the crate appends.
 fn error_message(error: &serde_saphyr::Error) -> String {
     match error {
         serde_saphyr::Error::Message { msg, .. } => msg.clone(),
         other => {
-            let text = other.without_snippet().to_string();
+            let text = other.to_string();
             let first = text.lines().next().unwrap_or_default();
             strip_position_suffix(first).to_string()
         }
@@ -82,50 +133,6 @@ fn strip_position_suffix(text: &str) -> &str {
         Some(index) => &text[..index],
         None => text,
     }
-}
-
-/// Rewrites serde's messages in the house style, with a suggestion where one helps.
-fn improve(message: &str) -> (String, Option<String>) {
-    let unknown = Regex::new(r"^unknown (field|variant) `([^`]*)`, expected (?:one of )?(.*)$")
-        .expect("static regex");
-    if let Some(captures) = unknown.captures(message) {
-        let what = &captures[1];
-        let name = &captures[2];
-        let expected: Vec<&str> = captures[3]
-            .split(", ")
-            .flat_map(|part| part.split(" or "))
-            .map(|part| part.trim_matches('`'))
-            .filter(|part| !part.is_empty())
-            .collect();
-        let noun = if what == "field" { "key" } else { "value" };
-        let help = did_you_mean(name, expected.iter().copied()).unwrap_or_else(|| {
-            format!(
-                "expected one of {}",
-                expected
-                    .iter()
-                    .map(|e| format!("`{e}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        });
-        return (format!("unknown {noun} `{name}`"), Some(help));
-    }
-    if let Some(field) = message
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.strip_suffix('`'))
-    {
-        return (
-            format!("missing key `{field}`"),
-            Some(format!("add `{field}:` here")),
-        );
-    }
-    if message == "invalid boolean" {
-        return (
-            "invalid boolean".into(),
-            Some("write `true` or `false`".into()),
-        );
-    }
-    (message.to_string(), None)
 }
 
 #[cfg(test)]
@@ -144,6 +151,24 @@ mod tests {
         assert_eq!(diagnostic.help.as_deref(), Some("did you mean `name`?"));
         let location = diagnostic.location.unwrap();
         assert_eq!((location.line, location.column), (2, 1));
+    }
+
+    #[test]
+    fn kinds_come_from_the_parser_not_from_its_messages() {
+        assert_eq!(
+            error("version: 1\nnmae: x\nsteps: []\n").kind,
+            Kind::Load(LoadKind::UnknownKey)
+        );
+        assert_eq!(error("version: 1\n").kind, Kind::Load(LoadKind::MissingKey));
+        assert_eq!(
+            error("version: 1\nname: [x\nsteps: []\n").kind,
+            Kind::Load(LoadKind::Syntax)
+        );
+        let variant = error(
+            "version: 1\nname: x\nauth:\n  a: { oauth2: { grant: passwrd, token_url: u, client_id: c } }\nsteps: []\n",
+        );
+        assert_eq!(variant.kind, Kind::Load(LoadKind::InvalidValue));
+        assert_eq!(variant.message, "unknown value `passwrd`");
     }
 
     #[test]

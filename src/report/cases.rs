@@ -6,7 +6,7 @@
 //! children; it gets a case of its own only when it failed and no child did (its outputs or its
 //! `for_each` list could not be evaluated), so that every failure appears exactly once.
 
-use crate::exec::{ErrorInfo, Exchange, RunResult, Status, StepResult};
+use crate::result::{ErrorInfo, Exchange, RunResult, Status, StepResult};
 
 /// One test case.
 #[derive(Debug)]
@@ -157,7 +157,7 @@ fn short_scalar(item: &serde_json::Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exec::{ErrorKind, Execution, Iteration};
+    use crate::result::{ErrorKind, Execution, Iteration};
 
     fn step(id: &str, status: Status) -> StepResult {
         StepResult {

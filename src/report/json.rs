@@ -1,113 +1,117 @@
-//! The JSON report writer: masked, pretty, written atomically. Strings (object keys too) are
-//! masked as they are written, so that a large report is never held as a JSON value tree. The
-//! iterations of a large loop are rendered in chunks by two helper threads while this one
-//! writes them in order (see `iterations`): the same text, in half the time.
+//! The JSON report writer: pretty, written atomically, from a report whose secrets are masked
+//! already. It walks the report model — the report's fields, then each step's — so that the
+//! iterations of a large loop can be rendered in chunks by two helper threads while this one
+//! writes them in order: the same text as one thread writes, in about half the time. Nested
+//! values are written by serde, laid out like `serde_json::to_string_pretty`.
 
 use std::io::{self, Write};
 use std::path::Path;
 
 use serde::Serialize;
-use serde_json::ser::{CharEscape, CompactFormatter, Formatter};
+use serde_json::ser::{CompactFormatter, Formatter};
 
 use super::Report;
 use super::atomic::write_atomically_with;
-use crate::redact::{Redactor, Snapshot};
+use crate::redact::Masked;
+use crate::result::{Execution, Iteration, StepResult};
 
-/// The report as JSON with every secret masked.
-pub fn to_masked_json(report: &Report, redactor: &Redactor) -> serde_json::Value {
-    let mut value = serde_json::to_value(report).unwrap_or(serde_json::Value::Null);
-    redactor.mask_value(&mut value);
-    value
+/// Writes the report to `path` through a temporary file and a rename, so that a crash never
+/// leaves a truncated report; the JSON streams to the file as it is made.
+pub fn write_json(report: &Masked<Report>, path: &Path) -> io::Result<()> {
+    write_atomically_with(path, |file| write_report(report, file))
 }
 
-/// `value` as pretty JSON text with every string masked.
-pub fn to_masked_text<T: Serialize>(value: &T, redactor: &Redactor) -> io::Result<Vec<u8>> {
+/// The report as JSON text, as `write_json` writes it.
+pub fn to_json_text(report: &Masked<Report>) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 * 1024);
-    write_masked(value, redactor, &mut out)?;
-    Ok(out)
+    // Writing to memory cannot fail.
+    let _ = write_report(report, &mut out);
+    out
 }
 
-fn write_masked<T: Serialize, W: Write>(
-    value: &T,
-    redactor: &Redactor,
-    out: &mut W,
-) -> io::Result<()> {
-    let masker = redactor.snapshot();
-    let _writing = Writing::start(&masker);
-    let mut serializer =
-        serde_json::Serializer::with_formatter(&mut *out, Masking::new(&masker, 0));
-    value.serialize(&mut serializer).map_err(io::Error::other)?;
+fn write_report<W: Write>(report: &Report, out: &mut W) -> io::Result<()> {
+    let mut object = Object::open(out, 0)?;
+    object.field("whisk_version", &report.whisk_version)?;
+    object.field("recipe", &report.recipe)?;
+    object.field("inputs", &report.inputs)?;
+    object.field("started_at", &report.started_at)?;
+    object.field("ended_at", &report.ended_at)?;
+    object.field("duration_ms", &report.duration_ms)?;
+    object.optional("resumed_from", &report.resumed_from)?;
+    let result = &report.result;
+    object.field("status", &result.status)?;
+    object.key("steps")?;
+    let depth = object.depth + 1;
+    write_list(object.out, &result.steps, depth, write_step)?;
+    object.optional("outputs", &result.outputs)?;
+    object.optional("error", &result.error)?;
+    object.close()?;
     out.write_all(b"\n")
 }
 
-/// Lists of iterations shorter than this are written as they come.
+/// A step at `depth`, field by field as `StepResult` serialises, its iterations in parallel
+/// chunks when there are many.
+fn write_step<W: Write>(out: &mut W, step: &StepResult, depth: usize) -> io::Result<()> {
+    let mut object = Object::open(out, depth)?;
+    object.field("id", &step.id)?;
+    object.optional("name", &step.name)?;
+    object.field("status", &step.status)?;
+    object.field("duration_ms", &step.duration_ms)?;
+    if let Some(run) = &step.run {
+        write_execution(&mut object, run)?;
+    }
+    if let Some(iterations) = &step.iterations {
+        object.key("iterations")?;
+        write_iterations(object.out, iterations, object.depth + 1)?;
+    }
+    object.optional("succeeded", &step.succeeded)?;
+    object.optional("failed", &step.failed)?;
+    object.optional("error", &step.error)?;
+    if step.carried_over {
+        object.field("carried_over", &true)?;
+    }
+    object.close()
+}
+
+/// The fields of an execution, flattened into the object being written.
+fn write_execution<W: Write>(object: &mut Object<'_, W>, run: &Execution) -> io::Result<()> {
+    object.optional("request", &run.request)?;
+    object.optional("steps", &run.steps)?;
+    if !run.captures.is_empty() {
+        object.field("captures", &run.captures)?;
+    }
+    if !run.checks.is_empty() {
+        object.field("checks", &run.checks)?;
+    }
+    Ok(())
+}
+
+/// Lists of iterations shorter than this are written by this thread alone.
 const PARALLEL_ITEMS: usize = 2048;
 /// Iterations per chunk a helper renders.
 const CHUNK: usize = 512;
 
-thread_local! {
-    /// While this thread writes a report: its masker, the writer's depth, and a chunk of
-    /// rendered text the next string written stands for.
-    static WRITING: std::cell::RefCell<Option<Writing>> = const { std::cell::RefCell::new(None) };
-}
-
-struct Writing {
-    masker: Snapshot,
-    depth: usize,
-    splice: Option<Vec<u8>>,
-}
-
-/// Clears this thread's writing state when the report is done (or failed).
-struct WritingGuard;
-
-impl Writing {
-    fn start(masker: &Snapshot) -> WritingGuard {
-        WRITING.with(|w| {
-            *w.borrow_mut() = Some(Writing {
-                masker: masker.clone(),
-                depth: 0,
-                splice: None,
-            })
-        });
-        WritingGuard
+/// A list of iterations at `depth`: short ones here, long ones in chunks rendered by two
+/// helper threads and written here in order.
+fn write_iterations<W: Write>(out: &mut W, items: &[Iteration], depth: usize) -> io::Result<()> {
+    if items.len() < PARALLEL_ITEMS {
+        return write_list(out, items, depth, write_value);
     }
-}
-
-impl Drop for WritingGuard {
-    fn drop(&mut self) {
-        WRITING.with(|w| *w.borrow_mut() = None);
-    }
-}
-
-/// Serialises a step's `iterations`: as any list, or, in a report being written with many
-/// items, as chunks rendered by two helper threads (each with the report's masker, at the
-/// list's depth) and spliced into the output in order. The text is the same either way.
-pub fn iterations<S: serde::Serializer>(
-    list: &Option<Vec<crate::exec::Iteration>>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    use serde::ser::{Error as _, SerializeSeq};
-    let Some(list) = list else {
-        return serializer.serialize_none();
-    };
-    let context = WRITING.with(|w| {
-        w.borrow()
-            .as_ref()
-            .map(|writing| (writing.masker.clone(), writing.depth))
-    });
-    let Some((masker, depth)) = context.filter(|_| list.len() >= PARALLEL_ITEMS) else {
-        return list.serialize(serializer);
-    };
-    let chunks: Vec<&[crate::exec::Iteration]> = list.chunks(CHUNK).collect();
-    let mut seq = serializer.serialize_seq(Some(chunks.len()))?;
+    out.write_all(b"[")?;
+    let chunks: Vec<&[Iteration]> = items.chunks(CHUNK).collect();
     std::thread::scope(|scope| {
         let helpers: Vec<_> = (0..2)
             .map(|helper| {
                 let (send, receive) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(2);
-                let (chunks, masker) = (&chunks, &masker);
+                let chunks = &chunks;
                 scope.spawn(move || {
-                    for chunk in chunks.iter().skip(helper).step_by(2) {
-                        if send.send(render(chunk, masker, depth + 1)).is_err() {
+                    for (index, chunk) in chunks.iter().enumerate().skip(helper).step_by(2) {
+                        let mut text = Vec::with_capacity(chunk.len() * 512);
+                        let rendered = chunk.iter().enumerate().try_for_each(|(i, item)| {
+                            line(&mut text, index == 0 && i == 0, depth + 1)?;
+                            write_value(&mut text, item, depth + 1)
+                        });
+                        if send.send(rendered.map(|()| text)).is_err() {
                             return;
                         }
                     }
@@ -116,138 +120,116 @@ pub fn iterations<S: serde::Serializer>(
             })
             .collect();
         for index in 0..chunks.len() {
-            #[cfg(test)]
-            tests::RENDERED.with(|n| n.set(n.get() + 1));
             let text = helpers[index % 2]
                 .recv()
-                .map_err(|_| S::Error::custom("a report helper thread stopped"))?
-                .map_err(S::Error::custom)?;
-            WRITING.with(|w| {
-                if let Some(writing) = w.borrow_mut().as_mut() {
-                    writing.splice = Some(text);
-                }
-            });
-            // Written as the chunk's text (see `Masking::end_string`).
-            seq.serialize_element("")?;
+                .map_err(|_| io::Error::other("a report helper thread stopped"))??;
+            out.write_all(&text)?;
         }
-        Ok(())
+        Ok::<_, io::Error>(())
     })?;
-    seq.end()
+    line(out, true, depth)?;
+    out.write_all(b"]")
 }
 
-/// `items` as they appear inside a list at `depth`: each one, separated as the pretty layout
-/// separates list values.
-fn render(
-    items: &[crate::exec::Iteration],
-    masker: &Snapshot,
+/// A list at `depth`, each item written by `item`.
+fn write_list<W: Write, T>(
+    out: &mut W,
+    items: &[T],
     depth: usize,
-) -> io::Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(items.len() * 512);
-    for (index, item) in items.iter().enumerate() {
-        let masking = Masking::new(masker, depth);
-        if index > 0 {
-            masking.line(&mut out, false)?;
-        }
-        let mut serializer = serde_json::Serializer::with_formatter(&mut out, masking);
-        item.serialize(&mut serializer).map_err(io::Error::other)?;
+    item: impl Fn(&mut W, &T, usize) -> io::Result<()>,
+) -> io::Result<()> {
+    out.write_all(b"[")?;
+    for (index, value) in items.iter().enumerate() {
+        line(out, index == 0, depth + 1)?;
+        item(out, value, depth + 1)?;
     }
-    Ok(out)
+    if !items.is_empty() {
+        line(out, true, depth)?;
+    }
+    out.write_all(b"]")
 }
 
-/// Writes the report to `path` through a temporary file and a rename, so that a crash never
-/// leaves a truncated report; the JSON streams to the file as it is made.
-pub fn write_json(report: &Report, redactor: &Redactor, path: &Path) -> io::Result<()> {
-    write_atomically_with(path, |file| write_masked(report, redactor, file))
+/// `value` by serde, as a value at `depth`.
+fn write_value<W: Write, T: Serialize + ?Sized>(
+    out: &mut W,
+    value: &T,
+    depth: usize,
+) -> io::Result<()> {
+    let mut serializer = serde_json::Serializer::with_formatter(out, Pretty::at(depth));
+    value.serialize(&mut serializer).map_err(io::Error::other)
 }
 
-/// serde_json's pretty formatter, with each string collected (as escaped JSON text) and masked
-/// before it is written. The redactor knows each secret's JSON-escaped form.
-struct Masking<'a> {
-    /// Nesting depth, and whether the innermost array or object has a value yet (the layout of
-    /// serde_json's `PrettyFormatter`, indenting by two spaces).
+/// An object being written at `depth`, a field at a time.
+struct Object<'w, W: Write> {
+    out: &'w mut W,
+    depth: usize,
+    empty: bool,
+}
+
+impl<'w, W: Write> Object<'w, W> {
+    fn open(out: &'w mut W, depth: usize) -> io::Result<Object<'w, W>> {
+        out.write_all(b"{")?;
+        Ok(Object {
+            out,
+            depth,
+            empty: true,
+        })
+    }
+
+    fn key(&mut self, key: &str) -> io::Result<()> {
+        line(self.out, self.empty, self.depth + 1)?;
+        self.empty = false;
+        write_value(self.out, key, 0)?;
+        self.out.write_all(b": ")
+    }
+
+    fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> io::Result<()> {
+        self.key(key)?;
+        write_value(self.out, value, self.depth + 1)
+    }
+
+    /// A field that `skip_serializing_if = "Option::is_none"` leaves out when absent.
+    fn optional<T: Serialize>(&mut self, key: &str, value: &Option<T>) -> io::Result<()> {
+        match value {
+            Some(value) => self.field(key, value),
+            None => Ok(()),
+        }
+    }
+
+    fn close(self) -> io::Result<()> {
+        if !self.empty {
+            line(self.out, true, self.depth)?;
+        }
+        self.out.write_all(b"}")
+    }
+}
+
+/// serde_json's pretty layout (two spaces), starting at any depth.
+struct Pretty {
     depth: usize,
     has_value: bool,
-    masker: &'a Snapshot,
-    /// The string being written, while one is.
-    string: Option<Vec<u8>>,
-    /// The buffer strings are collected in, kept between strings.
-    spare: Vec<u8>,
 }
 
-impl<'a> Masking<'a> {
-    fn new(masker: &'a Snapshot, depth: usize) -> Masking<'a> {
-        Masking {
+impl Pretty {
+    fn at(depth: usize) -> Pretty {
+        Pretty {
             depth,
             has_value: false,
-            masker,
-            string: None,
-            spare: Vec::with_capacity(256),
         }
     }
 }
 
-impl Formatter for Masking<'_> {
-    fn begin_string<W: ?Sized + Write>(&mut self, _writer: &mut W) -> io::Result<()> {
-        // The opening quote waits for the end: the string may stand for a spliced chunk.
-        let mut buffer = std::mem::take(&mut self.spare);
-        buffer.clear();
-        self.string = Some(buffer);
-        Ok(())
-    }
-
-    fn end_string<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        let Some(buffer) = self.string.take() else {
-            return writer.write_all(b"\"\"");
-        };
-        if buffer.is_empty()
-            && let Some(chunk) = WRITING.with(|w| w.borrow_mut().as_mut()?.splice.take())
-        {
-            self.spare = buffer;
-            return writer.write_all(&chunk);
-        }
-        writer.write_all(b"\"")?;
-        writer.write_all(&self.masker.mask_bytes(&buffer))?;
-        self.spare = buffer;
-        writer.write_all(b"\"")
-    }
-
-    fn write_string_fragment<W: ?Sized + Write>(
-        &mut self,
-        writer: &mut W,
-        fragment: &str,
-    ) -> io::Result<()> {
-        match &mut self.string {
-            Some(text) => {
-                text.extend_from_slice(fragment.as_bytes());
-                Ok(())
-            }
-            None => writer.write_all(fragment.as_bytes()),
-        }
-    }
-
-    fn write_char_escape<W: ?Sized + Write>(
-        &mut self,
-        writer: &mut W,
-        escape: CharEscape,
-    ) -> io::Result<()> {
-        match &mut self.string {
-            Some(text) => CompactFormatter.write_char_escape(text, escape),
-            None => CompactFormatter.write_char_escape(writer, escape),
-        }
-    }
-
+impl Formatter for Pretty {
     fn begin_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
         self.depth += 1;
-        self.publish_depth();
         self.has_value = false;
         writer.write_all(b"[")
     }
 
     fn end_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
         self.depth -= 1;
-        self.publish_depth();
         if self.has_value {
-            self.line(writer, true)?;
+            line(writer, true, self.depth)?;
         }
         writer.write_all(b"]")
     }
@@ -257,7 +239,7 @@ impl Formatter for Masking<'_> {
         writer: &mut W,
         first: bool,
     ) -> io::Result<()> {
-        self.line(writer, first)
+        line(writer, first, self.depth)
     }
 
     fn end_array_value<W: ?Sized + Write>(&mut self, _writer: &mut W) -> io::Result<()> {
@@ -267,16 +249,14 @@ impl Formatter for Masking<'_> {
 
     fn begin_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
         self.depth += 1;
-        self.publish_depth();
         self.has_value = false;
         writer.write_all(b"{")
     }
 
     fn end_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
         self.depth -= 1;
-        self.publish_depth();
         if self.has_value {
-            self.line(writer, true)?;
+            line(writer, true, self.depth)?;
         }
         writer.write_all(b"}")
     }
@@ -286,7 +266,7 @@ impl Formatter for Masking<'_> {
         writer: &mut W,
         first: bool,
     ) -> io::Result<()> {
-        self.line(writer, first)
+        line(writer, first, self.depth)
     }
 
     fn begin_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
@@ -297,29 +277,26 @@ impl Formatter for Masking<'_> {
         self.has_value = true;
         Ok(())
     }
+
+    fn write_char_escape<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        escape: serde_json::ser::CharEscape,
+    ) -> io::Result<()> {
+        CompactFormatter.write_char_escape(writer, escape)
+    }
 }
 
-impl Masking<'_> {
-    /// Tells `iterations` how deep the report writer is (helpers render at that depth).
-    fn publish_depth(&self) {
-        WRITING.with(|w| {
-            if let Some(writing) = w.borrow_mut().as_mut() {
-                writing.depth = self.depth;
-            }
-        });
-    }
-
-    /// A new line and the indentation of the current depth, after a comma unless `first`: one
-    /// write where serde_json's pretty formatter makes one per level.
-    fn line<W: ?Sized + Write>(&self, writer: &mut W, first: bool) -> io::Result<()> {
-        let start = usize::from(first);
-        let end = 2 + 2 * self.depth;
-        match LINE.get(start..end) {
-            Some(bytes) => writer.write_all(bytes),
-            None => {
-                writer.write_all(&LINE[start..2])?;
-                (0..self.depth).try_for_each(|_| writer.write_all(b"  "))
-            }
+/// A new line and the indentation of `depth`, after a comma unless `first`: one write where
+/// serde_json's pretty formatter makes one per level.
+fn line<W: ?Sized + Write>(writer: &mut W, first: bool, depth: usize) -> io::Result<()> {
+    let start = usize::from(first);
+    let end = 2 + 2 * depth;
+    match LINE.get(start..end) {
+        Some(bytes) => writer.write_all(bytes),
+        None => {
+            writer.write_all(&LINE[start..2])?;
+            (0..depth).try_for_each(|_| writer.write_all(b"  "))
         }
     }
 }
@@ -330,11 +307,30 @@ const LINE: &[u8; 130] = b",\n                                                  
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exec::{Exchange, Execution, Iteration, Status, StepResult};
+    use crate::redact::Redactor;
+    use crate::report::RecipeInfo;
+    use crate::result::{
+        Attempt, CheckResult, ErrorInfo, ErrorKind, Exchange, Hop, RunResult, Status,
+    };
 
-    thread_local! {
-        /// Chunks this thread spliced into a report.
-        pub static RENDERED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    fn exchange(index: usize) -> Exchange {
+        Exchange {
+            method: "POST".into(),
+            url: format!("https://api.example.com/v1/{index}?token=s3cret-token"),
+            status: Some(200),
+            attempts: vec![Attempt {
+                status: Some(200),
+                duration_ms: 1,
+                redirects: vec![Hop {
+                    status: 307,
+                    location: "https://b/".into(),
+                    auth_forwarded: true,
+                }],
+                outcome: None,
+                wait_ms: None,
+                error: None,
+            }],
+        }
     }
 
     fn step(items: usize) -> StepResult {
@@ -345,12 +341,7 @@ mod tests {
                 status: Status::Succeeded,
                 duration_ms: 1,
                 run: Execution {
-                    request: Some(Exchange {
-                        method: "POST".into(),
-                        url: format!("https://api.example.com/v1/{index}?token=s3cret-token"),
-                        status: Some(200),
-                        attempts: Vec::new(),
-                    }),
+                    request: Some(exchange(index)),
                     ..Execution::default()
                 },
                 error: None,
@@ -371,35 +362,69 @@ mod tests {
         }
     }
 
+    /// A report with every optional field of a report and a step present somewhere.
+    fn report(items: usize) -> Report {
+        let mut captures = serde_json::Map::new();
+        captures.insert("names".into(), serde_json::json!(["a", "b"]));
+        let full = StepResult {
+            id: "all".into(),
+            name: Some("Every field".into()),
+            status: Status::Failed,
+            duration_ms: 3,
+            run: Some(Execution {
+                request: Some(exchange(0)),
+                steps: Some(vec![step(2)]),
+                captures,
+                checks: vec![CheckResult {
+                    that: "names | length > 0".into(),
+                    passed: false,
+                    message: Some("none".into()),
+                }],
+            }),
+            iterations: None,
+            succeeded: None,
+            failed: None,
+            error: Some(ErrorInfo::new(ErrorKind::Check, "check failed")),
+            carried_over: true,
+        };
+        let empty = StepResult {
+            id: "empty".into(),
+            iterations: Some(Vec::new()),
+            ..step(0)
+        };
+        Report {
+            whisk_version: "0.1.0".into(),
+            recipe: RecipeInfo {
+                name: "r".into(),
+                path: "r.yaml".into(),
+            },
+            inputs: std::sync::Arc::new(serde_json::Map::new()),
+            started_at: "t0".into(),
+            ended_at: "t1".into(),
+            duration_ms: 9,
+            resumed_from: Some("old.json".into()),
+            result: RunResult {
+                status: Status::Failed,
+                steps: vec![full, step(items), empty],
+                outputs: Some(serde_json::Map::new()),
+                error: Some(ErrorInfo::new(ErrorKind::Auth, "refused")),
+            },
+        }
+    }
+
     #[test]
-    fn large_lists_rendered_in_parallel_read_as_written_in_order() {
+    fn the_walk_writes_what_serde_writes_with_few_or_many_items() {
         let redactor = Redactor::new();
         redactor.add("s3cret-token");
-        #[derive(Serialize)]
-        struct Doc {
-            steps: Vec<StepResult>,
-            after: Vec<&'static str>,
-        }
-        for (items, chunks) in [(PARALLEL_ITEMS - 1, 0), (PARALLEL_ITEMS * 2 + 7, 9)] {
-            let doc = Doc {
-                steps: vec![step(items)],
-                after: vec!["x"],
-            };
-            let mut expected = serde_json::to_value(&doc).unwrap();
-            redactor.mask_value(&mut expected);
-            let before = RENDERED.with(std::cell::Cell::get);
-            let text = String::from_utf8(to_masked_text(&doc, &redactor).unwrap()).unwrap();
+        for items in [0, 3, PARALLEL_ITEMS - 1, PARALLEL_ITEMS * 2 + 7] {
+            let report = Masked::new(report(items), &redactor.masker());
+            let text = String::from_utf8(to_json_text(&report)).unwrap();
             assert_eq!(
                 text,
-                serde_json::to_string_pretty(&expected).unwrap() + "\n",
-                "{items}"
+                serde_json::to_string_pretty(&*report).unwrap() + "\n",
+                "{items} items"
             );
             assert!(!text.contains("s3cret-token"));
-            assert_eq!(
-                RENDERED.with(std::cell::Cell::get) - before,
-                chunks,
-                "{items}"
-            );
         }
     }
 
@@ -409,37 +434,11 @@ mod tests {
         for depth in 0..80 {
             deep = serde_json::json!({ format!("k{depth}"): [deep, depth] });
         }
-        let text = to_masked_text(&deep, &Redactor::new()).unwrap();
+        let mut text = Vec::new();
+        write_value(&mut text, &deep, 0).unwrap();
         assert_eq!(
             String::from_utf8(text).unwrap(),
-            serde_json::to_string_pretty(&deep).unwrap() + "\n"
-        );
-    }
-
-    #[test]
-    fn masks_strings_and_keys_but_never_numbers_or_structure() {
-        let redactor = Redactor::new();
-        redactor.add("200");
-        redactor.add("s\"cret");
-        let value = serde_json::json!({
-            "status": 200,
-            "token": "Bearer 200",
-            "s\"cret": ["x s\"cret y", "line\nbreak"],
-        });
-        let text = String::from_utf8(to_masked_text(&value, &redactor).unwrap()).unwrap();
-        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(
-            back,
-            serde_json::json!({
-                "status": 200,
-                "token": "Bearer ***",
-                "***": ["x *** y", "line\nbreak"],
-            })
-        );
-        assert_eq!(
-            text,
-            serde_json::to_string_pretty(&back).unwrap() + "\n",
-            "same layout as to_string_pretty"
+            serde_json::to_string_pretty(&deep).unwrap()
         );
     }
 }

@@ -1,6 +1,6 @@
 //! The JUnit XML writer (`--junit FILE`), for the test reporters of GitHub Actions, GitLab and
 //! Jenkins: one test suite per run, one test case per step, `for_each` iteration and step of a
-//! block or used recipe (see `cases`). Masked, written atomically.
+//! block or used recipe (see `cases`). From a masked report; written atomically.
 //!
 //! Names follow what those reporters show: `classname` is the recipe name, followed by the
 //! top-level step for cases inside a loop, block or used recipe (Jenkins reads the last dotted
@@ -15,25 +15,24 @@ use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite}
 use super::Report;
 use super::atomic::write_atomically;
 use super::cases::{Case, cases};
-use crate::exec::{Exchange, Status};
-use crate::redact::Redactor;
+use crate::redact::Masked;
+use crate::result::{Exchange, Status};
 
-/// The report as JUnit XML, every text masked.
-pub fn to_junit(report: &Report, redactor: &Redactor) -> Result<String, String> {
-    let mask = |text: &str| redactor.mask(text).into_owned();
-    let recipe = mask(&report.recipe.name);
+/// The report as JUnit XML.
+pub fn to_junit(report: &Masked<Report>) -> Result<String, String> {
+    let recipe = report.recipe.name.clone();
     let mut suite = TestSuite::new(recipe.as_str());
     if let Ok(started) = chrono::DateTime::parse_from_rfc3339(&report.started_at) {
         suite.set_timestamp(started);
     }
     suite.set_time(Duration::from_millis(report.duration_ms));
-    suite.add_property(Property::new("recipe", mask(&report.recipe.path)));
+    suite.add_property(Property::new("recipe", report.recipe.path.as_str()));
     suite.add_property(Property::new(
         "whisk_version",
         report.whisk_version.as_str(),
     ));
     for case in cases(&report.result) {
-        suite.add_test_case(test_case(&case, &recipe, &mask));
+        suite.add_test_case(test_case(&case, &recipe));
     }
     let mut junit = quick_junit::Report::new("whisk");
     junit.set_time(Duration::from_millis(report.duration_ms));
@@ -45,12 +44,12 @@ pub fn to_junit(report: &Report, redactor: &Redactor) -> Result<String, String> 
 }
 
 /// Writes the JUnit XML to `path` atomically.
-pub fn write_junit(report: &Report, redactor: &Redactor, path: &Path) -> std::io::Result<()> {
-    let text = to_junit(report, redactor).map_err(std::io::Error::other)?;
+pub fn write_junit(report: &Masked<Report>, path: &Path) -> std::io::Result<()> {
+    let text = to_junit(report).map_err(std::io::Error::other)?;
     write_atomically(path, text.as_bytes())
 }
 
-fn test_case(case: &Case<'_>, recipe: &str, mask: &dyn Fn(&str) -> String) -> TestCase {
+fn test_case(case: &Case<'_>, recipe: &str) -> TestCase {
     let status = match case.status {
         Status::Succeeded => TestCaseStatus::success(),
         Status::Skipped => {
@@ -72,7 +71,7 @@ fn test_case(case: &Case<'_>, recipe: &str, mask: &dyn Fn(&str) -> String) -> Te
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
             let (message, kind) = match case.error {
                 Some(error) => (
-                    mask(&error.message),
+                    error.message.clone(),
                     serde_json::to_value(error.kind)
                         .ok()
                         .and_then(|v| v.as_str().map(str::to_string))
@@ -88,14 +87,14 @@ fn test_case(case: &Case<'_>, recipe: &str, mask: &dyn Fn(&str) -> String) -> Te
             status
         }
     };
-    let mut test = TestCase::new(mask(&case.title()), status);
+    let mut test = TestCase::new(case.title(), status);
     match case.group {
         Some(group) => test.set_classname(format!("{recipe}.{group}")),
         None => test.set_classname(recipe),
     };
     test.set_time(Duration::from_millis(case.duration_ms));
     if let Some(exchange) = case.request {
-        test.set_system_out(mask(&attempts(exchange)));
+        test.set_system_out(attempts(exchange));
     }
     test
 }

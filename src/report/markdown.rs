@@ -1,6 +1,6 @@
 //! The Markdown summary (`--summary FILE`, and `$GITHUB_STEP_SUMMARY`): a table of the steps
 //! with their status, item counts, request and duration, then each failure with its message.
-//! Masked; the file is written atomically, the step summary appended to.
+//! From a masked report; the file is written atomically, the step summary appended to.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -10,28 +10,27 @@ use super::Report;
 use super::atomic::write_atomically;
 use super::cases::cases;
 use super::summary::millis;
-use crate::exec::{Status, StepResult};
-use crate::redact::Redactor;
+use crate::redact::Masked;
+use crate::result::{Status, StepResult};
 
 /// At most this many failures are listed; the JSON report has them all.
 const MAX_FAILURES: usize = 50;
 
-/// The summary as Markdown, every text masked.
-pub fn to_markdown(report: &Report, redactor: &Redactor) -> String {
-    let mask = |text: &str| redactor.mask(text).into_owned();
+/// The summary as Markdown.
+pub fn to_markdown(report: &Masked<Report>) -> String {
     let result = &report.result;
     let mut out = String::new();
     let _ = writeln!(
         out,
         "## whisk: `{}` {} in {}\n",
-        code(&mask(&report.recipe.name)),
+        code(&report.recipe.name),
         verdict(result.status),
         millis(report.duration_ms)
     );
     out.push_str("| step | status | items | request | duration |\n");
     out.push_str("|---|---|---|---|---|\n");
     for step in &result.steps {
-        row(&mut out, step, &mask);
+        row(&mut out, step);
     }
     let count = |status| result.steps.iter().filter(|s| s.status == status).count();
     let not_run = match count(Status::NotRun) {
@@ -55,12 +54,12 @@ pub fn to_markdown(report: &Report, redactor: &Redactor) -> String {
         for case in failures.iter().take(MAX_FAILURES) {
             let message = case
                 .error
-                .map(|e| mask(&e.message))
+                .map(|e| e.message.clone())
                 .unwrap_or_else(|| "failed".into());
             let _ = writeln!(
                 out,
                 "\n**`{}`**\n\n{}",
-                code(&mask(&case.title())),
+                code(&case.title()),
                 fenced(&message)
             );
         }
@@ -72,26 +71,25 @@ pub fn to_markdown(report: &Report, redactor: &Redactor) -> String {
             );
         }
     }
-    // Masked once more as a whole, in case a secret spans the pieces.
-    mask(&out)
+    out
 }
 
 /// Writes the summary to `path` atomically.
-pub fn write_markdown(report: &Report, redactor: &Redactor, path: &Path) -> std::io::Result<()> {
-    write_atomically(path, to_markdown(report, redactor).as_bytes())
+pub fn write_markdown(report: &Masked<Report>, path: &Path) -> std::io::Result<()> {
+    write_atomically(path, to_markdown(report).as_bytes())
 }
 
 /// Appends the summary to `path` (GitHub's `$GITHUB_STEP_SUMMARY`, which other steps share).
-pub fn append_markdown(report: &Report, redactor: &Redactor, path: &Path) -> std::io::Result<()> {
+pub fn append_markdown(report: &Masked<Report>, path: &Path) -> std::io::Result<()> {
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)?;
-    file.write_all(to_markdown(report, redactor).as_bytes())?;
+    file.write_all(to_markdown(report).as_bytes())?;
     file.write_all(b"\n")
 }
 
-fn row(out: &mut String, step: &StepResult, mask: &dyn Fn(&str) -> String) {
+fn row(out: &mut String, step: &StepResult) {
     let items = match (&step.iterations, step.succeeded, step.failed) {
         (Some(items), succeeded, failed) => format!(
             "{}/{} succeeded, {} failed",
@@ -120,15 +118,15 @@ fn row(out: &mut String, step: &StepResult, mask: &dyn Fn(&str) -> String) {
         })
         .unwrap_or_default();
     let title = match &step.name {
-        Some(name) => format!("`{}` ({})", code(&mask(&step.id)), cell(&mask(name))),
-        None => format!("`{}`", code(&mask(&step.id))),
+        Some(name) => format!("`{}` ({})", code(&step.id), cell(name)),
+        None => format!("`{}`", code(&step.id)),
     };
     let _ = writeln!(
         out,
         "| {title} | {} | {} | {} | {} |",
         verdict(step.status),
         items,
-        cell(&mask(&request)),
+        cell(&request),
         millis(step.duration_ms)
     );
 }

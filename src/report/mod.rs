@@ -1,5 +1,5 @@
-//! Reports: the report model (what a run wrote down) and one writer per format. Every writer
-//! masks secrets through the run's `Redactor`.
+//! Reports: the report model (what a run wrote down) and one writer per format. Writers take
+//! the report as `Masked`: its secrets are masked once, before any writer sees it.
 
 mod atomic;
 mod cases;
@@ -13,7 +13,7 @@ mod terminal;
 
 pub use atomic::write_atomically;
 pub use events::EventStream;
-pub use json::{to_masked_json, to_masked_text, write_json};
+pub use json::{to_json_text, write_json};
 pub use junit::{to_junit, write_junit};
 pub use markdown::{append_markdown, to_markdown, write_markdown};
 pub use summary::summary;
@@ -22,7 +22,8 @@ pub use terminal::TerminalSink;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::exec::RunResult;
+use crate::redact::Masker;
+use crate::result::{Mask, RunResult};
 
 /// The report of one run (`--report FILE.json`).
 #[derive(Clone, Debug, Serialize, JsonSchema)]
@@ -43,6 +44,22 @@ pub struct Report {
     pub resumed_from: Option<String>,
     #[serde(flatten)]
     pub result: RunResult,
+}
+
+impl Mask for Report {
+    fn mask(&mut self, masker: &Masker) {
+        self.recipe.name.mask(masker);
+        self.recipe.path.mask(masker);
+        let mut inputs = serde_json::Value::Object((*self.inputs).clone());
+        masker.mask_value(&mut inputs);
+        if let serde_json::Value::Object(masked) = inputs
+            && masked != *self.inputs
+        {
+            self.inputs = std::sync::Arc::new(masked);
+        }
+        self.resumed_from.mask(masker);
+        self.result.mask(masker);
+    }
 }
 
 /// Which recipe ran.

@@ -134,11 +134,8 @@ impl Progress {
     }
 
     /// Prints `line` on stderr without tearing a bar.
-    pub fn print(&self, line: &str) {
-        let write = || {
-            use std::io::Write;
-            let _ = writeln!(std::io::stderr().lock(), "{line}");
-        };
+    /// Writes a line with `write` (the bars hidden meanwhile).
+    pub fn print(&self, write: impl FnOnce()) {
         match &self.bars {
             Some((multi, _)) => multi.suspend(write),
             None => write(),

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::exec::{RunResult, Status, StepResult};
+use crate::result::{RunResult, Status, StepResult};
 
 /// One line per step and a closing line.
 pub fn summary(result: &RunResult, name: &str, duration_ms: u64) -> String {

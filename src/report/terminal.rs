@@ -7,25 +7,27 @@
 use std::fmt::Write as _;
 
 use super::progress::Progress;
+use crate::diagnostic::Console;
 use crate::event::{Event, EventSink, Headers, Interest, PREVIEW_BYTES, truncate};
-use crate::redact::{MASK, Redactor, is_credential_header};
+use crate::redact::{MASK, is_credential_header};
 
 /// How much of a body `-v` shows; `-vv` shows all an event carries (`PREVIEW_BYTES`).
 pub const VERBOSE_BODY_BYTES: usize = 1024;
 
 pub struct TerminalSink {
     verbosity: i8,
-    redactor: Redactor,
+    console: Console,
     progress: Progress,
 }
 
 impl TerminalSink {
     /// `verbosity`: -1 quiet, 0 normal, 1 `-v`, 2 `-vv`. Bars only when `tty` and not quiet.
-    pub fn new(verbosity: i8, redactor: Redactor, color: bool, tty: bool) -> TerminalSink {
+    /// Lines go out through `console`, masked.
+    pub fn new(verbosity: i8, console: Console, tty: bool) -> TerminalSink {
         TerminalSink {
             verbosity,
-            redactor,
-            progress: Progress::new(tty && verbosity >= 0, color),
+            progress: Progress::new(tty && verbosity >= 0, console.color),
+            console,
         }
     }
 
@@ -129,7 +131,7 @@ impl EventSink for TerminalSink {
             Event::StepSkipped { step } if v >= 1 => format!("[{step}] skipped"),
             _ => return,
         };
-        self.progress.print(&self.redactor.mask(&text));
+        self.progress.print(|| self.console.line(&text));
     }
 }
 
@@ -179,9 +181,9 @@ mod tests {
     #[test]
     fn interest_follows_verbosity_and_fans_out() {
         use crate::event::{Fanout, Interest, NullSink};
-        let quiet = TerminalSink::new(-1, Redactor::new(), false, false);
+        let quiet = TerminalSink::new(-1, Console::default(), false);
         assert_eq!(quiet.interest(), Interest::NONE);
-        let normal = TerminalSink::new(0, Redactor::new(), false, false);
+        let normal = TerminalSink::new(0, Console::default(), false);
         assert_eq!(
             normal.interest(),
             Interest {
@@ -189,7 +191,7 @@ mod tests {
                 ..Interest::NONE
             }
         );
-        let verbose = TerminalSink::new(1, Redactor::new(), false, false);
+        let verbose = TerminalSink::new(1, Console::default(), false);
         assert_eq!(verbose.interest(), Interest::ALL);
         assert_eq!(
             Fanout(vec![Box::new(NullSink), Box::new(normal)]).interest(),

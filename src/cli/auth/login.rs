@@ -5,23 +5,25 @@
 use std::io::Write;
 use std::time::Duration;
 
-use super::super::{Exit, print_diagnostics};
-use super::LoginArgs;
+use super::super::Exit;
+use super::{LoginArgs, problem};
+use crate::diagnostic::Console;
 use crate::exec::auth::login::{self, LoginTarget};
 use crate::login::{AuthorizeRequest, Receiver, Redirect};
 use crate::plan::bind;
 use crate::redact::Redactor;
 use crate::store::TokenStore;
 
-pub async fn login(args: &LoginArgs, color: bool, store: &TokenStore) -> Exit {
+pub async fn login(args: &LoginArgs, console: &Console, store: &TokenStore) -> Exit {
     let plan = match crate::plan::load_and_build(&args.recipe) {
         Ok(plan) => plan,
         Err(problems) => {
-            print_diagnostics(&problems, &Redactor::new(), color);
+            console.problems(&problems);
             return Exit::Invalid;
         }
     };
     let redactor = plan.redactor.clone();
+    let console = console.masking(&redactor);
     let bound = match args
         .given
         .provided()
@@ -29,20 +31,20 @@ pub async fn login(args: &LoginArgs, color: bool, store: &TokenStore) -> Exit {
     {
         Ok(bound) => bound,
         Err(problems) => {
-            print_diagnostics(&problems, &redactor, color);
+            console.problems(&problems);
             return Exit::Invalid;
         }
     };
     let target = match login::target(&plan, &bound, &args.profile) {
         Ok(target) => target,
-        Err(error) => return fail(&redactor, &error.message, Exit::Invalid),
+        Err(error) => return fail(&console, &error.message, Exit::Invalid),
     };
     let (state, verifier) = match (
         crate::login::random_token(),
         target.pkce.then(crate::login::random_token).transpose(),
     ) {
         (Ok(state), Ok(verifier)) => (state, verifier),
-        (Err(message), _) | (_, Err(message)) => return fail(&redactor, &message, Exit::Failed),
+        (Err(message), _) | (_, Err(message)) => return fail(&console, &message, Exit::Failed),
     };
     if let Some(verifier) = &verifier {
         redactor.add(verifier);
@@ -69,16 +71,16 @@ pub async fn login(args: &LoginArgs, color: bool, store: &TokenStore) -> Exit {
             Ok(receiver) => Some(receiver),
             Err(message) => {
                 let message = format!("{message}; free the port, or pass `--paste`");
-                return fail(&redactor, &message, Exit::Failed);
+                return fail(&console, &message, Exit::Failed);
             }
         },
         _ => None,
     };
-    eprintln!(
+    console.line(&format!(
         "Sign in for auth profile `{}` of `{}`: open this URL in a browser:\n",
         args.profile,
         args.recipe.display()
-    );
+    ));
     // The one place whisk prints a client id unmasked: the person's browser needs it.
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{url}");
@@ -89,22 +91,32 @@ pub async fn login(args: &LoginArgs, color: bool, store: &TokenStore) -> Exit {
     }
     let read_stdin = receiver.is_none() || std::io::IsTerminal::is_terminal(&std::io::stdin());
     match (&receiver, read_stdin) {
-        (Some(_), true) => eprintln!(
+        (Some(_), true) => console.line(&format!(
             "\nwaiting for the redirect to {} (or paste the address the browser was sent to) ...",
             target.redirect_uri
-        ),
-        (Some(_), false) => eprintln!("\nwaiting for the redirect to {} ...", target.redirect_uri),
-        _ => eprintln!("\nthen paste the address the browser was sent to (or just the code) here:"),
+        )),
+        (Some(_), false) => console.line(&format!(
+            "\nwaiting for the redirect to {} ...",
+            target.redirect_uri
+        )),
+        _ => console
+            .line("\nthen paste the address the browser was sent to (or just the code) here:"),
     }
     let redirect = match receive(receiver, read_stdin, args.timeout).await {
         Ok(redirect) => redirect,
-        Err(message) => return fail(&redactor, &message, Exit::Auth),
+        Err(message) => return fail(&console, &message, Exit::Auth),
     };
     let code = match check(redirect, &state) {
         Ok(code) => code,
-        Err(message) => return fail(&redactor, &message, Exit::Auth),
+        Err(message) => return fail(&console, &message, Exit::Auth),
     };
-    finish(&target, store, &code, verifier.as_deref(), &redactor, args).await
+    let exchange = Exchange {
+        target: &target,
+        code: &code,
+        verifier: verifier.as_deref(),
+        redactor: &redactor,
+    };
+    finish(exchange, store, &console, args).await
 }
 
 /// The code of a redirect whose `state` matches the one sent.
@@ -127,14 +139,26 @@ fn check(redirect: Redirect, sent: &str) -> Result<String, String> {
     }
 }
 
+/// A code to exchange, and what the exchange needs.
+struct Exchange<'a> {
+    target: &'a LoginTarget,
+    code: &'a str,
+    verifier: Option<&'a str>,
+    redactor: &'a Redactor,
+}
+
 async fn finish(
-    target: &LoginTarget,
+    exchange: Exchange<'_>,
     store: &TokenStore,
-    code: &str,
-    verifier: Option<&str>,
-    redactor: &Redactor,
+    console: &Console,
     args: &LoginArgs,
 ) -> Exit {
+    let Exchange {
+        target,
+        code,
+        verifier,
+        redactor,
+    } = exchange;
     let answer = match login::exchange(
         &crate::exec::Sender::live(),
         target,
@@ -145,24 +169,24 @@ async fn finish(
     .await
     {
         Ok(answer) => answer,
-        Err(error) => return fail(redactor, &error.message, Exit::Auth),
+        Err(error) => return fail(console, &error.message, Exit::Auth),
     };
     if let Err(error) = login::save(store, target, &answer).await {
-        return fail(redactor, &error.message, Exit::Failed);
+        return fail(console, &error.message, Exit::Failed);
     }
     let expiry = answer
         .expires_in
         .map(|d| format!("the access token is good for {}", human(d)))
         .unwrap_or_else(|| "the access token's lifetime is unknown".into());
-    eprintln!(
+    console.line(&format!(
         "\nsigned in: the tokens of profile `{}` are stored under key `{}` in `{}`; {expiry}",
         args.profile,
         target.key,
         store.dir().display()
-    );
+    ));
     if answer.refresh_token.is_none() {
-        eprintln!(
-            "warning: the server returned no refresh token, so runs work only until the access token expires; many servers issue one only for scope `offline_access` or with `prompt=consent` in `authorization_params`"
+        console.line(
+            "warning: the server returned no refresh token, so runs work only until the access token expires; many servers issue one only for scope `offline_access` or with `prompt=consent` in `authorization_params`",
         );
     }
     Exit::Success
@@ -247,8 +271,8 @@ fn human(duration: Duration) -> String {
     }
 }
 
-fn fail(redactor: &Redactor, message: &str, exit: Exit) -> Exit {
-    eprintln!("error: {}", redactor.mask(message));
+fn fail(console: &Console, message: &str, exit: Exit) -> Exit {
+    console.problem(problem(message));
     exit
 }
 

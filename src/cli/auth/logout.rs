@@ -1,16 +1,16 @@
 //! `whisk auth logout RECIPE [PROFILE]`: remove a profile's stored tokens (under its lock, so a
 //! running refresh finishes first). Tokens are not revoked at the server.
 
-use super::super::{Exit, print_diagnostics};
-use super::{LogoutArgs, stored_profiles};
-use crate::redact::Redactor;
+use super::super::Exit;
+use super::{LogoutArgs, problem, stored_profiles};
+use crate::diagnostic::Console;
 use crate::store::TokenStore;
 
-pub async fn logout(args: &LogoutArgs, color: bool, store: &TokenStore) -> Exit {
+pub async fn logout(args: &LogoutArgs, console: &Console, store: &TokenStore) -> Exit {
     let plan = match crate::plan::load_and_build(&args.recipe) {
         Ok(plan) => plan,
         Err(problems) => {
-            print_diagnostics(&problems, &Redactor::new(), color);
+            console.problems(&problems);
             return Exit::Invalid;
         }
     };
@@ -18,18 +18,18 @@ pub async fn logout(args: &LogoutArgs, color: bool, store: &TokenStore) -> Exit 
     if let Some(wanted) = &args.profile {
         profiles.retain(|(name, _, _)| name == wanted);
         if profiles.is_empty() {
-            eprintln!(
-                "error: recipe `{}` has no auth profile `{wanted}` with `store:`",
+            console.problem(problem(format!(
+                "recipe `{}` has no auth profile `{wanted}` with `store:`",
                 plan.root.name
-            );
+            )));
             return Exit::Invalid;
         }
     }
     if profiles.is_empty() {
-        eprintln!(
+        console.line(&format!(
             "recipe `{}` has no auth profile with `store:`: nothing to remove",
             plan.root.name
-        );
+        ));
         return Exit::Success;
     }
     let mut exit = Exit::Success;
@@ -39,13 +39,15 @@ pub async fn logout(args: &LogoutArgs, color: bool, store: &TokenStore) -> Exit 
             Err(error) => Err(error),
         };
         match removed {
-            Ok(true) => eprintln!(
+            Ok(true) => console.line(&format!(
                 "removed the tokens of profile `{profile}` (key `{key}`) from `{}`",
                 store.dir().display()
-            ),
-            Ok(false) => eprintln!("profile `{profile}` (key `{key}`) had no stored tokens"),
+            )),
+            Ok(false) => console.line(&format!(
+                "profile `{profile}` (key `{key}`) had no stored tokens"
+            )),
             Err(error) => {
-                eprintln!("error: {error}");
+                console.problem(problem(error.to_string()));
                 exit = Exit::Failed;
             }
         }

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::Exit;
+use crate::diagnostic::{CommandKind, Console, Diagnostic, Kind};
 use crate::store::TokenStore;
 
 #[derive(Subcommand, Debug)]
@@ -66,19 +67,25 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     crate::recipe::Duration::parse(text).map(|d| d.0)
 }
 
-pub async fn auth(command: AuthCommand, color: bool, token_store: Option<PathBuf>) -> Exit {
+pub async fn auth(command: AuthCommand, console: &Console, token_store: Option<PathBuf>) -> Exit {
     let store = crate::store::dir_from_env(token_store).map(TokenStore::new);
     let Some(store) = store else {
-        eprintln!(
-            "error: no token store directory is known: pass `--token-store DIR` or set `WHISK_TOKEN_STORE`"
+        console.problem(
+            problem("no token store directory is known")
+                .help("pass `--token-store DIR` or set `WHISK_TOKEN_STORE`"),
         );
         return Exit::Invalid;
     };
     match command {
-        AuthCommand::Login(args) => login::login(&args, color, &store).await,
-        AuthCommand::Status(args) => status::status(&args, color, &store),
-        AuthCommand::Logout(args) => logout::logout(&args, color, &store).await,
+        AuthCommand::Login(args) => login::login(&args, console, &store).await,
+        AuthCommand::Status(args) => status::status(&args, console, &store),
+        AuthCommand::Logout(args) => logout::logout(&args, console, &store).await,
     }
+}
+
+/// A problem of `whisk auth` or of the token store.
+fn problem(message: impl Into<String>) -> Diagnostic {
+    Diagnostic::new(Kind::Command(CommandKind::Auth), message)
 }
 
 /// The `store:` profiles of a recipe and every recipe it uses: (profile, key, grant), in order,

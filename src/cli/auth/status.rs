@@ -4,13 +4,13 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 
-use super::super::{Exit, print_diagnostics};
-use super::{StatusArgs, stored_profiles};
+use super::super::Exit;
+use super::{StatusArgs, problem, stored_profiles};
+use crate::diagnostic::Console;
 use crate::recipe::Grant;
-use crate::redact::Redactor;
 use crate::store::{Record, TokenStore, unix_now};
 
-pub fn status(args: &StatusArgs, color: bool, store: &TokenStore) -> Exit {
+pub fn status(args: &StatusArgs, console: &Console, store: &TokenStore) -> Exit {
     let mut text = format!("token store: {}\n", store.dir().display());
     let mut exit = Exit::Success;
     match &args.recipe {
@@ -18,7 +18,7 @@ pub fn status(args: &StatusArgs, color: bool, store: &TokenStore) -> Exit {
             let plan = match crate::plan::load_and_build(path) {
                 Ok(plan) => plan,
                 Err(problems) => {
-                    print_diagnostics(&problems, &Redactor::new(), color);
+                    console.problems(&problems);
                     return Exit::Invalid;
                 }
             };
@@ -55,7 +55,7 @@ pub fn status(args: &StatusArgs, color: bool, store: &TokenStore) -> Exit {
                 }
             }
             Err(error) => {
-                eprintln!("error: {error}");
+                console.problem(problem(error.to_string()));
                 return Exit::Failed;
             }
         },

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use super::{At, Builder, check_token_url};
+use super::{At, Builder};
+use crate::diagnostic::PlanKind;
+use crate::plan::check_token_url;
 use crate::plan::names::Scope;
 use crate::plan::{LoginPlan, OAuth2Plan, Tpl};
 use crate::recipe;
@@ -21,6 +23,7 @@ impl Builder {
     ) -> Option<OAuth2Plan> {
         if oauth2.grant == recipe::Grant::RefreshToken && oauth2.refresh_token.is_none() {
             self.problem(
+                PlanKind::Auth,
                 at,
                 field,
                 true,
@@ -32,7 +35,7 @@ impl Builder {
             match crate::store::check_key(key) {
                 Ok(()) => Some(key.clone()),
                 Err(message) => {
-                    self.problem(at, &field.key("store"), false, message, Some("a store key names a file: use letters, digits, `_`, `.` and `-`, such as `tci-parent`".into()));
+                    self.problem(PlanKind::Auth, at, &field.key("store"), false, message, Some("a store key names a file: use letters, digits, `_`, `.` and `-`, such as `tci-parent`".into()));
                     None
                 }
             }
@@ -42,7 +45,7 @@ impl Builder {
         if let Some(Tpl::Literal(serde_json::Value::String(url))) = &token_url
             && let Err(message) = check_token_url(url)
         {
-            self.problem(at, &field.key("token_url"), false, message, Some("use an `https://` token URL (plain `http://` is allowed only for loopback addresses)".into()));
+            self.problem(PlanKind::Url, at, &field.key("token_url"), false, message, Some("use an `https://` token URL (plain `http://` is allowed only for loopback addresses)".into()));
         }
         let client_id = self.string(at, &field.key("client_id"), &oauth2.client_id, scope);
         let client_secret = oauth2
@@ -112,6 +115,7 @@ impl Builder {
             ];
             for (key, _) in given.iter().filter(|(_, given)| *given) {
                 self.problem(
+                    PlanKind::Auth,
                     at,
                     &field.key(key),
                     true,
@@ -144,6 +148,7 @@ impl Builder {
                 [] => String::new(),
             };
             self.problem(
+                PlanKind::Auth,
                 at,
                 field,
                 true,
@@ -156,7 +161,7 @@ impl Builder {
             if let Tpl::Literal(serde_json::Value::String(url)) = &tpl
                 && let Err(message) = crate::login::check_authorization_url(url)
             {
-                self.problem(at, &field.key("authorization_url"), false, message, Some("use an `https://` authorization URL (plain `http://` is allowed only for loopback addresses)".into()));
+                self.problem(PlanKind::Url, at, &field.key("authorization_url"), false, message, Some("use an `https://` authorization URL (plain `http://` is allowed only for loopback addresses)".into()));
                 return None;
             }
             Some(tpl)
@@ -167,6 +172,7 @@ impl Builder {
                 && let Err(message) = reqwest::Url::parse(uri)
             {
                 self.problem(
+                    PlanKind::Url,
                     at,
                     &field.key("redirect_uri"),
                     false,

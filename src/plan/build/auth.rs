@@ -1,0 +1,135 @@
+//! Auth profiles: exactly one kind each, their templates (inputs and secrets only: profiles
+//! are resolved before any step runs), and `refresh_on`.
+
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+
+use super::{At, Builder};
+use crate::diagnostic::PlanKind;
+use crate::plan::names::Scope;
+use crate::plan::{AuthKind, AuthPlan, RefreshOnPlan};
+use crate::recipe::{self, Recipe};
+use crate::source::FieldPath;
+
+impl Builder {
+    pub(super) fn auth(
+        &mut self,
+        at: At<'_>,
+        recipe: &Recipe,
+        scope: &Scope,
+    ) -> IndexMap<String, Arc<AuthPlan>> {
+        // Auth profiles see inputs and secrets only: they are resolved before any step runs.
+        let scope = Scope {
+            inputs: scope.inputs.clone(),
+            secrets: scope.secrets.clone(),
+            globals: scope.globals.clone(),
+            ..Scope::default()
+        };
+        let mut profiles = IndexMap::new();
+        for (name, profile) in &recipe.auth {
+            let field = FieldPath::root().key("auth").key(name);
+            if name == "none" {
+                self.problem(
+                    PlanKind::Auth,
+                    at,
+                    &field,
+                    true,
+                    "an auth profile cannot be named `none`".into(),
+                    Some("`none` means \"no auth\" in `defaults.auth` and `steps[].auth`".into()),
+                );
+            }
+            if let Some(plan) = self.profile(at, &field, name, profile, &scope) {
+                profiles.insert(name.clone(), Arc::new(plan));
+            }
+        }
+        profiles
+    }
+
+    fn profile(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        name: &str,
+        profile: &recipe::AuthProfile,
+        scope: &Scope,
+    ) -> Option<AuthPlan> {
+        let kinds = [
+            profile.oauth2.is_some(),
+            profile.bearer.is_some(),
+            profile.basic.is_some(),
+            profile.header.is_some(),
+        ];
+        if kinds.iter().filter(|k| **k).count() != 1 {
+            self.problem(PlanKind::Auth, at, field, true, format!("auth profile `{name}` needs exactly one of `oauth2`, `bearer`, `basic` or `header`"), None);
+            return None;
+        }
+        let kind = if let Some(oauth2) = &profile.oauth2 {
+            AuthKind::OAuth2(Box::new(self.oauth2(
+                at,
+                &field.key("oauth2"),
+                oauth2,
+                scope,
+            )?))
+        } else if let Some(bearer) = &profile.bearer {
+            AuthKind::Bearer(self.string(at, &field.key("bearer"), bearer, scope)?)
+        } else if let Some(basic) = &profile.basic {
+            AuthKind::Basic {
+                username: self.string(
+                    at,
+                    &field.key("basic").key("username"),
+                    &basic.username,
+                    scope,
+                )?,
+                password: self.string(
+                    at,
+                    &field.key("basic").key("password"),
+                    &basic.password,
+                    scope,
+                )?,
+            }
+        } else {
+            let header = profile.header.as_ref()?;
+            AuthKind::Header {
+                name: header.name.clone(),
+                value: self.string(at, &field.key("header").key("value"), &header.value, scope)?,
+            }
+        };
+        let refresh_on = match (&profile.refresh_on, &kind) {
+            (Some(_), AuthKind::OAuth2(_)) | (None, _) => profile
+                .refresh_on
+                .as_ref()
+                .map(|conditions| {
+                    conditions
+                        .iter()
+                        .map(|c| RefreshOnPlan {
+                            status: c.status.unwrap_or(401),
+                            body_contains: c.body_contains.clone(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_else(|| {
+                    vec![RefreshOnPlan {
+                        status: 401,
+                        body_contains: None,
+                    }]
+                }),
+            (Some(_), _) => {
+                self.problem(
+                    PlanKind::Auth,
+                    at,
+                    &field.key("refresh_on"),
+                    true,
+                    "`refresh_on` applies only to `oauth2` profiles".into(),
+                    Some("a fixed credential cannot be refreshed; remove `refresh_on`".into()),
+                );
+                Vec::new()
+            }
+        };
+        Some(AuthPlan {
+            name: name.to_string(),
+            kind,
+            refresh_on,
+        })
+    }
+}

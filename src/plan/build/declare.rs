@@ -1,0 +1,124 @@
+//! Inputs, secrets and names: what a recipe declares, checked, and what a new name would hide.
+
+use std::path::PathBuf;
+
+use indexmap::IndexMap;
+
+use super::{At, Builder};
+use crate::diagnostic::PlanKind;
+use crate::plan::names::{RESERVED, Scope};
+use crate::plan::{InputPlan, SecretPlan, bind};
+use crate::recipe::Recipe;
+use crate::source::FieldPath;
+
+impl Builder {
+    pub(super) fn inputs(
+        &mut self,
+        at: At<'_>,
+        recipe: &Recipe,
+        scope: &mut Scope,
+    ) -> IndexMap<String, InputPlan> {
+        let mut inputs = IndexMap::new();
+        for (name, input) in &recipe.inputs {
+            let field = FieldPath::root().key("inputs").key(name);
+            self.identifier(at, &field, name, "input");
+            if let Some(default) = &input.default
+                && let Err(message) = bind::check_type(input.kind, default)
+            {
+                self.problem(
+                    PlanKind::Declaration,
+                    at,
+                    &field.key("default"),
+                    false,
+                    format!("default of input `{name}`: {message}"),
+                    None,
+                );
+            }
+            scope.inputs.insert(name.clone());
+            inputs.insert(
+                name.clone(),
+                InputPlan {
+                    kind: input.kind,
+                    default: input.default.clone(),
+                    env: input.env.clone(),
+                },
+            );
+        }
+        inputs
+    }
+
+    pub(super) fn secrets(
+        &mut self,
+        at: At<'_>,
+        recipe: &Recipe,
+        scope: &mut Scope,
+    ) -> IndexMap<String, SecretPlan> {
+        let mut secrets = IndexMap::new();
+        for (name, secret) in &recipe.secrets {
+            let field = FieldPath::root().key("secrets").key(name);
+            self.identifier(at, &field, name, "secret");
+            let plan = match (&secret.env, &secret.file) {
+                (Some(var), None) => SecretPlan::Env(var.clone()),
+                (None, Some(file)) => SecretPlan::File(PathBuf::from(file)),
+                _ => {
+                    self.problem(
+                        PlanKind::Declaration,
+                        at,
+                        &field,
+                        false,
+                        format!("secret `{name}` needs exactly one of `env` or `file`"),
+                        Some("write `{ env: VARIABLE }` or `{ file: path }`".into()),
+                    );
+                    continue;
+                }
+            };
+            scope.secrets.insert(name.clone());
+            secrets.insert(name.clone(), plan);
+        }
+        secrets
+    }
+
+    pub(super) fn identifier(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        name: &str,
+        what: &str,
+    ) -> bool {
+        let valid = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !valid {
+            self.problem(
+                PlanKind::Name,
+                at,
+                field,
+                true,
+                format!("{what} `{name}` is not a valid name"),
+                Some("use lowercase letters, digits and `_`, starting with a letter or `_`".into()),
+            );
+        }
+        valid
+    }
+}
+
+/// What a new name would hide, if anything.
+pub(super) fn shadows(name: &str, scope: &Scope) -> Option<String> {
+    if RESERVED.contains(&name) {
+        Some(format!("the built-in name `{name}`"))
+    } else if scope.inputs.contains(name) {
+        Some(format!("input `{name}`"))
+    } else if scope.secrets.contains(name) {
+        Some(format!("secret `{name}`"))
+    } else if scope.captures.contains(name) {
+        Some(format!("the capture `{name}` of an earlier step"))
+    } else if scope.locals.contains(name) {
+        Some(format!("the loop variable `{name}`"))
+    } else {
+        None
+    }
+}

@@ -1,0 +1,219 @@
+//! A step's request: method, URL, query, headers, at most one body, the auth profile, the
+//! accepted statuses, and the settings layered from `defaults` (see `policy`).
+
+use indexmap::IndexMap;
+
+use super::policy::{Layered, layer};
+use super::{At, Builder, Cx};
+use crate::diagnostic::{PlanKind, did_you_mean};
+use crate::plan::names::Scope;
+use crate::plan::url::check_url;
+use crate::plan::{BodyPlan, RequestPlan, StatusSet, Tpl, ValueTpl};
+use crate::recipe::{self, Step};
+use crate::source::FieldPath;
+
+const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+impl Builder {
+    pub(super) fn request(
+        &mut self,
+        cx: Cx<'_>,
+        step: &Step,
+        request: &recipe::Request,
+        field: &FieldPath,
+        scope: &Scope,
+    ) -> Option<RequestPlan> {
+        let at = cx.at;
+        let rf = field.key("request");
+        let method = self.method(at, &rf, request);
+        let url = self.string(at, &rf.key("url"), &request.url, scope);
+        if let Some(Tpl::Literal(serde_json::Value::String(text))) = &url
+            && let Err(message) = check_url(text)
+        {
+            self.problem(
+                PlanKind::Url,
+                at,
+                &rf.key("url"),
+                false,
+                message,
+                Some("write an absolute URL such as `https://api.example.com/v1/items`".into()),
+            );
+        }
+        let query = self.pairs(at, &rf.key("query"), &request.query, scope);
+        let layered = layer(step, request, &cx.recipe.defaults, field);
+        let headers = self.headers(at, &layered, scope);
+        let body = self.body(at, &rf, request, scope)?;
+        let auth = self.auth_of(cx, &layered);
+        let expect = match &step.expect {
+            Some(expect) => match StatusSet::parse(&expect.status) {
+                Ok(set) => set,
+                Err(message) => {
+                    let f = field.key("expect").key("status");
+                    self.problem(PlanKind::Status, at, &f, false, message, None);
+                    StatusSet::default()
+                }
+            },
+            None => StatusSet::default(),
+        };
+        if let Some(f) = &layered.zero_attempts {
+            let message =
+                "`retry.attempts` counts every try including the first: it must be at least 1";
+            self.problem(PlanKind::Limit, at, f, false, message.into(), None);
+        }
+        let (hosts, hosts_field) = &layered.forward_hosts;
+        let forward_auth_to = hosts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, host)| self.string(at, &hosts_field.index(i), host, scope))
+            .collect();
+        let mut redirects = layered.redirects;
+        redirects.forward_auth_to = forward_auth_to;
+        Some(RequestPlan {
+            method: method?,
+            url: url?,
+            query,
+            headers,
+            body,
+            auth,
+            expect,
+            retry: layered.retry,
+            timeout: layered.timeout,
+            connect_timeout: layered.connect_timeout,
+            max_body: layered.max_body,
+            rate_limit: layered.rate_limit,
+            redirects,
+            idempotent: step.idempotent,
+        })
+    }
+
+    fn method(
+        &mut self,
+        at: At<'_>,
+        rf: &FieldPath,
+        request: &recipe::Request,
+    ) -> Option<reqwest::Method> {
+        let text = request
+            .method
+            .as_deref()
+            .unwrap_or("GET")
+            .to_ascii_uppercase();
+        if METHODS.contains(&text.as_str()) {
+            return reqwest::Method::from_bytes(text.as_bytes()).ok();
+        }
+        self.problem(
+            PlanKind::Request,
+            at,
+            &rf.key("method"),
+            false,
+            format!("unknown method `{text}`"),
+            Some(format!("use one of {}", METHODS.join(", "))),
+        );
+        None
+    }
+
+    /// The layered headers, compiled; names checked, values scalars.
+    fn headers(&mut self, at: At<'_>, layered: &Layered<'_>, scope: &Scope) -> Vec<(String, Tpl)> {
+        let mut headers = Vec::new();
+        for (name, value, f) in &layered.headers {
+            if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                let message = format!("`{name}` is not a valid header name");
+                self.problem(PlanKind::Request, at, f, true, message, None);
+                continue;
+            }
+            let text = match value {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Number(_) | serde_json::Value::Bool(_) => value.to_string(),
+                _ => {
+                    let message = format!("header `{name}` must be a string, number or boolean");
+                    self.problem(PlanKind::Request, at, f, false, message, None);
+                    continue;
+                }
+            };
+            if let Some(tpl) = self.string(at, f, &text, scope) {
+                headers.push((name.to_string(), tpl));
+            }
+        }
+        headers
+    }
+
+    /// At most one of `json`, `form` and `body`; `None` when the one given does not compile.
+    fn body(
+        &mut self,
+        at: At<'_>,
+        rf: &FieldPath,
+        request: &recipe::Request,
+        scope: &Scope,
+    ) -> Option<BodyPlan> {
+        let bodies = [
+            request.json.is_some(),
+            request.form.is_some(),
+            request.body.is_some(),
+        ];
+        Some(if bodies.iter().filter(|b| **b).count() > 1 {
+            let message = "a request has at most one of `json`, `form` and `body`";
+            self.problem(PlanKind::Request, at, rf, false, message.into(), None);
+            BodyPlan::None
+        } else if let Some(json) = &request.json {
+            BodyPlan::Json(self.value(at, &rf.key("json"), json, scope)?)
+        } else if let Some(form) = &request.form {
+            BodyPlan::Form(self.pairs(at, &rf.key("form"), form, scope))
+        } else if let Some(text) = &request.body {
+            BodyPlan::Text(self.string(at, &rf.key("body"), text, scope)?)
+        } else {
+            BodyPlan::None
+        })
+    }
+
+    /// The auth profile the layered settings name (`none`: no auth), which must exist.
+    fn auth_of(
+        &mut self,
+        cx: Cx<'_>,
+        layered: &Layered<'_>,
+    ) -> Option<std::sync::Arc<crate::plan::AuthPlan>> {
+        let (name, field) = layered.auth.as_ref()?;
+        if *name == "none" {
+            return None;
+        }
+        if let Some(plan) = cx.auth.get(*name) {
+            return Some(plan.clone());
+        }
+        let declared = &cx.recipe.auth;
+        let help = if declared.contains_key(*name) {
+            "the profile itself has errors, listed above".to_string()
+        } else {
+            did_you_mean(name, declared.keys().map(String::as_str))
+                .unwrap_or_else(|| "declare it under `auth:`, or write `none`".to_string())
+        };
+        let message = format!("unknown auth profile `{name}`");
+        self.problem(PlanKind::Auth, cx.at, field, false, message, Some(help));
+        None
+    }
+
+    /// Query or form pairs: each a scalar or a list of scalars.
+    fn pairs(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        map: &IndexMap<String, serde_json::Value>,
+        scope: &Scope,
+    ) -> Vec<(String, ValueTpl)> {
+        let mut pairs = Vec::new();
+        for (name, value) in map {
+            let f = field.key(name);
+            let scalar = |v: &serde_json::Value| !(v.is_object() || v.is_array());
+            let ok = match value {
+                serde_json::Value::Array(items) => items.iter().all(scalar),
+                other => scalar(other),
+            };
+            if !ok {
+                let message = format!("`{name}` must be a scalar or a list of scalars");
+                self.problem(PlanKind::Request, at, &f, false, message, None);
+                continue;
+            }
+            if let Some(tpl) = self.value(at, &f, value, scope) {
+                pairs.push((name.clone(), tpl));
+            }
+        }
+        pairs
+    }
+}

@@ -1,0 +1,263 @@
+//! Steps: ids, `when`, `for_each` (the loop variable, `concurrency`), what a step does
+//! (exactly one of `request`, `uses`, a block of `steps`), and its checks.
+
+use std::collections::HashSet;
+
+use super::declare::shadows;
+use super::{At, Builder, Cx};
+use crate::diagnostic::PlanKind;
+use crate::plan::names::Scope;
+use crate::plan::{Body, CheckPlan, Concurrency, Each, StepPlan};
+use crate::recipe::{self, Step};
+use crate::source::FieldPath;
+
+impl Builder {
+    pub(super) fn steps(
+        &mut self,
+        cx: Cx<'_>,
+        steps: &[Step],
+        field: &FieldPath,
+        scope: &mut Scope,
+        ids: &mut HashSet<String>,
+    ) -> Vec<StepPlan> {
+        let mut plans = Vec::new();
+        for (i, step) in steps.iter().enumerate() {
+            let field = field.index(i);
+            if let Some(plan) = self.step(cx, step, &field, scope, ids) {
+                plans.push(plan);
+            }
+        }
+        plans
+    }
+
+    fn step(
+        &mut self,
+        cx: Cx<'_>,
+        step: &Step,
+        field: &FieldPath,
+        scope: &mut Scope,
+        ids: &mut HashSet<String>,
+    ) -> Option<StepPlan> {
+        let cx = cx.in_step(&step.id);
+        let at = cx.at;
+        if self.identifier(at, &field.key("id"), &step.id, "step id")
+            && !ids.insert(step.id.clone())
+        {
+            self.problem(
+                PlanKind::Duplicate,
+                at,
+                &field.key("id"),
+                false,
+                format!("duplicate step id `{}`", step.id),
+                Some("step ids must be unique within a recipe".into()),
+            );
+        }
+        let when = step
+            .when
+            .as_ref()
+            .and_then(|w| self.expression(at, &field.key("when"), w, scope));
+        let mut inner = scope.clone();
+        let each = match &step.for_each {
+            Some(list) => self.each(at, field, step, list, &mut inner),
+            None => {
+                if step.as_.is_some() || step.concurrency.is_some() {
+                    let key = if step.as_.is_some() {
+                        "as"
+                    } else {
+                        "concurrency"
+                    };
+                    self.problem(
+                        PlanKind::Structure,
+                        at,
+                        &field.key(key),
+                        true,
+                        format!("`{key}` needs `for_each`"),
+                        Some("add `for_each: <a list>` or remove it".into()),
+                    );
+                }
+                None
+            }
+        };
+        let kinds = [
+            step.request.is_some(),
+            step.uses.is_some(),
+            step.steps.is_some(),
+        ];
+        if kinds.iter().filter(|k| **k).count() != 1 {
+            self.problem(PlanKind::Structure, at, field, false, format!("step `{}` needs exactly one of `request`, `uses` or `steps`", step.id), Some("a step sends a request, runs another recipe, or (with `for_each`) runs a block of steps".into()));
+            return None;
+        }
+        let mut produced: Vec<String> = Vec::new();
+        let body = if let Some(request) = &step.request {
+            Body::Request(Box::new(self.request(cx, step, request, field, &inner)?))
+        } else if let Some(uses) = &step.uses {
+            for key in ["expect", "capture", "auth"] {
+                let present = match key {
+                    "expect" => step.expect.is_some(),
+                    "capture" => !step.capture.is_empty(),
+                    _ => step.auth.is_some(),
+                };
+                if present {
+                    self.problem(
+                        PlanKind::Structure,
+                        at,
+                        &field.key(key),
+                        true,
+                        format!("`{key}` does not apply to a `uses` step"),
+                        Some("the used recipe's `outputs` become this step's captures".into()),
+                    );
+                }
+            }
+            let uses = self.uses(at, field, uses, &step.with, &inner)?;
+            produced.extend(uses.recipe.outputs.iter().map(|(name, _)| name.clone()));
+            Body::Uses(uses)
+        } else {
+            let block = step.steps.as_deref().unwrap_or_default();
+            if each.is_none() {
+                self.problem(
+                    PlanKind::Structure,
+                    at,
+                    &field.key("steps"),
+                    true,
+                    "a block of `steps` needs `for_each`".into(),
+                    Some("add `for_each: <a list>` to run the block once per item".into()),
+                );
+            }
+            for key in ["expect", "capture"] {
+                let present = if key == "expect" {
+                    step.expect.is_some()
+                } else {
+                    !step.capture.is_empty()
+                };
+                if present {
+                    self.problem(
+                        PlanKind::Structure,
+                        at,
+                        &field.key(key),
+                        true,
+                        format!("`{key}` does not apply to a block of steps"),
+                        Some("put it on the steps inside the block".into()),
+                    );
+                }
+            }
+            let mut block_scope = inner.clone();
+            let plans = self.steps(cx, block, &field.key("steps"), &mut block_scope, ids);
+            produced.extend(block_scope.captures.difference(&inner.captures).cloned());
+            inner.captures = block_scope.captures.clone();
+            Body::Block(plans)
+        };
+        let captures = self.captures(at, field, step, &inner);
+        produced.extend(captures.iter().map(|c| c.name.clone()));
+        let mut check_scope = inner.clone();
+        check_scope.captures.extend(produced.iter().cloned());
+        let checks = self.checks(at, field, step, &check_scope);
+        scope.steps.insert(step.id.clone(), each.is_some());
+        scope.captures.extend(produced);
+        Some(StepPlan {
+            id: step.id.clone(),
+            name: step.name.clone(),
+            when,
+            each,
+            body,
+            captures,
+            checks,
+            continue_on_error: step.continue_on_error,
+            // Known once the whole recipe is built (`StepReads::mark`).
+            results_read: true,
+        })
+    }
+
+    /// A step's checks, with its captures (and those its body produced) in scope.
+    fn checks(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        step: &Step,
+        scope: &Scope,
+    ) -> Vec<CheckPlan> {
+        let mut checks = Vec::new();
+        for (i, check) in step.check.iter().enumerate() {
+            let f = field.key("check").index(i);
+            let that = self.expression(at, &f.key("that"), &check.that, scope);
+            let message = check
+                .message
+                .as_ref()
+                .and_then(|m| self.string(at, &f.key("message"), m, scope));
+            if let Some(that) = that {
+                checks.push(CheckPlan {
+                    that,
+                    text: check.that.clone(),
+                    message,
+                });
+            }
+        }
+        checks
+    }
+
+    fn each(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        step: &Step,
+        list: &str,
+        inner: &mut Scope,
+    ) -> Option<Each> {
+        let list = self.expression(at, &field.key("for_each"), list, inner);
+        let var = step.as_.clone().unwrap_or_else(|| "item".to_string());
+        if step.as_.is_some() {
+            self.identifier(at, &field.key("as"), &var, "loop variable");
+        }
+        if let Some(why) = shadows(&var, inner) {
+            self.problem(
+                PlanKind::Shadows,
+                at,
+                &field.key("as"),
+                false,
+                format!("loop variable `{var}` shadows {why}"),
+                Some("choose another name with `as:`".into()),
+            );
+        }
+        let concurrency = match &step.concurrency {
+            None => Concurrency::Fixed(1),
+            Some(recipe::Concurrency::Fixed(0)) => {
+                self.problem(
+                    PlanKind::Limit,
+                    at,
+                    &field.key("concurrency"),
+                    false,
+                    "concurrency must be at least 1".into(),
+                    None,
+                );
+                Concurrency::Fixed(1)
+            }
+            Some(recipe::Concurrency::Fixed(n)) => Concurrency::Fixed(*n as usize),
+            Some(recipe::Concurrency::Template(text)) => match text.trim().parse::<usize>() {
+                Ok(0) | Err(_) if !text.contains("{{") => {
+                    self.problem(
+                        PlanKind::Limit,
+                        at,
+                        &field.key("concurrency"),
+                        false,
+                        format!("concurrency `{text}` is not a positive integer"),
+                        None,
+                    );
+                    Concurrency::Fixed(1)
+                }
+                Ok(n) => Concurrency::Fixed(n),
+                Err(_) => Concurrency::Template(self.string(
+                    at,
+                    &field.key("concurrency"),
+                    text,
+                    inner,
+                )?),
+            },
+        };
+        inner.locals.insert(var.clone());
+        inner.locals.insert("loop".to_string());
+        Some(Each {
+            list: list?,
+            var,
+            concurrency,
+        })
+    }
+}

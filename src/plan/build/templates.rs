@@ -1,0 +1,100 @@
+//! Templates and expressions of a recipe: compiled, and the names they read checked against
+//! the scope they are in (and recorded, for the steps whose results some template reads).
+
+use std::collections::HashSet;
+
+use super::{At, Builder};
+use crate::diagnostic::PlanKind;
+use crate::plan::names::Scope;
+use crate::plan::template;
+use crate::plan::{Tpl, ValueTpl};
+use crate::source::FieldPath;
+
+impl Builder {
+    pub(super) fn string(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        text: &str,
+        scope: &Scope,
+    ) -> Option<Tpl> {
+        let compiled = self.templates.string(text);
+        self.finish_template(at, field, compiled, scope)
+    }
+
+    pub(super) fn expression(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        text: &str,
+        scope: &Scope,
+    ) -> Option<Tpl> {
+        let compiled = self.templates.expression(text);
+        self.finish_template(at, field, compiled, scope)
+    }
+
+    pub(super) fn value(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        value: &serde_json::Value,
+        scope: &Scope,
+    ) -> Option<ValueTpl> {
+        match self.templates.value(value) {
+            Ok((tpl, vars)) => self.check_names(at, field, &vars, scope).then_some(tpl),
+            Err(error) => {
+                self.template_error(at, field, &error);
+                None
+            }
+        }
+    }
+
+    fn finish_template(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        compiled: template::Compiled,
+        scope: &Scope,
+    ) -> Option<Tpl> {
+        match compiled {
+            Ok((tpl, vars)) => self.check_names(at, field, &vars, scope).then_some(tpl),
+            Err(error) => {
+                self.template_error(at, field, &error);
+                None
+            }
+        }
+    }
+
+    fn template_error(&mut self, at: At<'_>, field: &FieldPath, error: &minijinja::Error) {
+        let detail = error
+            .detail()
+            .map(str::to_string)
+            .unwrap_or_else(|| error.kind().to_string());
+        self.problem(
+            PlanKind::Template,
+            at,
+            field,
+            false,
+            format!("invalid template: {detail}"),
+            Some("templates use minijinja syntax: `{{ inputs.name }}`".into()),
+        );
+    }
+
+    fn check_names(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        vars: &HashSet<String>,
+        scope: &Scope,
+    ) -> bool {
+        if let Some(reads) = self.reads.last_mut() {
+            reads.record(vars);
+        }
+        let problems = scope.check(vars);
+        let ok = problems.is_empty();
+        for (message, help) in problems {
+            self.problem(PlanKind::UndefinedName, at, field, false, message, help);
+        }
+        ok
+    }
+}

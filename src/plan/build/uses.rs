@@ -1,0 +1,106 @@
+//! `uses`: the used recipe loaded (once, however often it is used) and planned, cycles
+//! refused, and `with` checked against its inputs.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+
+use super::{At, Builder, canonical};
+use crate::diagnostic::{PlanKind, did_you_mean};
+use crate::plan::UsesPlan;
+use crate::plan::names::Scope;
+use crate::recipe;
+use crate::source::FieldPath;
+
+impl Builder {
+    pub(super) fn uses(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        uses: &str,
+        with: &IndexMap<String, serde_json::Value>,
+        scope: &Scope,
+    ) -> Option<UsesPlan> {
+        let base = at.source.path.parent().unwrap_or(Path::new("."));
+        let path = base.join(uses);
+        let key = canonical(&path);
+        if let Some(position) = self.stack.iter().position(|p| *p == key) {
+            let chain: Vec<String> = self.stack[position..]
+                .iter()
+                .chain(std::iter::once(&key))
+                .map(|p| {
+                    p.file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                })
+                .collect();
+            self.problem(
+                PlanKind::Uses,
+                at,
+                &field.key("uses"),
+                false,
+                format!("`uses` cycle: {}", chain.join(" → ")),
+                Some("a recipe cannot use itself, directly or through others".into()),
+            );
+            return None;
+        }
+        let recipe = match self.loaded.get(&key) {
+            Some(plan) => plan.clone(),
+            None => {
+                let (source, parsed) = match recipe::load_file(&path) {
+                    Ok(loaded) => loaded,
+                    Err(error) => {
+                        let mut diagnostic = error.0;
+                        if diagnostic.location.as_ref().is_none_or(|l| l.line == 0) {
+                            diagnostic = diagnostic.at_field(at.source, &field.key("uses"), false);
+                        }
+                        self.problems
+                            .push(diagnostic.step(at.step.unwrap_or_default()));
+                        return None;
+                    }
+                };
+                self.stack.push(key.clone());
+                let plan = self.recipe(Arc::new(source), &parsed);
+                self.stack.pop();
+                self.loaded.insert(key, plan.clone());
+                plan
+            }
+        };
+        let mut values = Vec::new();
+        for (name, value) in with {
+            let f = field.key("with").key(name);
+            if !recipe.inputs.contains_key(name) {
+                let help = did_you_mean(name, recipe.inputs.keys().map(String::as_str));
+                self.problem(
+                    PlanKind::Uses,
+                    at,
+                    &f,
+                    true,
+                    format!("`{name}` is not an input of `{uses}`"),
+                    help,
+                );
+                continue;
+            }
+            if let Some(tpl) = self.value(at, &f, value, scope) {
+                values.push((name.clone(), tpl));
+            }
+        }
+        for (name, input) in &recipe.inputs {
+            if input.default.is_none() && input.env.is_none() && !with.contains_key(name) {
+                self.problem(
+                    PlanKind::Uses,
+                    at,
+                    &field.key("with"),
+                    true,
+                    format!("`{uses}` needs input `{name}`"),
+                    Some(format!("add `{name}:` under `with:`")),
+                );
+            }
+        }
+        Some(UsesPlan {
+            recipe,
+            with: values,
+        })
+    }
+}

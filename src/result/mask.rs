@@ -1,0 +1,202 @@
+//! Masking a finished result in place: every string a writer could show (URLs, messages,
+//! captures, items, redirect locations, check texts) with each secret replaced by `***`. The
+//! report writers take results only as `redact::Masked`, which is made by this.
+
+use crate::redact::Masker;
+
+use super::{Attempt, CheckResult, ErrorInfo, Exchange, Execution, Hop, Iteration, RunResult};
+use super::{Status, StepResult};
+
+/// A value whose strings can be masked in place.
+pub trait Mask {
+    fn mask(&mut self, masker: &Masker);
+}
+
+impl Mask for String {
+    fn mask(&mut self, masker: &Masker) {
+        if let Some(masked) = masker.masked(self) {
+            *self = masked;
+        }
+    }
+}
+
+impl Mask for std::borrow::Cow<'static, str> {
+    fn mask(&mut self, masker: &Masker) {
+        if let Some(masked) = masker.masked(self) {
+            *self = masked.into();
+        }
+    }
+}
+
+impl Mask for serde_json::Value {
+    fn mask(&mut self, masker: &Masker) {
+        masker.mask_value(self);
+    }
+}
+
+impl Mask for serde_json::Map<String, serde_json::Value> {
+    fn mask(&mut self, masker: &Masker) {
+        masker.mask_map(self);
+    }
+}
+
+impl<T: Mask> Mask for Option<T> {
+    fn mask(&mut self, masker: &Masker) {
+        if let Some(value) = self {
+            value.mask(masker);
+        }
+    }
+}
+
+impl<T: Mask> Mask for Vec<T> {
+    fn mask(&mut self, masker: &Masker) {
+        self.iter_mut().for_each(|value| value.mask(masker));
+    }
+}
+
+impl Mask for Status {
+    fn mask(&mut self, _: &Masker) {}
+}
+
+impl Mask for RunResult {
+    fn mask(&mut self, masker: &Masker) {
+        self.steps.mask(masker);
+        self.outputs.mask(masker);
+        self.error.mask(masker);
+    }
+}
+
+impl Mask for StepResult {
+    fn mask(&mut self, masker: &Masker) {
+        self.id.mask(masker);
+        self.name.mask(masker);
+        self.run.mask(masker);
+        self.iterations.mask(masker);
+        self.error.mask(masker);
+    }
+}
+
+impl Mask for Iteration {
+    fn mask(&mut self, masker: &Masker) {
+        self.item.mask(masker);
+        self.run.mask(masker);
+        self.error.mask(masker);
+    }
+}
+
+impl Mask for Execution {
+    fn mask(&mut self, masker: &Masker) {
+        self.request.mask(masker);
+        self.steps.mask(masker);
+        self.captures.mask(masker);
+        self.checks.mask(masker);
+    }
+}
+
+impl Mask for Exchange {
+    fn mask(&mut self, masker: &Masker) {
+        self.method.mask(masker);
+        self.url.mask(masker);
+        self.attempts.mask(masker);
+    }
+}
+
+impl Mask for Attempt {
+    fn mask(&mut self, masker: &Masker) {
+        self.redirects.mask(masker);
+        self.outcome.mask(masker);
+        self.error.mask(masker);
+    }
+}
+
+impl Mask for Hop {
+    fn mask(&mut self, masker: &Masker) {
+        self.location.mask(masker);
+    }
+}
+
+impl Mask for CheckResult {
+    fn mask(&mut self, masker: &Masker) {
+        self.that.mask(masker);
+        self.message.mask(masker);
+    }
+}
+
+impl Mask for ErrorInfo {
+    fn mask(&mut self, masker: &Masker) {
+        self.message.mask(masker);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::ErrorKind;
+
+    #[test]
+    fn every_string_of_a_result_is_masked() {
+        let redactor = crate::redact::Redactor::new();
+        redactor.add("s3cr3t");
+        let exchange = Exchange {
+            method: "GET".into(),
+            url: "https://x/?k=s3cr3t".into(),
+            status: Some(302),
+            attempts: vec![Attempt {
+                status: Some(302),
+                duration_ms: 1,
+                redirects: vec![Hop {
+                    status: 302,
+                    location: "https://y/s3cr3t".into(),
+                    auth_forwarded: false,
+                }],
+                outcome: None,
+                wait_ms: None,
+                error: Some("no s3cr3t".into()),
+            }],
+        };
+        let mut captures = serde_json::Map::new();
+        captures.insert("s3cr3t".into(), serde_json::json!(["a s3cr3t"]));
+        let run = Execution {
+            request: Some(exchange),
+            steps: None,
+            captures,
+            checks: vec![CheckResult {
+                that: "x == 's3cr3t'".into(),
+                passed: false,
+                message: Some("s3cr3t".into()),
+            }],
+        };
+        let mut result = RunResult {
+            status: Status::Failed,
+            steps: vec![StepResult {
+                id: "a".into(),
+                name: Some("s3cr3t".into()),
+                status: Status::Failed,
+                duration_ms: 0,
+                run: None,
+                iterations: Some(vec![Iteration {
+                    index: 0,
+                    item: serde_json::json!({"k": "s3cr3t"}),
+                    status: Status::Failed,
+                    duration_ms: 0,
+                    run,
+                    error: Some(ErrorInfo::new(ErrorKind::Check, "s3cr3t")),
+                    carried_over: false,
+                }]),
+                succeeded: None,
+                failed: None,
+                error: None,
+                carried_over: false,
+            }],
+            outputs: Some(serde_json::Map::from_iter([(
+                "o".to_string(),
+                serde_json::json!("s3cr3t"),
+            )])),
+            error: None,
+        };
+        result.mask(&redactor.masker());
+        let text = serde_json::to_string(&result).unwrap();
+        assert!(!text.contains("s3cr3t"), "{text}");
+        assert_eq!(text.matches("***").count(), 11, "{text}");
+    }
+}

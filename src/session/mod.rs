@@ -1,0 +1,218 @@
+//! A run of a bound plan as the commands do it (`whisk run`, `record`, `demo`): the event
+//! sinks, the signal watcher, the run, the masked report and the files written from it, the
+//! summary and the outputs, and the exit code. The CLI only turns arguments into `Settings`.
+
+mod exit;
+mod files;
+mod lock;
+mod prepare;
+mod signals;
+
+pub use exit::{Exit, exit_for};
+pub use files::{Files, cannot_write, write_files};
+pub use lock::take_lock;
+pub use prepare::{Failed, Prepared, prepare};
+pub use signals::SignalWatcher;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::diagnostic::{CommandKind, Console, Diagnostic, Kind};
+use crate::event::{EventSink, Fanout};
+use crate::exec::{Resume, RunOptions, Stop};
+use crate::plan::bind;
+use crate::redact::Masked;
+use crate::report::{
+    EventStream, RecipeInfo, Report, TerminalSink, summary, timestamp, write_json,
+};
+
+/// What a run writes and shows, and its run-wide limits.
+pub struct Settings {
+    pub recipe_path: String,
+    pub report: Option<PathBuf>,
+    /// -1 quiet, 0 normal, 1 and more verbose.
+    pub verbosity: i8,
+    pub resume: Option<Arc<Resume>>,
+    pub max_concurrency: Option<usize>,
+    pub max_body: Option<usize>,
+    /// Threads that share the items of a large loop.
+    pub threads: usize,
+    /// How long requests in flight may finish after SIGINT/SIGTERM.
+    pub grace: Duration,
+    /// The token store directory, when one is known.
+    pub token_store: Option<PathBuf>,
+    /// Certificate authorities trusted besides the system's.
+    pub ca_certs: crate::exec::CaCerts,
+    /// Where messages go, and how they look.
+    pub console: Console,
+    /// JUnit and Markdown files to write.
+    pub files: Files,
+    /// `--events`: a JSON Lines file, or `-` for stdout.
+    pub events: Option<std::path::PathBuf>,
+    /// Where requests go (`whisk record` keeps every exchange).
+    pub transport: crate::exec::Transport,
+}
+
+impl Settings {
+    pub fn new(recipe_path: &str, report: Option<PathBuf>, verbosity: i8) -> Settings {
+        Settings {
+            recipe_path: recipe_path.to_string(),
+            report,
+            verbosity,
+            resume: None,
+            max_concurrency: None,
+            max_body: None,
+            threads: default_threads(),
+            grace: DEFAULT_GRACE,
+            token_store: None,
+            ca_certs: crate::exec::CaCerts::default(),
+            console: Console::default(),
+            files: Files::default(),
+            events: None,
+            transport: crate::exec::Transport::Live,
+        }
+    }
+}
+
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
+
+/// One thread per CPU and one more, for the items of large loops: while one thread waits on the
+/// kernel (or is preempted by the server it talks to, on the same machine), the others keep
+/// every CPU busy. At c=32 against a local server this was 3–5% faster than one per CPU
+/// (bench/README.md).
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()) + 1
+}
+
+/// Runs a bound plan, writes the report, prints the summary on stderr and outputs on stdout.
+pub async fn execute(
+    plan: &crate::plan::Plan,
+    bound: &bind::Bound,
+    env: bind::Env,
+    settings: &Settings,
+) -> Exit {
+    let console = settings.console.masking(&plan.redactor);
+    let terminal = TerminalSink::new(
+        settings.verbosity,
+        console.clone(),
+        std::io::stderr().is_terminal(),
+    );
+    let events = match &settings.events {
+        Some(path) => match EventStream::open(path, plan.redactor.clone()) {
+            Ok(stream) => Some(Arc::new(stream)),
+            Err(error) => {
+                console.problem(
+                    Diagnostic::new(
+                        Kind::Command(CommandKind::File),
+                        format!("cannot write events to `{}`: {error}", path.display()),
+                    )
+                    .help("check that its folder exists and can be written to"),
+                );
+                return Exit::Invalid;
+            }
+        },
+        None => None,
+    };
+    let defaults = RunOptions::default();
+    let stop = Arc::new(Stop::default());
+    let mut sinks: Vec<Box<dyn EventSink>> = vec![Box::new(terminal)];
+    if let Some(events) = &events {
+        sinks.push(Box::new(events.clone()));
+    }
+    let sink = Fanout(sinks);
+    let options = RunOptions {
+        env,
+        stop: stop.clone(),
+        resume: settings.resume.clone(),
+        max_concurrency: settings.max_concurrency.unwrap_or(defaults.max_concurrency),
+        max_body: settings.max_body.unwrap_or(defaults.max_body),
+        token_store: settings.token_store.clone(),
+        ca_certs: settings.ca_certs.clone(),
+        transport: settings.transport.clone(),
+        threads: settings.threads,
+        exit_after: true,
+    };
+    let watcher = SignalWatcher::start(stop.clone(), settings.grace, console.clone());
+    let started = time::OffsetDateTime::now_utc();
+    let clock = std::time::Instant::now();
+    let result = crate::exec::run(plan, bound, options, &sink as &dyn EventSink).await;
+    drop(watcher);
+    let duration_ms = clock.elapsed().as_millis() as u64;
+    let report = Masked::new(
+        report_of(
+            plan,
+            bound,
+            &settings.recipe_path,
+            started,
+            duration_ms,
+            settings.resume.as_ref().map(|r| r.path.clone()),
+            result,
+        ),
+        &plan.redactor.masker(),
+    );
+    let mut exit = exit_for(&report.result);
+    let mut failed_to_write = |problem: Diagnostic| {
+        console.problem(problem);
+        if exit == Exit::Success {
+            exit = Exit::Failed;
+        }
+    };
+    if let Some(path) = &settings.report
+        && let Err(error) = write_json(&report, path)
+    {
+        failed_to_write(cannot_write("the report", path, &error));
+    }
+    for (what, path, error) in write_files(&report, &settings.files) {
+        failed_to_write(cannot_write(what, &path, &error));
+    }
+    let outputs = report.result.outputs.as_ref().filter(|o| !o.is_empty());
+    if let Some(events) = &events
+        && let Err(error) = events.finish(outputs)
+    {
+        failed_to_write(Diagnostic::new(
+            Kind::Command(CommandKind::File),
+            format!("cannot write events: {error}"),
+        ));
+    }
+    if settings.verbosity >= 0 || exit != Exit::Success {
+        console.line(&summary(&report.result, &plan.root.name, duration_ms));
+    }
+    // With `--events -` the outputs were the stream's last line.
+    if let Some(outputs) = outputs
+        && !events.as_ref().is_some_and(|e| e.is_stdout())
+    {
+        let text = serde_json::to_string_pretty(outputs).unwrap_or_default();
+        let _ = writeln!(std::io::stdout().lock(), "{text}");
+    }
+    // The process ends with this run: freeing a report of thousands of items one allocation
+    // at a time would only delay the exit.
+    std::mem::forget(report);
+    exit
+}
+
+/// The report of a finished run.
+pub fn report_of(
+    plan: &crate::plan::Plan,
+    bound: &bind::Bound,
+    recipe_path: &str,
+    started: time::OffsetDateTime,
+    duration_ms: u64,
+    resumed_from: Option<String>,
+    result: crate::result::RunResult,
+) -> Report {
+    Report {
+        whisk_version: env!("CARGO_PKG_VERSION").to_string(),
+        recipe: RecipeInfo {
+            name: plan.root.name.clone(),
+            path: recipe_path.to_string(),
+        },
+        inputs: bound.inputs.clone(),
+        started_at: timestamp(started),
+        ended_at: timestamp(time::OffsetDateTime::now_utc()),
+        duration_ms,
+        resumed_from,
+        result,
+    }
+}
