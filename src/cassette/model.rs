@@ -6,7 +6,7 @@ use indexmap::IndexMap;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 
-use crate::redact::{MASK, Redactor, is_credential_header};
+use crate::redact::{MASK, Masker, is_credential_header};
 
 /// The version written in `whisk_cassette`; a cassette of another version is refused.
 pub const FORMAT_VERSION: u32 = 1;
@@ -81,7 +81,7 @@ pub struct Body {
 
 impl Body {
     /// `bytes` with every secret the redactor knows masked.
-    pub fn masked(bytes: &[u8], redactor: &Redactor) -> Body {
+    pub fn masked(bytes: &[u8], redactor: &Masker) -> Body {
         if bytes.is_empty() {
             return Body::default();
         }
@@ -145,7 +145,7 @@ const NOT_RECORDED: [&str; 5] = [
 
 /// `headers` masked: credential headers keep only their scheme (`Bearer ***`), cookies are
 /// masked whole, other values lose every secret the redactor knows.
-pub fn masked_headers(headers: &HeaderMap, redactor: &Redactor) -> IndexMap<String, HeaderText> {
+pub fn masked_headers(headers: &HeaderMap, redactor: &Masker) -> IndexMap<String, HeaderText> {
     let mut out: IndexMap<String, HeaderText> = IndexMap::new();
     for (name, value) in headers {
         if NOT_RECORDED.contains(&name.as_str()) {
@@ -203,24 +203,27 @@ mod tests {
 
     #[test]
     fn bodies_round_trip_in_their_readable_form() {
-        let redactor = Redactor::new();
-        let json = Body::masked(br#"{"b":1,"a":[true]}"#, &redactor);
+        let redactor = crate::redact::Redactor::new();
+        let json = Body::masked(br#"{"b":1,"a":[true]}"#, &redactor.masker());
         assert_eq!(json.json, Some(serde_json::json!({"b": 1, "a": [true]})));
         assert_eq!(json.bytes(), br#"{"b":1,"a":[true]}"#);
-        let text = Body::masked(b"grant_type=x", &redactor);
+        let text = Body::masked(b"grant_type=x", &redactor.masker());
         assert_eq!(text.text.as_deref(), Some("grant_type=x"));
-        let binary = Body::masked(&[0xff, 0x00], &redactor);
+        let binary = Body::masked(&[0xff, 0x00], &redactor.masker());
         assert_eq!(binary.bytes(), [0xff, 0x00]);
-        assert_eq!(Body::masked(b"", &redactor), Body::default());
+        assert_eq!(Body::masked(b"", &redactor.masker()), Body::default());
         // A bare JSON scalar stays text: it is what the server sent, byte for byte.
-        assert_eq!(Body::masked(b"42", &redactor).text.as_deref(), Some("42"));
+        assert_eq!(
+            Body::masked(b"42", &redactor.masker()).text.as_deref(),
+            Some("42")
+        );
     }
 
     #[test]
     fn secrets_and_credentials_are_masked() {
-        let redactor = Redactor::new();
+        let redactor = crate::redact::Redactor::new();
         redactor.add("s3cret");
-        let body = Body::masked(br#"{"token":"s3cret"}"#, &redactor);
+        let body = Body::masked(br#"{"token":"s3cret"}"#, &redactor.masker());
         assert_eq!(body.json, Some(serde_json::json!({"token": "***"})));
         let mut headers = HeaderMap::new();
         headers.insert("authorization", "Bearer abc".parse().unwrap());
@@ -228,7 +231,7 @@ mod tests {
         headers.append("set-cookie", "a=1".parse().unwrap());
         headers.append("set-cookie", "b=2".parse().unwrap());
         headers.insert("content-length", "10".parse().unwrap());
-        let masked = masked_headers(&headers, &redactor);
+        let masked = masked_headers(&headers, &redactor.masker());
         assert_eq!(
             masked["authorization"],
             HeaderText::One("Bearer ***".into())

@@ -62,8 +62,9 @@ impl Player {
     }
 
     pub fn answer(&self, sent: &Sent) -> Replayed {
-        let url = self.redactor.mask(&sent.url).into_owned();
-        let body = Body::masked(&sent.body, &self.redactor);
+        let masker = self.redactor.masker();
+        let url = masker.mask(&sent.url).into_owned();
+        let body = Body::masked(&sent.body, &masker);
         let key = (sent.method.clone(), url, body.key());
         let Some(candidates) = self.by_key.get(&key) else {
             return Replayed::Missing(self.missing(&key));
@@ -150,8 +151,12 @@ mod tests {
         );
         recorder.answered(token.clone(), 200, &HeaderMap::new(), b"{\"n\":1}");
         recorder.answered(token, 200, &HeaderMap::new(), b"{\"n\":2}");
-        let cassette =
-            recorder.cassette(&recording, "r.yaml".into(), "t".into(), Default::default());
+        let cassette = recorder.cassette(
+            &recording.masker(),
+            "r.yaml".into(),
+            "t".into(),
+            Default::default(),
+        );
         assert!(
             !serde_json::to_string(&cassette)
                 .unwrap()

@@ -9,7 +9,7 @@ use reqwest::header::HeaderMap;
 use super::model::{
     Body, Cassette, FORMAT_VERSION, Interaction, RecordedRequest, RecordedResponse, masked_headers,
 };
-use crate::redact::Redactor;
+use crate::redact::Masker;
 
 /// A request as it went out.
 #[derive(Clone, Debug)]
@@ -35,7 +35,7 @@ impl Sent {
     }
 
     /// The request masked as a cassette holds it.
-    pub fn masked(&self, redactor: &Redactor) -> RecordedRequest {
+    pub fn masked(&self, redactor: &Masker) -> RecordedRequest {
         RecordedRequest {
             method: self.method.clone(),
             url: redactor.mask(&self.url).into_owned(),
@@ -92,7 +92,7 @@ impl Recorder {
     /// The cassette: every exchange masked with everything `redactor` learnt during the run.
     pub fn cassette(
         &self,
-        redactor: &Redactor,
+        redactor: &Masker,
         recipe: String,
         recorded_at: String,
         mut inputs: serde_json::Map<String, serde_json::Value>,

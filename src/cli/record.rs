@@ -78,7 +78,7 @@ pub async fn record(args: &RecordArgs, console: &Console, token_store: Option<Pa
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
     let cassette = recorder.cassette(
-        &plan.redactor,
+        &plan.redactor.masker(),
         relative(&args.recipe, folder),
         timestamp(time::OffsetDateTime::now_utc()),
         (*bound.inputs).clone(),

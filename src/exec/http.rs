@@ -6,11 +6,9 @@ use std::time::Duration;
 use reqwest::header::{COOKIE, HeaderMap, HeaderName, HeaderValue, LOCATION};
 use reqwest::{Method, Url};
 
-use super::direct::Direct;
-use super::limits::Clients;
-use super::transport::{Answer, Failure, Parts, Transport};
+use super::client::Client;
+use super::transport::{Answer, Failure, Parts};
 use crate::result::Hop;
-use std::sync::Arc;
 
 const MAX_REDIRECTS: usize = 10;
 
@@ -49,30 +47,24 @@ pub enum SendError {
     Missing(String),
 }
 
-/// Sends `out`, following redirects per `policy`, within `timeout` for the whole attempt.
-#[allow(clippy::too_many_arguments)]
+/// How one attempt is sent: redirects, timeouts, the largest body read.
+pub struct SendPolicy {
+    pub redirects: Redirects,
+    pub connect_timeout: Duration,
+    /// For the whole attempt: every hop, and the body.
+    pub timeout: Duration,
+    pub max_body: usize,
+}
+
+/// Sends `out` with `client`, following redirects per `policy`, within its timeout.
 pub async fn send(
-    clients: &Clients,
-    transport: &Transport,
-    direct: Option<&Arc<Direct>>,
-    connect_timeout: Duration,
+    client: &Client,
     out: &Outgoing,
-    policy: &Redirects,
-    timeout: Duration,
-    max_body: usize,
+    policy: &SendPolicy,
 ) -> (Result<Incoming, SendError>, Vec<Hop>) {
     let mut hops = Vec::new();
-    let result = tokio::time::timeout(
-        timeout,
-        follow(
-            (clients, transport, direct, connect_timeout),
-            out,
-            policy,
-            max_body,
-            &mut hops,
-        ),
-    )
-    .await;
+    let timeout = policy.timeout;
+    let result = tokio::time::timeout(timeout, follow(client, out, policy, &mut hops)).await;
     let result = match result {
         Ok(result) => result,
         Err(_) => Err(SendError::Timeout(format!(
@@ -85,20 +77,14 @@ pub async fn send(
     (result, hops)
 }
 
-type Via<'a> = (
-    &'a Clients,
-    &'a Transport,
-    Option<&'a Arc<Direct>>,
-    Duration,
-);
-
 async fn follow(
-    (clients, transport, direct, connect_timeout): Via<'_>,
+    client: &Client,
     out: &Outgoing,
-    policy: &Redirects,
-    max_body: usize,
+    send: &SendPolicy,
     hops: &mut Vec<Hop>,
 ) -> Result<Incoming, SendError> {
+    let policy = &send.redirects;
+    let max_body = send.max_body;
     // The hop being sent. Its headers carry the credential while it may go along; `base`
     // holds the headers without it once a redirect changed them.
     let credential = |headers: &mut HeaderMap, with_auth: bool| {
@@ -116,8 +102,8 @@ async fn follow(
     let mut base: Option<HeaderMap> = None;
     let mut with_auth = true;
     loop {
-        let mut response = transport
-            .execute_step(clients, direct, connect_timeout, &mut parts)
+        let mut response = client
+            .send(&mut parts, send.connect_timeout)
             .await
             .map_err(|e| match e {
                 Failure::Missing(_) => SendError::Missing(describe(&parts.method, &parts.url, &e)),

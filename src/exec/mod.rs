@@ -3,6 +3,7 @@
 
 pub mod auth;
 mod capture;
+mod client;
 mod context;
 mod decision;
 mod direct;
@@ -20,10 +21,11 @@ mod threads;
 mod transport;
 mod url_cache;
 
+pub use client::Client;
 pub use dry::{DryRun, dry_run};
 pub use resume::Resume;
 pub use stop::Stop;
-pub use transport::{Failure, Sender, Transport};
+pub use transport::{Failure, Transport};
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -88,19 +90,16 @@ pub async fn run(
     sink.emit(&Event::RunStarted {
         recipe: plan.root.name.clone(),
     });
-    let clients = Arc::new(limits::Clients::new(options.ca_certs.certs.clone()));
-    let direct = (!direct::proxy_configured())
-        .then(|| Arc::new(direct::Direct::new(options.ca_certs.pem.clone())));
+    let client = Client::choose(&options.transport, &options.ca_certs);
     let runner = runner::Runner {
         plan,
         bound,
         auth: auth::AuthManager::new(
-            Sender::new(clients.clone(), direct.clone(), options.transport.clone()),
+            client.clone(),
             plan.redactor.clone(),
             options.token_store.clone(),
         ),
-        clients,
-        direct,
+        client,
         rates: limits::RateLimits::default(),
         gate: tokio::sync::Semaphore::new(options.max_concurrency.max(1)),
         sink,

@@ -52,10 +52,15 @@ pub async fn perform(
             }
         }
     }
-    let max_body = plan
-        .max_body
-        .map(|b| b as usize)
-        .unwrap_or(runner.options.max_body);
+    let policy_of_send = http::SendPolicy {
+        redirects,
+        connect_timeout: plan.connect_timeout,
+        timeout: plan.timeout,
+        max_body: plan
+            .max_body
+            .map(|b| b as usize)
+            .unwrap_or(runner.options.max_body),
+    };
     let crate::event::Interest {
         exchanges, detail, ..
     } = runner.interest;
@@ -104,7 +109,7 @@ pub async fn perform(
             }
         }
         if let Some(rate) = plan.rate_limit
-            && !runner.options.transport.replaying()
+            && !runner.client.replaying()
         {
             runner
                 .rates
@@ -136,7 +141,7 @@ pub async fn perform(
         }
         let started = Instant::now();
         let (result, hops) = tokio::select! {
-            sent = http::send(&runner.clients, &runner.options.transport, runner.direct.as_ref(), plan.connect_timeout, &out, &redirects, plan.timeout, max_body) => sent,
+            sent = http::send(&runner.client, &out, &policy_of_send) => sent,
             _ = runner.options.stop.hard_stopped() => {
                 let error = ErrorInfo::new(
                     ErrorKind::Interrupted,
@@ -324,7 +329,7 @@ async fn pause(
         wait_ms: wait.as_millis() as u64,
         reason,
     });
-    if runner.options.transport.replaying() {
+    if runner.client.replaying() {
         // A replay answers from the cassette: waiting would change nothing.
         return;
     }

@@ -15,7 +15,7 @@ use super::capture::{self, ResponseView};
 use super::context::{Scope, loop_value};
 use super::http::Incoming;
 use super::items::{Outcomes, Queue};
-use super::limits::{Clients, RateLimits};
+use super::limits::RateLimits;
 use super::request::{self, describe};
 use super::step_data::StepData;
 use crate::event::{Event, EventSink};
@@ -26,9 +26,8 @@ use crate::result::*;
 pub struct Runner<'a> {
     pub plan: &'a Plan,
     pub bound: &'a Bound,
-    pub clients: std::sync::Arc<Clients>,
-    /// The direct client for step requests; `None` when a proxy is configured.
-    pub direct: Option<std::sync::Arc<super::direct::Direct>>,
+    /// How every request of the run is sent.
+    pub client: super::Client,
     pub rates: RateLimits,
     /// Run-wide cap on requests in flight (`--max-concurrency`).
     pub gate: tokio::sync::Semaphore,
@@ -462,10 +461,7 @@ impl<'a> Runner<'a> {
     /// How many threads share the items of a loop: more than one only for a live run on the
     /// direct client, outside another loop's threads, with items and slots to spare.
     fn threads_for(&self, concurrency: usize, length: usize) -> usize {
-        if self.options.threads < 2
-            || self.direct.is_none()
-            || !matches!(self.options.transport, super::Transport::Live)
-            || super::threads::on_worker()
+        if self.options.threads < 2 || self.client.direct().is_none() || super::threads::on_worker()
         {
             return 1;
         }
@@ -489,7 +485,7 @@ impl<'a> Runner<'a> {
         super::threads::run_shares(
             &slots,
             |slots| self.lanes(item, queue, outcomes, slots),
-            self.direct.as_deref(),
+            self.client.direct(),
         )
     }
 

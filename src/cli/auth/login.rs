@@ -160,7 +160,7 @@ async fn finish(
         redactor,
     } = exchange;
     let answer = match login::exchange(
-        &crate::exec::Sender::live(),
+        &crate::exec::Client::live(),
         target,
         code,
         verifier,

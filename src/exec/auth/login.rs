@@ -97,7 +97,7 @@ pub fn target(plan: &Plan, bound: &Bound, name: &str) -> Result<LoginTarget, Aut
 
 /// Exchanges an authorization code for tokens (RFC 6749 §4.1.3, RFC 7636 §4.5).
 pub async fn exchange(
-    client: &crate::exec::Sender,
+    client: &crate::exec::Client,
     target: &LoginTarget,
     code: &str,
     verifier: Option<&str>,

@@ -41,7 +41,7 @@ pub struct Refreshed {
 /// Every credential of a run. OAuth2 tokens are shared by all steps and iterations that use
 /// the same profile with the same settings.
 pub struct AuthManager {
-    client: crate::exec::Sender,
+    client: crate::exec::Client,
     redactor: Redactor,
     /// The token store directory for profiles with `store:`; `None` when none is known.
     store: Option<TokenStore>,
@@ -119,7 +119,7 @@ impl Resolver<'_> {
 
 impl AuthManager {
     pub fn new(
-        client: crate::exec::Sender,
+        client: crate::exec::Client,
         redactor: Redactor,
         store_dir: Option<std::path::PathBuf>,
     ) -> AuthManager {

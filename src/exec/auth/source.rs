@@ -146,7 +146,7 @@ impl TokenSource {
 
     pub async fn credential(
         &self,
-        client: &crate::exec::Sender,
+        client: &crate::exec::Client,
         sink: &dyn EventSink,
     ) -> Result<Credential, AuthError> {
         if let Some(credential) = self.fresh() {
@@ -170,7 +170,7 @@ impl TokenSource {
     /// When another caller already replaced it, the newer token is returned without one.
     pub async fn refresh(
         &self,
-        client: &crate::exec::Sender,
+        client: &crate::exec::Client,
         seen: u64,
         sink: &dyn EventSink,
     ) -> Result<Refreshed, AuthError> {
@@ -199,7 +199,7 @@ impl TokenSource {
     /// whether it asked the token endpoint.
     async fn renew(
         &self,
-        client: &crate::exec::Sender,
+        client: &crate::exec::Client,
         reason: &str,
         refused: Option<String>,
         sink: &dyn EventSink,
@@ -231,8 +231,7 @@ impl TokenSource {
         };
         // A recording starts with a token request even when the store has a usable token, so
         // that its replay, which starts with an empty store, finds one in the cassette.
-        let recording = matches!(client.transport, crate::exec::Transport::Record(_))
-            && !self.state().requested;
+        let recording = client.recording() && !self.state().requested;
         if let Some(credential) = usable
             && !recording
         {
@@ -320,13 +319,13 @@ impl TokenSource {
     /// grant.
     async fn request(
         &self,
-        client: &crate::exec::Sender,
+        client: &crate::exec::Client,
         reason: &str,
         sink: &dyn EventSink,
     ) -> Result<Credential, AuthError> {
         let mut refresh_token = self.state().refresh_token.clone();
         if refresh_token.is_none()
-            && client.transport.replaying()
+            && client.replaying()
             && self.config.grant != Grant::ClientCredentials
         {
             // The recording refreshed with a token from the person's store, which a replay does
@@ -423,7 +422,7 @@ impl TokenSource {
 
     async fn client_credentials(
         &self,
-        client: &crate::exec::Sender,
+        client: &crate::exec::Client,
     ) -> Result<token::TokenAnswer, AuthError> {
         token::request(
             client,

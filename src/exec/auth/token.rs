@@ -40,7 +40,7 @@ pub struct TokenAnswer {
 
 /// Sends one token request with `fields` (grant_type and the grant's own fields).
 pub async fn request(
-    client: &crate::exec::Sender,
+    client: &crate::exec::Client,
     config: &Config,
     fields: Vec<(&str, String)>,
     redactor: &Redactor,
