@@ -26,7 +26,8 @@ pub async fn run(args: &RunArgs, console: &Console, token_store: Option<PathBuf>
             &bound,
             &provided.env,
             &args.recipe.display().to_string(),
-        );
+        )
+        .await;
         for warning in &dry.warnings {
             console.line(&format!("warning: {warning}"));
         }

@@ -56,6 +56,28 @@ pub fn preview(body: &[u8]) -> String {
     String::from_utf8_lossy(&body[..end]).into_owned()
 }
 
+/// The start of a body for a one-line message: at most 120 bytes, control characters as
+/// spaces, `…` when cut.
+pub fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(120)]);
+    let mut text: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if body.len() > 120 {
+        text.push('…');
+    }
+    text.trim().to_string()
+}
+
+/// `text` cut to at most `chars` characters, with `…` when cut.
+pub fn shorten(text: &str, chars: usize) -> String {
+    match text.char_indices().nth(chars) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
 /// `text` cut to at most `max` bytes at a character boundary, and whether it was cut.
 pub fn truncate(text: &str, max: usize) -> (&str, bool) {
     if text.len() <= max {
@@ -86,6 +108,14 @@ mod tests {
             serde_json::to_value(&headers).unwrap(),
             serde_json::json!({"accept": "a, b", "authorization": "Bearer t"})
         );
+    }
+
+    #[test]
+    fn excerpts_and_shortened_texts_say_when_they_are_cut() {
+        assert_eq!(excerpt(b"  a\nb  "), "a b");
+        assert_eq!(excerpt(&[b'x'; 130]).chars().count(), 121);
+        assert_eq!(shorten("héllo", 2), "hé…");
+        assert_eq!(shorten("abc", 3), "abc");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 mod detail;
 
-pub use detail::{Headers, PREVIEW_BYTES, preview, truncate};
+pub use detail::{Headers, PREVIEW_BYTES, excerpt, preview, shorten, truncate};
 
 use std::sync::Mutex;
 

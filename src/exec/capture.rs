@@ -22,7 +22,7 @@ pub fn extract(
                 return Err(format!(
                     "capture `{}`: JSONPath `{text}` needs a JSON body, but the response is not JSON (it starts with `{}`)",
                     capture.name,
-                    preview(response.body)
+                    crate::event::excerpt(response.body)
                 ));
             };
             let matches = path.query(json).all();
@@ -83,19 +83,6 @@ pub fn extract(
             ),
         }),
     }
-}
-
-/// The first bytes of a body, for messages.
-pub fn preview(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(120)]);
-    let mut text: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if body.len() > 120 {
-        text.push('…');
-    }
-    text.trim().to_string()
 }
 
 #[cfg(test)]

@@ -55,6 +55,22 @@ fn build(
         .build()
 }
 
+/// The limits every request of a run shares: rates per host, and the run-wide cap on requests
+/// in flight (`--max-concurrency`).
+pub struct Limits {
+    pub rates: RateLimits,
+    pub gate: tokio::sync::Semaphore,
+}
+
+impl Limits {
+    pub fn new(max_in_flight: usize) -> Limits {
+        Limits {
+            rates: RateLimits::default(),
+            gate: tokio::sync::Semaphore::new(max_in_flight.max(1)),
+        }
+    }
+}
+
 /// Request schedules per host: each request takes the next free slot of its host.
 #[derive(Default)]
 pub struct RateLimits {

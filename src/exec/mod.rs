@@ -9,17 +9,17 @@ mod decision;
 mod direct;
 mod dry;
 pub(crate) mod http;
-mod items;
 mod limits;
 mod request;
 mod resume;
 mod retry;
-mod runner;
+mod run;
+mod schedule;
 mod step_data;
 mod stop;
-mod threads;
 mod transport;
 mod url_cache;
+mod walk;
 
 pub use client::Client;
 pub use dry::{DryRun, dry_run};
@@ -91,7 +91,7 @@ pub async fn run(
         recipe: plan.root.name.clone(),
     });
     let client = Client::choose(&options.transport, &options.ca_certs);
-    let runner = runner::Runner {
+    let runner = run::Runner {
         plan,
         bound,
         auth: auth::AuthManager::new(
@@ -100,13 +100,16 @@ pub async fn run(
             options.token_store.clone(),
         ),
         client,
-        rates: limits::RateLimits::default(),
-        gate: tokio::sync::Semaphore::new(options.max_concurrency.max(1)),
-        sink,
-        interest: sink.interest(),
+        limits: limits::Limits::new(options.max_concurrency),
+        events: run::Events {
+            sink,
+            interest: sink.interest(),
+        },
         options,
     };
-    let outcome = runner.run_recipe(&plan.root, &bound.inputs).await;
+    let outcome = walk::Walker::new(&runner)
+        .recipe(&plan.root, &bound.inputs)
+        .await;
     let status = if outcome.interrupted {
         Status::Interrupted
     } else if outcome.failed {

@@ -10,7 +10,7 @@ use super::auth::{AuthContext, AuthError};
 use super::decision::{Decision, Failure, Outcome, Policy, Progress, decide};
 use super::http::{self, Incoming, Outgoing, SendError};
 use super::retry;
-use super::runner::Runner;
+use super::run::Runner;
 use crate::event::{Event, Headers, preview};
 use crate::plan::{AuthKind, BodyPlan, RequestPlan};
 use crate::result::{Attempt, ErrorInfo, ErrorKind, Exchange};
@@ -63,7 +63,7 @@ pub async fn perform(
     };
     let crate::event::Interest {
         exchanges, detail, ..
-    } = runner.interest;
+    } = runner.events.interest;
     // Headers for the exchange events, when a sink shows them.
     let shown = |map: &HeaderMap, extra: Option<&(HeaderName, HeaderValue)>| {
         if detail {
@@ -98,7 +98,7 @@ pub async fn perform(
         if let Some(profile) = &plan.auth {
             match runner
                 .auth
-                .credential(profile, &resolver, runner.sink)
+                .credential(profile, &resolver, runner.events.sink)
                 .await
             {
                 Ok(found) => {
@@ -112,11 +112,12 @@ pub async fn perform(
             && !runner.client.replaying()
         {
             runner
+                .limits
                 .rates
                 .wait(out.url.host_str().unwrap_or_default(), rate)
                 .await;
         }
-        let Ok(permit) = runner.gate.acquire().await else {
+        let Ok(permit) = runner.limits.gate.acquire().await else {
             return (
                 Some(exchange),
                 Err(ErrorInfo::new(
@@ -126,7 +127,7 @@ pub async fn perform(
             );
         };
         if exchanges {
-            runner.sink.emit(&Event::RequestSent {
+            runner.events.sink.emit(&Event::RequestSent {
                 step: step_id.to_string(),
                 method: exchange.method.to_string(),
                 url: exchange.url.clone(),
@@ -165,7 +166,7 @@ pub async fn perform(
                 tried.status = Some(response.status);
                 exchange.status = Some(response.status);
                 if exchanges {
-                    runner.sink.emit(&Event::ResponseReceived {
+                    runner.events.sink.emit(&Event::ResponseReceived {
                         step: step_id.to_string(),
                         method: exchange.method.to_string(),
                         url: exchange.url.clone(),
@@ -198,7 +199,7 @@ pub async fn perform(
                     SendError::Missing(m) => (Failure::Missing, m),
                 };
                 tried.error = Some(message.clone());
-                runner.sink.emit(&Event::RequestFailed {
+                runner.events.sink.emit(&Event::RequestFailed {
                     step: step_id.to_string(),
                     method: exchange.method.to_string(),
                     url: exchange.url.clone(),
@@ -235,7 +236,7 @@ pub async fn perform(
                 if let (Some(profile), Some(seen)) = (oauth2, &credential) {
                     match runner
                         .auth
-                        .refresh(profile, &resolver, seen, runner.sink)
+                        .refresh(profile, &resolver, seen, runner.events.sink)
                         .await
                     {
                         Ok(refreshed) => granted = refreshed.granted,
@@ -323,7 +324,7 @@ async fn pause(
     attempt.outcome = Some("retry".into());
     attempt.wait_ms = Some(wait.as_millis() as u64);
     exchange.attempts.push(attempt);
-    runner.sink.emit(&Event::Retry {
+    runner.events.sink.emit(&Event::Retry {
         step: step_id.to_string(),
         attempt: exchange.attempts.len() as u32,
         wait_ms: wait.as_millis() as u64,

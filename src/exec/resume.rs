@@ -5,7 +5,13 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::result::{Iteration, Status};
+use minijinja::Value;
+
+use super::context::Scope;
+use super::step_data::StepData;
+use crate::event::{Event, EventSink};
+use crate::plan::StepPlan;
+use crate::result::{Execution, Iteration, Status, StepResult};
 
 /// A top-level step that succeeded in the earlier run.
 #[derive(Clone, Debug)]
@@ -113,6 +119,71 @@ impl<'de> serde::Deserialize<'de> for IterationRecord {
             error: None,
             carried_over: true,
         }))
+    }
+}
+
+impl Resume {
+    /// Step `step` of the root recipe, restored instead of run when it succeeded in the earlier
+    /// report: its captures and `steps.<id>` go into `scope`.
+    pub fn carry_step(
+        &self,
+        step: &StepPlan,
+        scope: &mut Scope,
+        sink: &dyn EventSink,
+    ) -> Option<StepResult> {
+        if step.each.is_some() {
+            return None;
+        }
+        let done = self.step(&step.id)?.clone();
+        for (name, value) in &done.captures {
+            scope.set_json(name, value);
+        }
+        let mut data = StepData::default();
+        data.set("status", done.status.map(Value::from).unwrap_or_default());
+        data.set_headers(&Default::default());
+        data.set("body", Value::from(()));
+        data.set("duration_ms", Value::from(done.duration_ms));
+        scope.set_step(&step.id, data.into_value());
+        sink.emit(&Event::StepSkipped {
+            step: step.id.clone(),
+        });
+        Some(StepResult {
+            id: step.id.clone(),
+            name: step.name.clone(),
+            status: Status::Succeeded,
+            duration_ms: 0,
+            run: Some(Execution {
+                captures: done.captures,
+                ..Default::default()
+            }),
+            iterations: None,
+            succeeded: None,
+            failed: None,
+            error: None,
+            carried_over: true,
+        })
+    }
+
+    /// Item `index` of a loop of the root recipe, restored instead of run when it succeeded
+    /// in the earlier report.
+    pub fn carry_iteration(
+        &self,
+        step: &StepPlan,
+        index: usize,
+        item: &serde_json::Value,
+        sink: &dyn EventSink,
+    ) -> Option<(Iteration, StepData)> {
+        let mut done = self.take_iteration(&step.id, item)?;
+        done.index = index;
+        let mut data = StepData::default();
+        data.set_json("item", item);
+        data.set("status", Value::from(()));
+        sink.emit(&Event::IterationFinished {
+            step: step.id.clone(),
+            index,
+            succeeded: true,
+        });
+        Some((done, data))
     }
 }
 

@@ -55,6 +55,14 @@ impl StepData {
         self.put("headers", Entry::Headers(lines.into(), OnceLock::new()));
     }
 
+    /// A response's status, headers and body, and how long it took.
+    pub fn set_response(&mut self, response: crate::exec::http::Incoming, duration_ms: u64) {
+        self.set("status", Value::from(response.status));
+        self.set_headers(&response.headers);
+        self.set_body(response.body);
+        self.set("duration_ms", Value::from(duration_ms));
+    }
+
     pub fn set_body(&mut self, body: Vec<u8>) {
         self.put("body", Entry::Body(body.into(), OnceLock::new()));
     }

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 
 use super::config::Config;
-use crate::exec::capture::preview;
+use crate::event::excerpt as preview;
 use crate::recipe::ClientAuth;
 use crate::redact::Redactor;
 

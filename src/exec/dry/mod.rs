@@ -8,16 +8,19 @@ mod shell;
 mod unknown;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use minijinja::Value;
 
-use super::auth::{Config, Resolver, token_form};
-use super::context::{Scope, loop_value};
+use super::auth::{AuthContext, Config, Resolver, token_form};
+use super::context::Scope;
 use super::request::{self, describe};
-use super::runner::{given_inputs, produced};
+use super::walk::{Boxed, Next, UsesFailed, Visitor, Walker, WhenUnknown, item_scope, produced};
 use crate::plan::bind::{self, Bound, Env, secret_placeholder};
-use crate::plan::{AuthKind, AuthPlan, Body, Plan, RecipePlan, RequestPlan, SecretPlan, StepPlan};
+use crate::plan::{
+    AuthKind, AuthPlan, Plan, RecipePlan, RequestPlan, SecretPlan, StepPlan, UsesPlan,
+};
 use crate::recipe::Grant;
 use crate::redact::Redactor;
 use shell::{Reference, command, word};
@@ -30,44 +33,47 @@ pub struct DryRun {
 }
 
 /// Renders every request of `plan` with `bound` values (secrets bound to their placeholders).
-pub fn dry_run(plan: &Plan, bound: &Bound, env: &Env, recipe_path: &str) -> DryRun {
-    let mut walker = Walker {
+pub async fn dry_run(plan: &Plan, bound: &Bound, env: &Env, recipe_path: &str) -> DryRun {
+    let dry = Dry {
         plan,
         bound,
         env,
         unknowns: Arc::new(Unknowns::default()),
         secrets: secret_references(plan),
-        tokens: HashMap::new(),
-        form_encode: false,
-        body: String::new(),
-        warnings: Vec::new(),
+        script: Mutex::new(Script::default()),
     };
-    walker.recipe(&plan.root, (*bound.inputs).clone());
+    Walker::new(&dry).recipe(&plan.root, &bound.inputs).await;
+    let references: Vec<String> = dry.secrets.iter().map(|r| r.shell.clone()).collect();
+    let Script {
+        form_encode,
+        body,
+        warnings,
+        ..
+    } = dry.script.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut script = String::from("#!/bin/sh\n");
     script.push_str(&format!(
         "# whisk dry run of recipe `{}` ({recipe_path}): the requests a run would send, in order.\n# Nothing was sent.\n",
         plan.root.name
     ));
-    let sources: Vec<String> = walker.secrets.iter().map(|r| r.shell.clone()).collect();
-    if !sources.is_empty() {
+    if !references.is_empty() {
         script.push_str(&format!(
             "# Secrets are read where whisk reads them: {}.\n",
-            sources.join(", ")
+            references.join(", ")
         ));
     }
-    if walker.body.contains("| jq -er .access_token)") {
+    if body.contains("| jq -er .access_token)") {
         script.push_str("# Token answers are read with jq.\n");
     }
     script.push_str("set -eu\n");
-    if walker.form_encode {
+    if form_encode {
         script.push_str("form_encode() { printf %s \"$1\" | jq -sRr @uri; }\n");
     }
-    script.push_str(&walker.body);
-    let shown: Vec<_> = walker
+    script.push_str(&body);
+    let shown: Vec<_> = dry
         .unknowns
         .all()
         .into_iter()
-        .filter(|(_, entry)| walker.body.contains(&format!("\"${}\"", entry.var)))
+        .filter(|(_, entry)| body.contains(&format!("\"${}\"", entry.var)))
         .collect();
     if !shown.is_empty() {
         script.push_str("\n# Known only when the run gets there, shown as variables:\n");
@@ -75,10 +81,7 @@ pub fn dry_run(plan: &Plan, bound: &Bound, env: &Env, recipe_path: &str) -> DryR
             script.push_str(&format!("#   ${}: {}\n", entry.var, entry.what));
         }
     }
-    DryRun {
-        script,
-        warnings: walker.warnings,
-    }
+    DryRun { script, warnings }
 }
 
 /// Each secret's placeholder and where its value comes from.
@@ -105,12 +108,20 @@ fn secret_references(plan: &Plan) -> Vec<Reference> {
     references
 }
 
-struct Walker<'a> {
+/// A dry run: the visitor that prints each request as `curl` instead of sending it, and puts
+/// stand-ins for what only a run can know into scope.
+struct Dry<'a> {
     plan: &'a Plan,
     bound: &'a Bound,
     env: &'a Env,
     unknowns: Arc<Unknowns>,
     secrets: Vec<Reference>,
+    script: Mutex<Script>,
+}
+
+/// What the dry run has written so far.
+#[derive(Default)]
+struct Script {
     /// Token variables by profile settings, for profiles whose token request was shown.
     tokens: HashMap<String, String>,
     /// Whether the script uses its `form_encode` function.
@@ -119,12 +130,25 @@ struct Walker<'a> {
     warnings: Vec<String>,
 }
 
-impl Walker<'_> {
-    fn recipe(&mut self, recipe: &RecipePlan, inputs: serde_json::Map<String, serde_json::Value>) {
-        let secrets = &self.bound.secrets[recipe.id];
-        let mut scope = Scope::new(&inputs, secrets);
-        let auth_ctx = scope.value();
-        self.steps(&recipe.steps, &mut scope, &auth_ctx);
+impl Visitor for Dry<'_> {
+    type Recipe = ();
+    type Steps = ();
+    type Step = ();
+    type Body = ();
+
+    fn plan(&self) -> &Plan {
+        self.plan
+    }
+
+    fn bound(&self) -> &Bound {
+        self.bound
+    }
+
+    fn env(&self) -> &Env {
+        self.env
+    }
+
+    fn recipe_done(&self, recipe: &RecipePlan, _: Scope, _: ()) {
         for (name, _) in &recipe.outputs {
             let _ = self.unknowns.value(
                 name,
@@ -133,73 +157,156 @@ impl Walker<'_> {
         }
     }
 
-    fn steps(&mut self, steps: &[StepPlan], scope: &mut Scope, auth_ctx: &Value) {
-        for step in steps {
-            self.step(step, scope, auth_ctx);
+    fn before(&self, _: &mut (), _: &StepPlan, _: &mut Scope, _: bool) -> Next<()> {
+        Next::Run
+    }
+
+    fn after(&self, _: &mut (), _: &StepPlan, _: ()) -> bool {
+        true
+    }
+
+    fn skipped(&self, step: &StepPlan) {
+        self.comment(&format!("{}: skipped (`when` is false)", title(step)));
+    }
+
+    fn when_unknown(&self, step: &StepPlan, _: &minijinja::Error, _: Instant) -> WhenUnknown<()> {
+        self.comment(&format!(
+            "{}: runs only if its `when` holds, which is known only during the run",
+            title(step)
+        ));
+        WhenUnknown::Walk
+    }
+
+    fn started(&self, step: &StepPlan) {
+        self.comment(&title(step));
+    }
+
+    fn ran(&self, step: &StepPlan, scope: &mut Scope, _: (), _: Instant) {
+        self.unknown_results(step, scope);
+    }
+
+    fn each<'s>(
+        &'s self,
+        walker: Walker<'s, Self>,
+        step: &'s StepPlan,
+        list: Result<Vec<serde_json::Value>, String>,
+        scope: &'s mut Scope,
+        auth: &'s AuthContext,
+        _: bool,
+        _: Instant,
+    ) -> Boxed<'s, ()> {
+        Box::pin(async move {
+            let Some(each) = &step.each else { return };
+            let title = title(step);
+            let var: Arc<str> = Arc::from(each.var.as_str());
+            let loop_name: Arc<str> = Arc::from("loop");
+            match list {
+                Ok(items) => {
+                    let length = items.len();
+                    if length == 0 {
+                        self.comment(&format!("{title}: no items"));
+                    }
+                    for (index, item) in items.into_iter().enumerate() {
+                        let value = crate::plan::template::to_value(&item);
+                        let mut item_scope =
+                            item_scope(scope, &var, &loop_name, value, index, length);
+                        self.comment(&format!(
+                            "{title}: item {} of {length} ({} = {})",
+                            index + 1,
+                            each.var,
+                            crate::event::shorten(&item.to_string(), 60)
+                        ));
+                        walker.body(step, &mut item_scope, auth, true).await;
+                    }
+                }
+                Err(_) => {
+                    let what = format!("each item of the list of step `{}`", step.id);
+                    let item = self.unknowns.value(&each.var, &what);
+                    let mut item_scope = scope.with_local([
+                        (var.clone(), item),
+                        (
+                            loop_name.clone(),
+                            self.unknowns
+                                .value("loop", &format!("`loop` of step `{}`", step.id)),
+                        ),
+                    ]);
+                    self.comment(&format!(
+                        "{title}: for each item of a list known only during the run; shown once, the item as ${}",
+                        shell_name(&each.var)
+                    ));
+                    walker.body(step, &mut item_scope, auth, true).await;
+                }
+            }
+            self.unknown_results(step, scope);
+        })
+    }
+
+    fn request<'s>(
+        &'s self,
+        step: &'s StepPlan,
+        plan: &'s RequestPlan,
+        scope: &'s mut Scope,
+        auth: &'s AuthContext,
+        _: bool,
+    ) -> Boxed<'s, ()> {
+        Box::pin(async move { self.request(step, plan, scope, &auth.ctx) })
+    }
+
+    fn using(&self, _: &StepPlan, uses: &UsesPlan) {
+        self.comment(&format!("recipe `{}`", uses.recipe.name));
+    }
+
+    fn uses_failed(&self, step: &StepPlan, uses: &UsesPlan, why: UsesFailed, scope: &mut Scope) {
+        match why {
+            // Nothing of the used recipe can be shown.
+            UsesFailed::With(message) => self.cannot(step, &message),
+            UsesFailed::Inputs(messages) => {
+                self.cannot(
+                    step,
+                    &format!("inputs of `{}`: {}", uses.recipe.name, messages.join("; ")),
+                );
+                self.unknown_outputs(uses, scope);
+            }
         }
     }
 
-    fn step(&mut self, step: &StepPlan, scope: &mut Scope, auth_ctx: &Value) {
-        let title = match &step.name {
-            Some(name) => format!("step `{}`: {name}", step.id),
-            None => format!("step `{}`", step.id),
-        };
-        if let Some(when) = &step.when {
-            match self.plan.templates.truthy(when, &scope.value()) {
-                Ok(true) => {}
-                Ok(false) => {
-                    self.comment(&format!("{title}: skipped (`when` is false)"));
-                    return;
-                }
-                Err(_) => self.comment(&format!(
-                    "{title}: runs only if its `when` holds, which is known only during the run"
-                )),
-            }
+    fn used(&self, _: &StepPlan, uses: &UsesPlan, _: (), scope: &mut Scope, _: Instant) {
+        self.unknown_outputs(uses, scope);
+    }
+
+    fn block(
+        &self,
+        _: &StepPlan,
+        block: &[StepPlan],
+        _: Scope,
+        _: (),
+        scope: &mut Scope,
+        _: Instant,
+    ) {
+        for name in produced(block) {
+            let value = self.unknowns.value(&name, &format!("capture `{name}`"));
+            scope.set(&name, value);
         }
-        match &step.each {
-            None => {
-                self.comment(&title);
-                self.body(step, scope, auth_ctx);
-            }
-            Some(each) => {
-                let ctx = scope.value();
-                match self.plan.templates.json(&each.list, &ctx) {
-                    Ok(serde_json::Value::Array(items)) => {
-                        let length = items.len();
-                        if length == 0 {
-                            self.comment(&format!("{title}: no items"));
-                        }
-                        for (index, item) in items.into_iter().enumerate() {
-                            let mut item_scope = scope.clone();
-                            item_scope.set_json(&each.var, &item);
-                            item_scope.set("loop", loop_value(index, length));
-                            self.comment(&format!(
-                                "{title}: item {} of {length} ({} = {})",
-                                index + 1,
-                                each.var,
-                                preview(&item)
-                            ));
-                            self.body(step, &mut item_scope, auth_ctx);
-                        }
-                    }
-                    _ => {
-                        let mut item_scope = scope.clone();
-                        let what = format!("each item of the list of step `{}`", step.id);
-                        item_scope.set(&each.var, self.unknowns.value(&each.var, &what));
-                        item_scope.set(
-                            "loop",
-                            self.unknowns
-                                .value("loop", &format!("`loop` of step `{}`", step.id)),
-                        );
-                        self.comment(&format!(
-                            "{title}: for each item of a list known only during the run; shown once, the item as ${}",
-                            shell_name(&each.var)
-                        ));
-                        self.body(step, &mut item_scope, auth_ctx);
-                    }
-                }
-            }
-        }
+    }
+
+    fn checked(&self, _: &StepPlan, _: &Scope, _: &mut (), _: bool) {}
+}
+
+/// How a step is named in comments.
+fn title(step: &StepPlan) -> String {
+    match &step.name {
+        Some(name) => format!("step `{}`: {name}", step.id),
+        None => format!("step `{}`", step.id),
+    }
+}
+
+impl Dry<'_> {
+    fn script(&self) -> std::sync::MutexGuard<'_, Script> {
+        self.script.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A step's captures and `steps.<id>`, known only to a run.
+    fn unknown_results(&self, step: &StepPlan, scope: &mut Scope) {
         for capture in &step.captures {
             let value = self
                 .unknowns
@@ -212,51 +319,17 @@ impl Walker<'_> {
         scope.set_step(&step.id, value);
     }
 
-    fn body(&mut self, step: &StepPlan, scope: &mut Scope, auth_ctx: &Value) {
-        match &step.body {
-            Body::Request(plan) => self.request(step, plan, scope, auth_ctx),
-            Body::Uses(uses) => {
-                let given = match given_inputs(self.plan, uses, &scope.value()) {
-                    Ok(given) => given,
-                    Err(message) => {
-                        self.cannot(step, &message);
-                        return;
-                    }
-                };
-                match bind::bind_inputs(&uses.recipe, &given, self.env) {
-                    Ok(inputs) => {
-                        self.comment(&format!("recipe `{}`", uses.recipe.name));
-                        self.recipe(&uses.recipe, inputs);
-                    }
-                    Err(problems) => {
-                        let messages: Vec<String> =
-                            problems.into_iter().map(|d| d.message).collect();
-                        self.cannot(
-                            step,
-                            &format!("inputs of `{}`: {}", uses.recipe.name, messages.join("; ")),
-                        );
-                    }
-                }
-                for (name, _) in &uses.recipe.outputs {
-                    let value = self.unknowns.value(
-                        name,
-                        &format!("output `{name}` of recipe `{}`", uses.recipe.name),
-                    );
-                    scope.set(name, value);
-                }
-            }
-            Body::Block(block) => {
-                let mut inner = scope.clone();
-                self.steps(block, &mut inner, auth_ctx);
-                for name in produced(block) {
-                    let value = self.unknowns.value(&name, &format!("capture `{name}`"));
-                    scope.set(&name, value);
-                }
-            }
+    fn unknown_outputs(&self, uses: &UsesPlan, scope: &mut Scope) {
+        for (name, _) in &uses.recipe.outputs {
+            let value = self.unknowns.value(
+                name,
+                &format!("output `{name}` of recipe `{}`", uses.recipe.name),
+            );
+            scope.set(name, value);
         }
     }
 
-    fn request(&mut self, step: &StepPlan, plan: &RequestPlan, scope: &Scope, auth_ctx: &Value) {
+    fn request(&self, step: &StepPlan, plan: &RequestPlan, scope: &Scope, auth_ctx: &Value) {
         let ctx = scope.value();
         let out = match request::render(self.plan, &step.id, plan, &ctx) {
             Ok(out) => out,
@@ -302,7 +375,7 @@ impl Walker<'_> {
 
     /// The curl options carrying a profile's credential; the first use of an OAuth2 profile
     /// prints its token request.
-    fn credential(&mut self, profile: &AuthPlan, auth_ctx: &Value) -> Option<Vec<String>> {
+    fn credential(&self, profile: &AuthPlan, auth_ctx: &Value) -> Option<Vec<String>> {
         let resolver = Resolver {
             templates: &self.plan.templates,
             ctx: auth_ctx,
@@ -356,19 +429,23 @@ impl Walker<'_> {
     }
 
     /// Prints the token request of `config` the first time, and returns the header option.
-    fn token(&mut self, profile: &AuthPlan, config: &Config) -> Vec<String> {
+    fn token(&self, profile: &AuthPlan, config: &Config) -> Vec<String> {
         let key = config.key();
-        if let Some(var) = self.tokens.get(&key) {
-            return vec![format!("-H \"Authorization: Bearer ${var}\"")];
-        }
-        let base = format!("WHISK_TOKEN_{}", shell_name(&profile.name));
-        let mut var = base.clone();
-        let mut n = 2;
-        while self.tokens.values().any(|v| *v == var) {
-            var = format!("{base}_{n}");
-            n += 1;
-        }
-        self.tokens.insert(key, var.clone());
+        let var = {
+            let mut script = self.script();
+            if let Some(var) = script.tokens.get(&key) {
+                return vec![format!("-H \"Authorization: Bearer ${var}\"")];
+            }
+            let base = format!("WHISK_TOKEN_{}", shell_name(&profile.name));
+            let mut var = base.clone();
+            let mut n = 2;
+            while script.tokens.values().any(|v| *v == var) {
+                var = format!("{base}_{n}");
+                n += 1;
+            }
+            script.tokens.insert(key, var.clone());
+            var
+        };
         let fields = match (&config.refresh_token, config.grant) {
             (Some(refresh), _) => vec![
                 ("grant_type", "refresh_token".to_string()),
@@ -413,7 +490,7 @@ impl Walker<'_> {
                 })
                 .collect();
             lines.push(format!("-u {}", word(&format!("{id}:{secret}"), &encoded)));
-            self.form_encode = true;
+            self.script().form_encode = true;
         }
         for (name, value) in &form.form {
             lines.push(format!(
@@ -449,23 +526,24 @@ impl Walker<'_> {
         references
     }
 
-    fn comment(&mut self, text: &str) {
-        self.body.push_str(&format!("\n# {text}\n"));
+    fn comment(&self, text: &str) {
+        self.script().body.push_str(&format!("\n# {text}\n"));
     }
 
-    fn emit(&mut self, text: &str) {
-        self.body.push_str(text);
-        self.body.push('\n');
+    fn emit(&self, text: &str) {
+        let mut script = self.script();
+        script.body.push_str(text);
+        script.body.push('\n');
     }
 
-    fn cannot(&mut self, step: &StepPlan, message: &str) {
+    fn cannot(&self, step: &StepPlan, message: &str) {
         self.cannot_render(&format!("step `{}`, {message}", step.id));
     }
 
-    fn cannot_render(&mut self, message: &str) {
+    fn cannot_render(&self, message: &str) {
         let shown = self.shown(message);
         self.comment(&format!("cannot render: {shown}"));
-        self.warnings.push(shown);
+        self.script().warnings.push(shown);
     }
 
     /// `message` with stand-ins shown as the variables they stand for.
@@ -475,13 +553,5 @@ impl Walker<'_> {
             text = text.replace(&reference.sentinel, &reference.shell);
         }
         text
-    }
-}
-
-fn preview(value: &serde_json::Value) -> String {
-    let text = value.to_string();
-    match text.char_indices().nth(60) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text,
     }
 }

@@ -6,7 +6,7 @@
 use std::cell::Cell;
 use std::future::Future;
 
-use super::direct::Direct;
+use crate::exec::direct::Direct;
 
 thread_local! {
     static WORKER: Cell<bool> = const { Cell::new(false) };

@@ -1,0 +1,264 @@
+//! A `for_each` step: its concurrency, its items on lanes (and, for large live loops,
+//! threads) through the schedule, each item's iteration, and what the loop leaves: captures
+//! as lists in item order, and `steps.<id>` with the last item's response, `results` (when a
+//! template reads them), `succeeded` and `failed`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use minijinja::Value;
+
+use super::steps::blank;
+use super::{BodyOutcome, Runner};
+use crate::event::Event;
+use crate::exec::auth::AuthContext;
+use crate::exec::context::Scope;
+use crate::exec::request::describe;
+use crate::exec::schedule::{self, Outcomes, Queue};
+use crate::exec::step_data::{self, StepData};
+use crate::exec::walk::{Walker, item_scope, produced};
+use crate::plan::{Body, Concurrency, StepPlan};
+use crate::result::{ErrorInfo, ErrorKind, Execution, Iteration, Status, StepResult};
+
+/// What every item of one loop shares.
+struct Item<'s> {
+    step: &'s StepPlan,
+    /// The names each item's scope adds: the loop variable (`as`) and `loop`.
+    var: Arc<str>,
+    loop_name: Arc<str>,
+    /// The scope before the loop.
+    base: &'s Scope,
+    auth: &'s AuthContext,
+    length: usize,
+    top: bool,
+}
+
+impl<'a> Runner<'a> {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn each<'s>(
+        &'s self,
+        walker: Walker<'s, Runner<'a>>,
+        step: &'s StepPlan,
+        list: Result<Vec<serde_json::Value>, String>,
+        scope: &'s mut Scope,
+        auth: &'s AuthContext,
+        top: bool,
+        started: Instant,
+    ) -> StepResult {
+        let mut result = blank(step, Status::Succeeded);
+        let failed = |mut result: StepResult, field: &str, message: String| {
+            result.status = Status::Failed;
+            result.error = Some(ErrorInfo::new(
+                ErrorKind::Template,
+                format!("step `{}`, field `{field}`: {message}", step.id),
+            ));
+            self.finish(result, started)
+        };
+        let items = match list {
+            Ok(items) => items,
+            Err(message) => return failed(result, "for_each", message),
+        };
+        let concurrency = match self.concurrency(step, &scope.value()) {
+            Ok(n) => n,
+            Err(message) => return failed(result, "concurrency", message),
+        };
+        self.events.sink.emit(&Event::StepStarted {
+            step: step.id.clone(),
+            items: Some(items.len()),
+        });
+        let length = items.len();
+        let Some(each) = &step.each else {
+            return self.finish(result, started);
+        };
+        let base: &Scope = scope;
+        let item = Item {
+            step,
+            var: Arc::from(each.var.as_str()),
+            loop_name: Arc::from("loop"),
+            base,
+            auth,
+            length,
+            top,
+        };
+        let queue = Queue::new(items);
+        let outcomes = Outcomes::new(queue.len());
+        let threads = self.threads_for(concurrency, length);
+        schedule::run(
+            &queue,
+            &outcomes,
+            concurrency,
+            threads,
+            self.client.direct(),
+            |index, value| self.item(walker, &item, index, value),
+        )
+        .await;
+        let (iterations, datas) = outcomes.in_order(&queue, interrupted_iteration);
+        // Captures become lists in item order; a failed item contributes null.
+        let mut names: Vec<String> = step.captures.iter().map(|c| c.name.clone()).collect();
+        if let Body::Block(block) = &step.body {
+            names.extend(produced(block));
+        }
+        for name in &names {
+            let list: Vec<serde_json::Value> = iterations
+                .iter()
+                .map(|it| {
+                    it.run
+                        .captures
+                        .get(name)
+                        .cloned()
+                        .unwrap_or(serde_json::Value::Null)
+                })
+                .collect();
+            scope.set_json(name, &serde_json::Value::Array(list));
+        }
+        let succeeded = iterations
+            .iter()
+            .filter(|it| it.status == Status::Succeeded)
+            .count();
+        let failures = iterations
+            .iter()
+            .filter(|it| it.status == Status::Failed)
+            .count();
+        let interrupted = iterations.iter().any(|it| it.status == Status::Interrupted);
+        let mut data = datas.last().cloned().unwrap_or_default();
+        data.remove("item");
+        data.set("results", step_data::results(datas));
+        data.set("succeeded", Value::from(succeeded));
+        data.set("failed", Value::from(failures));
+        scope.set_step(&step.id, data.into_value());
+        if failures > 0 {
+            result.status = Status::Failed;
+            let first = iterations.iter().find_map(|it| it.error.clone());
+            let auth = iterations
+                .iter()
+                .any(|it| it.error.as_ref().is_some_and(|e| e.kind == ErrorKind::Auth));
+            let first_message = first.map(|e| e.message).unwrap_or_default();
+            result.error = Some(ErrorInfo::new(
+                if auth {
+                    ErrorKind::Auth
+                } else {
+                    ErrorKind::Iteration
+                },
+                format!(
+                    "{failures} of {length} iterations of step `{}` failed; the first: {first_message}",
+                    step.id
+                ),
+            ));
+        }
+        if interrupted && failures == 0 {
+            result.status = Status::Interrupted;
+        }
+        result.succeeded = Some(succeeded);
+        result.failed = Some(failures);
+        result.iterations = Some(iterations);
+        self.finish(result, started)
+    }
+
+    /// The loop's concurrency: a number, or a template that renders to a positive integer;
+    /// never above `--max-concurrency`.
+    fn concurrency(&self, step: &StepPlan, ctx: &Value) -> Result<usize, String> {
+        let Some(each) = &step.each else {
+            return Ok(1);
+        };
+        let n = match &each.concurrency {
+            Concurrency::Fixed(n) => *n,
+            Concurrency::Template(tpl) => match self.plan.templates.json(tpl, ctx) {
+                Ok(value) => value
+                    .as_u64()
+                    .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
+                    .filter(|n| *n >= 1)
+                    .map(|n| n as usize)
+                    .ok_or_else(|| format!("expected a positive integer, found `{value}`"))?,
+                Err(e) => return Err(describe(&e)),
+            },
+        };
+        Ok(n.min(self.options.max_concurrency))
+    }
+
+    /// How many threads share the items of a loop: more than one only for a live run on the
+    /// direct client, outside another loop's threads, with items and slots to spare.
+    fn threads_for(&self, concurrency: usize, length: usize) -> usize {
+        if self.options.threads < 2 || self.client.direct().is_none() || schedule::on_worker() {
+            return 1;
+        }
+        self.options.threads.min(concurrency).min(length)
+    }
+
+    /// One item of a loop, run.
+    async fn item(
+        &self,
+        walker: Walker<'_, Runner<'a>>,
+        item: &Item<'_>,
+        index: usize,
+        value: serde_json::Value,
+    ) -> (Iteration, StepData) {
+        let step = item.step;
+        let started = Instant::now();
+        if item.top
+            && let Some(resume) = &self.options.resume
+            && let Some(done) = resume.carry_iteration(step, index, &value, self.events.sink)
+        {
+            return done;
+        }
+        if self.options.stop.stopping() {
+            return interrupted_iteration(index, value);
+        }
+        // One template value for the loop variable and `steps.<id>.results[i].item`.
+        let shared = crate::plan::template::to_value(&value);
+        let mut scope = item_scope(
+            item.base,
+            &item.var,
+            &item.loop_name,
+            shared.clone(),
+            index,
+            item.length,
+        );
+        // `steps.<id>` after the loop is the last item's; the others' only make up `results`.
+        let keep = step.results_read || index + 1 == item.length;
+        let body: BodyOutcome = walker.body(step, &mut scope, item.auth, keep).await;
+        let status = match &body.error {
+            None => Status::Succeeded,
+            Some(e) if e.kind == ErrorKind::Interrupted => Status::Interrupted,
+            Some(_) => Status::Failed,
+        };
+        if self.events.interest.iterations {
+            self.events.sink.emit(&Event::IterationFinished {
+                step: step.id.clone(),
+                index,
+                succeeded: status == Status::Succeeded,
+            });
+        }
+        let mut data = body.data;
+        if keep {
+            data.set("item", shared);
+        }
+        (
+            Iteration {
+                index,
+                item: value,
+                status,
+                duration_ms: started.elapsed().as_millis() as u64,
+                run: body.run,
+                error: body.error,
+                carried_over: false,
+            },
+            data,
+        )
+    }
+}
+
+/// An iteration the run did not start because it was interrupted.
+fn interrupted_iteration(index: usize, item: serde_json::Value) -> (Iteration, StepData) {
+    let mut data = StepData::default();
+    data.set_json("item", &item);
+    let iteration = Iteration {
+        index,
+        item,
+        status: Status::Interrupted,
+        duration_ms: 0,
+        run: Execution::default(),
+        error: None,
+        carried_over: false,
+    };
+    (iteration, data)
+}
