@@ -107,7 +107,7 @@ pub trait Visitor: Sync + Sized {
         auth: &'s AuthContext,
         top: bool,
         started: Instant,
-    ) -> Boxed<'s, Self::Step>;
+    ) -> impl Future<Output = Self::Step> + Send + 's;
 
     /// The body is a request.
     fn request<'s>(
@@ -117,7 +117,7 @@ pub trait Visitor: Sync + Sized {
         scope: &'s mut Scope,
         auth: &'s AuthContext,
         keep: bool,
-    ) -> Boxed<'s, Self::Body>;
+    ) -> impl Future<Output = Self::Body> + Send + 's;
     /// A used recipe is about to be walked.
     fn using(&self, step: &StepPlan, uses: &UsesPlan);
     /// The used recipe was not walked.
@@ -256,18 +256,16 @@ impl<'v, V: Visitor> Walker<'v, V> {
         }
     }
 
-    /// One execution of a step's body; `keep`: whether its `steps.<id>` value is wanted.
-    pub fn body<'s>(
+    /// One execution of a step's body; `keep`: whether its `steps.<id>` value is wanted. (Not
+    /// boxed: the items of a loop run it, and the recursion goes through `steps` and `recipe`.)
+    pub async fn body(
         self,
-        step: &'s StepPlan,
-        scope: &'s mut Scope,
-        auth: &'s AuthContext,
+        step: &StepPlan,
+        scope: &mut Scope,
+        auth: &AuthContext,
         keep: bool,
-    ) -> Boxed<'s, V::Body>
-    where
-        'v: 's,
-    {
-        Box::pin(async move {
+    ) -> V::Body {
+        {
             let visitor = self.visitor;
             let started = Instant::now();
             let mut body = match &step.body {
@@ -288,7 +286,7 @@ impl<'v, V: Visitor> Walker<'v, V> {
             };
             visitor.checked(step, scope, &mut body, keep);
             body
-        })
+        }
     }
 
     /// The inputs a `uses` step gives its recipe: each `with` value rendered in `scope`, then

@@ -94,10 +94,29 @@ impl Masker {
 
     /// True when `text` contains any sensitive value.
     pub fn touches(&self, text: &str) -> bool {
+        if text.len() < self.shortest {
+            return false;
+        }
         match &self.matcher {
             Some(matcher) => matcher.is_match(text),
             None => self.list.iter().any(|v| text.contains(v.as_str())),
         }
+    }
+
+    /// True when a string (or key) of a JSON value contains a sensitive value.
+    pub fn touches_json(&self, value: &serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::String(text) => self.touches(text),
+            serde_json::Value::Array(items) => items.iter().any(|item| self.touches_json(item)),
+            serde_json::Value::Object(map) => self.touches_map(map),
+            _ => false,
+        }
+    }
+
+    /// True when a key or value of a JSON object contains a sensitive value.
+    pub fn touches_map(&self, map: &serde_json::Map<String, serde_json::Value>) -> bool {
+        map.iter()
+            .any(|(key, value)| self.touches(key) || self.touches_json(value))
     }
 
     /// `text` with every sensitive value replaced by `***`.

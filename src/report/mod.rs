@@ -50,12 +50,9 @@ impl Mask for Report {
     fn mask(&mut self, masker: &Masker) {
         self.recipe.name.mask(masker);
         self.recipe.path.mask(masker);
-        let mut inputs = serde_json::Value::Object((*self.inputs).clone());
-        masker.mask_value(&mut inputs);
-        if let serde_json::Value::Object(masked) = inputs
-            && masked != *self.inputs
-        {
-            self.inputs = std::sync::Arc::new(masked);
+        // Shared with the run: copied only when a secret is in it.
+        if masker.touches_map(&self.inputs) {
+            std::sync::Arc::make_mut(&mut self.inputs).mask(masker);
         }
         self.resumed_from.mask(masker);
         self.result.mask(masker);

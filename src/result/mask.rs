@@ -71,9 +71,31 @@ impl Mask for StepResult {
         self.id.mask(masker);
         self.name.mask(masker);
         self.run.mask(masker);
-        self.iterations.mask(masker);
+        if let Some(iterations) = &mut self.iterations {
+            mask_in_parallel(iterations, masker);
+        }
         self.error.mask(masker);
     }
+}
+
+/// Lists of iterations shorter than this are masked by this thread alone.
+const PARALLEL_ITEMS: usize = 2048;
+
+/// Masks a long list of iterations in two halves, one on a helper thread: a fan-out's report
+/// is mostly its iterations.
+fn mask_in_parallel(items: &mut [Iteration], masker: &Masker) {
+    if items.len() < PARALLEL_ITEMS {
+        items.iter_mut().for_each(|item| item.mask(masker));
+        return;
+    }
+    let (first, second) = items.split_at_mut(items.len() / 2);
+    std::thread::scope(|scope| {
+        let helper = scope.spawn(|| first.iter_mut().for_each(|item| item.mask(masker)));
+        second.iter_mut().for_each(|item| item.mask(masker));
+        if let Err(panic) = helper.join() {
+            std::panic::resume_unwind(panic);
+        }
+    });
 }
 
 impl Mask for Iteration {

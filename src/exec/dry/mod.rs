@@ -16,7 +16,7 @@ use minijinja::Value;
 use super::auth::{AuthContext, Config, Resolver, token_form};
 use super::context::Scope;
 use super::request::{self, describe};
-use super::walk::{Boxed, Next, UsesFailed, Visitor, Walker, WhenUnknown, item_scope, produced};
+use super::walk::{Next, UsesFailed, Visitor, Walker, WhenUnknown, item_scope, produced};
 use crate::plan::bind::{self, Bound, Env, secret_placeholder};
 use crate::plan::{
     AuthKind, AuthPlan, Plan, RecipePlan, RequestPlan, SecretPlan, StepPlan, UsesPlan,
@@ -185,17 +185,17 @@ impl Visitor for Dry<'_> {
         self.unknown_results(step, scope);
     }
 
-    fn each<'s>(
-        &'s self,
-        walker: Walker<'s, Self>,
-        step: &'s StepPlan,
+    async fn each(
+        &self,
+        walker: Walker<'_, Self>,
+        step: &StepPlan,
         list: Result<Vec<serde_json::Value>, String>,
-        scope: &'s mut Scope,
-        auth: &'s AuthContext,
+        scope: &mut Scope,
+        auth: &AuthContext,
         _: bool,
         _: Instant,
-    ) -> Boxed<'s, ()> {
-        Box::pin(async move {
+    ) {
+        {
             let Some(each) = &step.each else { return };
             let title = title(step);
             let var: Arc<str> = Arc::from(each.var.as_str());
@@ -238,18 +238,18 @@ impl Visitor for Dry<'_> {
                 }
             }
             self.unknown_results(step, scope);
-        })
+        }
     }
 
-    fn request<'s>(
-        &'s self,
-        step: &'s StepPlan,
-        plan: &'s RequestPlan,
-        scope: &'s mut Scope,
-        auth: &'s AuthContext,
+    async fn request(
+        &self,
+        step: &StepPlan,
+        plan: &RequestPlan,
+        scope: &mut Scope,
+        auth: &AuthContext,
         _: bool,
-    ) -> Boxed<'s, ()> {
-        Box::pin(async move { self.request(step, plan, scope, &auth.ctx) })
+    ) {
+        self.request(step, plan, scope, &auth.ctx)
     }
 
     fn using(&self, _: &StepPlan, uses: &UsesPlan) {

@@ -18,7 +18,7 @@ use super::client::Client;
 use super::context::Scope;
 use super::limits::Limits;
 use super::step_data::StepData;
-use super::walk::{Boxed, Next, UsesFailed, Visitor, Walker, WhenUnknown};
+use super::walk::{Next, UsesFailed, Visitor, Walker, WhenUnknown};
 use crate::event::{EventSink, Interest};
 use crate::plan::bind::{Bound, Env};
 use crate::plan::{Plan, RecipePlan, RequestPlan, StepPlan, UsesPlan};
@@ -124,8 +124,8 @@ impl<'a> Visitor for Runner<'a> {
         auth: &'s AuthContext,
         top: bool,
         started: Instant,
-    ) -> Boxed<'s, StepResult> {
-        Box::pin(self.each(walker, step, list, scope, auth, top, started))
+    ) -> impl std::future::Future<Output = StepResult> + Send + 's {
+        self.each(walker, step, list, scope, auth, top, started)
     }
 
     fn request<'s>(
@@ -135,8 +135,8 @@ impl<'a> Visitor for Runner<'a> {
         scope: &'s mut Scope,
         auth: &'s AuthContext,
         keep: bool,
-    ) -> Boxed<'s, BodyOutcome> {
-        Box::pin(self.request(step, plan, scope, auth, keep))
+    ) -> impl std::future::Future<Output = BodyOutcome> + Send + 's {
+        self.request(step, plan, scope, auth, keep)
     }
 
     fn using(&self, _: &StepPlan, _: &UsesPlan) {}
