@@ -14,6 +14,7 @@ use super::run::Runner;
 use crate::event::{Event, Headers, preview};
 use crate::plan::{AuthKind, BodyPlan, RequestPlan};
 use crate::result::{Attempt, ErrorInfo, ErrorKind, Exchange};
+use crate::source::FieldPath;
 
 /// Renders and sends the request of step `step_id`: before every try it takes the profile's
 /// current credential, and after every try `decision::decide` says what comes next.
@@ -47,7 +48,11 @@ pub async fn perform(
             Err(e) => {
                 return (
                     Some(exchange),
-                    Err(template_error(step_id, "redirects.forward_auth_to", &e)),
+                    Err(template_error(
+                        step_id,
+                        FieldPath::root().key("redirects").key("forward_auth_to"),
+                        &e,
+                    )),
                 );
             }
         }
@@ -266,10 +271,10 @@ pub async fn perform(
                 );
                 return (
                     Some(exchange),
-                    Err(ErrorInfo::new(
-                        ErrorKind::Auth,
-                        format!("step `{step_id}`: {message}"),
-                    )),
+                    Err(
+                        ErrorInfo::new(ErrorKind::Auth, format!("step `{step_id}`: {message}"))
+                            .in_field(FieldPath::root().key("auth")),
+                    ),
                 );
             }
             // Done, or given up: the answer stands, or the failure is the step's.
@@ -288,7 +293,8 @@ pub async fn perform(
                 };
                 return (
                     Some(exchange),
-                    Err(ErrorInfo::new(kind, format!("step `{step_id}`: {message}"))),
+                    Err(ErrorInfo::new(kind, format!("step `{step_id}`: {message}"))
+                        .in_field(request_field("url"))),
                 );
             }
         }
@@ -347,11 +353,17 @@ fn auth_error(step_id: &str, error: AuthError) -> ErrorInfo {
     )
 }
 
-fn template_error(step_id: &str, field: &str, error: &minijinja::Error) -> ErrorInfo {
+fn template_error(step_id: &str, field: FieldPath, error: &minijinja::Error) -> ErrorInfo {
     ErrorInfo::new(
         ErrorKind::Template,
         format!("step `{step_id}`, field `{field}`: {}", describe(error)),
     )
+    .in_field(field)
+}
+
+/// A field of a step's request: `request.<key>`.
+fn request_field(key: &str) -> FieldPath {
+    FieldPath::root().key("request").key(key)
 }
 
 /// A template error in one line, with the missing name when there is one.
@@ -376,12 +388,13 @@ pub fn render(
     let templates = &whole.templates;
     let url_text = templates
         .text(&plan.url, ctx)
-        .map_err(|e| template_error(step_id, "request.url", &e))?;
+        .map_err(|e| template_error(step_id, request_field("url"), &e))?;
     let mut url = super::url_cache::parse(&url_text).map_err(|e| {
         ErrorInfo::new(
             ErrorKind::Template,
             format!("step `{step_id}`, field `request.url`: `{url_text}` is not a valid URL: {e}"),
         )
+        .in_field(request_field("url"))
     })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(ErrorInfo::new(
@@ -397,7 +410,7 @@ pub fn render(
         for (name, tpl) in &plan.query {
             let value = templates
                 .value(tpl, ctx)
-                .map_err(|e| template_error(step_id, &format!("request.query.{name}"), &e))?;
+                .map_err(|e| template_error(step_id, request_field("query").key(name), &e))?;
             for item in scalars(&value) {
                 pairs.push((name.clone(), item));
             }
@@ -411,7 +424,7 @@ pub fn render(
             crate::plan::template::Tpl::Literal(serde_json::Value::String(text)) => text.into(),
             _ => templates
                 .text(tpl, ctx)
-                .map_err(|e| template_error(step_id, &format!("request.headers.{name}"), &e))?
+                .map_err(|e| template_error(step_id, request_field("headers").key(name), &e))?
                 .into(),
         };
         let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
@@ -433,7 +446,7 @@ pub fn render(
         BodyPlan::Json(tpl) => {
             let value = templates
                 .value(tpl, ctx)
-                .map_err(|e| template_error(step_id, "request.json", &e))?;
+                .map_err(|e| template_error(step_id, request_field("json"), &e))?;
             default_type(&mut headers, "application/json");
             Some(serde_json::to_vec(&value).unwrap_or_default())
         }
@@ -442,7 +455,7 @@ pub fn render(
             for (name, tpl) in pairs {
                 let value = templates
                     .value(tpl, ctx)
-                    .map_err(|e| template_error(step_id, &format!("request.form.{name}"), &e))?;
+                    .map_err(|e| template_error(step_id, request_field("form").key(name), &e))?;
                 for item in scalars(&value) {
                     form.append_pair(name, &item);
                 }
@@ -453,7 +466,7 @@ pub fn render(
         BodyPlan::Text(tpl) => {
             let text = templates
                 .text(tpl, ctx)
-                .map_err(|e| template_error(step_id, "request.body", &e))?;
+                .map_err(|e| template_error(step_id, request_field("body"), &e))?;
             default_type(&mut headers, "text/plain; charset=utf-8");
             Some(text.into_bytes())
         }

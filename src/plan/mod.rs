@@ -69,6 +69,9 @@ pub enum SecretPlan {
 #[derive(Debug)]
 pub struct StepPlan {
     pub id: String,
+    /// The file the step is written in, and where in it: failures point there.
+    pub source: Arc<Source>,
+    pub field: crate::source::FieldPath,
     pub name: Option<String>,
     pub when: Option<Tpl>,
     pub each: Option<Each>,

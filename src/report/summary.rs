@@ -84,6 +84,13 @@ fn line(out: &mut String, step: &StepResult, depth: usize) {
     );
     if let Some(error) = &step.error {
         let _ = writeln!(out, "{indent}     {}", error.message);
+        if let Some(at) = &error.location {
+            let _ = writeln!(
+                out,
+                "{indent}     --> {}:{}:{}",
+                at.file, at.line, at.column
+            );
+        }
     }
 }
 

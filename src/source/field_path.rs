@@ -29,6 +29,13 @@ impl FieldPath {
         next
     }
 
+    /// `self` followed by the segments of `relative`.
+    pub fn join(&self, relative: &FieldPath) -> FieldPath {
+        let mut joined = self.clone();
+        joined.0.extend(relative.0.iter().cloned());
+        joined
+    }
+
     pub fn parent(&self) -> Option<FieldPath> {
         let mut parent = self.clone();
         parent.0.pop()?;

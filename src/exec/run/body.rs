@@ -95,13 +95,18 @@ impl Runner<'_> {
                 .or_else(|| sub.steps.iter().find_map(|s| s.error.clone()));
             outcome.error = Some(match first {
                 Some(error) if error.kind == ErrorKind::Auth => error,
-                Some(error) => ErrorInfo::new(
-                    ErrorKind::Uses,
-                    format!(
-                        "step `{}`: recipe `{}` failed: {}",
-                        step.id, uses.recipe.name, error.message
-                    ),
-                ),
+                Some(error) => {
+                    let mut wrapped = ErrorInfo::new(
+                        ErrorKind::Uses,
+                        format!(
+                            "step `{}`: recipe `{}` failed: {}",
+                            step.id, uses.recipe.name, error.message
+                        ),
+                    );
+                    // Where it failed, in the used recipe.
+                    wrapped.location = error.location;
+                    wrapped
+                }
                 None => ErrorInfo::new(
                     ErrorKind::Uses,
                     format!("step `{}`: recipe `{}` failed", step.id, uses.recipe.name),
@@ -148,7 +153,7 @@ impl Runner<'_> {
             let first = steps.results.iter().find_map(|r| r.error.clone());
             outcome.error = Some(match first {
                 Some(error) if error.kind == ErrorKind::Auth => error,
-                Some(error) => ErrorInfo::new(error.kind, error.message),
+                Some(error) => error,
                 None => ErrorInfo::new(
                     ErrorKind::Iteration,
                     format!("a step of the block of `{}` failed", step.id),

@@ -19,6 +19,7 @@ use crate::exec::step_data::{self, StepData};
 use crate::exec::walk::{Walker, item_scope, produced};
 use crate::plan::{Body, Concurrency, StepPlan};
 use crate::result::{ErrorInfo, ErrorKind, Execution, Iteration, Status, StepResult};
+use crate::source::FieldPath;
 
 /// What every item of one loop shares.
 struct Item<'s> {
@@ -48,11 +49,14 @@ impl<'a> Runner<'a> {
         let mut result = blank(step, Status::Succeeded);
         let failed = |mut result: StepResult, field: &str, message: String| {
             result.status = Status::Failed;
-            result.error = Some(ErrorInfo::new(
-                ErrorKind::Template,
-                format!("step `{}`, field `{field}`: {message}", step.id),
-            ));
-            self.finish(result, started)
+            result.error = Some(
+                ErrorInfo::new(
+                    ErrorKind::Template,
+                    format!("step `{}`, field `{field}`: {message}", step.id),
+                )
+                .in_field(FieldPath::root().key(field)),
+            );
+            self.finish(step, result, started)
         };
         let items = match list {
             Ok(items) => items,
@@ -68,7 +72,7 @@ impl<'a> Runner<'a> {
         });
         let length = items.len();
         let Some(each) = &step.each else {
-            return self.finish(result, started);
+            return self.finish(step, result, started);
         };
         let base: &Scope = scope;
         let item = Item {
@@ -132,8 +136,9 @@ impl<'a> Runner<'a> {
             let auth = iterations
                 .iter()
                 .any(|it| it.error.as_ref().is_some_and(|e| e.kind == ErrorKind::Auth));
-            let first_message = first.map(|e| e.message).unwrap_or_default();
-            result.error = Some(ErrorInfo::new(
+            let (first_message, location) =
+                first.map(|e| (e.message, e.location)).unwrap_or_default();
+            let mut error = ErrorInfo::new(
                 if auth {
                     ErrorKind::Auth
                 } else {
@@ -143,7 +148,10 @@ impl<'a> Runner<'a> {
                     "{failures} of {length} iterations of step `{}` failed; the first: {first_message}",
                     step.id
                 ),
-            ));
+            );
+            // Where the first failure is.
+            error.location = location;
+            result.error = Some(error);
         }
         if interrupted && failures == 0 {
             result.status = Status::Interrupted;
@@ -151,7 +159,7 @@ impl<'a> Runner<'a> {
         result.succeeded = Some(succeeded);
         result.failed = Some(failures);
         result.iterations = Some(iterations);
-        self.finish(result, started)
+        self.finish(step, result, started)
     }
 
     /// The loop's concurrency: a number, or a template that renders to a positive integer;
@@ -232,6 +240,10 @@ impl<'a> Runner<'a> {
         if keep {
             data.set("item", shared);
         }
+        let mut error = body.error;
+        if let Some(error) = &mut error {
+            error.locate(&step.source, &step.field);
+        }
         (
             Iteration {
                 index,
@@ -239,7 +251,7 @@ impl<'a> Runner<'a> {
                 status,
                 duration_ms: started.elapsed().as_millis() as u64,
                 run: body.run,
-                error: body.error,
+                error,
                 carried_over: false,
             },
             data,

@@ -7,6 +7,7 @@ use crate::exec::http::Incoming;
 use crate::exec::request::describe;
 use crate::plan::{StatusSet, StepPlan};
 use crate::result::{CheckResult, ErrorInfo, ErrorKind};
+use crate::source::FieldPath;
 
 impl Runner<'_> {
     /// The status check and the captures of a response.
@@ -20,17 +21,20 @@ impl Runner<'_> {
     ) {
         if !expected.accepts(response.status) {
             let exchange = outcome.run.request.as_ref();
-            outcome.error = Some(ErrorInfo::new(
-                ErrorKind::Status,
-                format!(
-                    "step `{}`: expected status {expected}, got {} from {} {}: `{}`",
-                    step.id,
-                    response.status,
-                    exchange.map(|e| e.method.as_ref()).unwrap_or_default(),
-                    exchange.map(|e| e.url.as_str()).unwrap_or_default(),
-                    crate::event::excerpt(&response.body)
-                ),
-            ));
+            outcome.error = Some(
+                ErrorInfo::new(
+                    ErrorKind::Status,
+                    format!(
+                        "step `{}`: expected status {expected}, got {} from {} {}: `{}`",
+                        step.id,
+                        response.status,
+                        exchange.map(|e| e.method.as_ref()).unwrap_or_default(),
+                        exchange.map(|e| e.url.as_str()).unwrap_or_default(),
+                        crate::event::excerpt(&response.body)
+                    ),
+                )
+                .in_field(FieldPath::root().key("expect").key("status")),
+            );
             return;
         }
         // Parsed only for captures: a body nothing captures from is kept as bytes.
@@ -52,10 +56,13 @@ impl Runner<'_> {
                     outcome.run.captures.insert(plan.name.clone(), value);
                 }
                 Err(message) => {
-                    outcome.error = Some(ErrorInfo::new(
-                        ErrorKind::Capture,
-                        format!("step `{}`: {message}", step.id),
-                    ));
+                    outcome.error = Some(
+                        ErrorInfo::new(
+                            ErrorKind::Capture,
+                            format!("step `{}`: {message}", step.id),
+                        )
+                        .in_field(FieldPath::root().key("capture").key(&plan.name)),
+                    );
                     return;
                 }
             }
@@ -72,7 +79,7 @@ impl Runner<'_> {
             ctx_scope.set_json(name, value);
         }
         let ctx = ctx_scope.value();
-        for check in &step.checks {
+        for (index, check) in step.checks.iter().enumerate() {
             let message = check
                 .message
                 .as_ref()
@@ -98,7 +105,8 @@ impl Runner<'_> {
                     ),
                     (None, None) => format!("step `{}`: check failed: `{}`", step.id, check.text),
                 };
-                outcome.error = Some(ErrorInfo::new(ErrorKind::Check, text));
+                let field = FieldPath::root().key("check").index(index).key("that");
+                outcome.error = Some(ErrorInfo::new(ErrorKind::Check, text).in_field(field));
             }
         }
     }

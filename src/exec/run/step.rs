@@ -11,6 +11,7 @@ use crate::exec::context::Scope;
 use crate::exec::request::describe;
 use crate::plan::StepPlan;
 use crate::result::{ErrorInfo, ErrorKind, Status, StepResult};
+use crate::source::FieldPath;
 
 impl Runner<'_> {
     pub(super) fn skipped(&self, step: &StepPlan) -> StepResult {
@@ -27,11 +28,14 @@ impl Runner<'_> {
         started: Instant,
     ) -> StepResult {
         let mut result = blank(step, Status::Failed);
-        result.error = Some(ErrorInfo::new(
-            ErrorKind::Template,
-            format!("step `{}`, field `when`: {}", step.id, describe(error)),
-        ));
-        self.finish(result, started)
+        result.error = Some(
+            ErrorInfo::new(
+                ErrorKind::Template,
+                format!("step `{}`, field `when`: {}", step.id, describe(error)),
+            )
+            .in_field(FieldPath::root().key("when")),
+        );
+        self.finish(step, result, started)
     }
 
     pub(super) fn started(&self, step: &StepPlan) {
@@ -63,12 +67,20 @@ impl Runner<'_> {
             result.error = Some(error);
         }
         result.run = Some(body.run);
-        self.finish(result, started)
+        self.finish(step, result, started)
     }
 
-    /// The step's duration, and its event.
-    pub(super) fn finish(&self, mut result: StepResult, started: Instant) -> StepResult {
+    /// The step's duration, where its error is in the recipe, and its event.
+    pub(super) fn finish(
+        &self,
+        step: &StepPlan,
+        mut result: StepResult,
+        started: Instant,
+    ) -> StepResult {
         result.duration_ms = started.elapsed().as_millis() as u64;
+        if let Some(error) = &mut result.error {
+            error.locate(&step.source, &step.field);
+        }
         self.events.sink.emit(&Event::StepFinished {
             step: result.id.clone(),
             status: result.status,

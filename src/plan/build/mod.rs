@@ -85,7 +85,7 @@ struct Builder {
 /// Where the builder is: which file, which step.
 #[derive(Clone, Copy)]
 struct At<'a> {
-    source: &'a Source,
+    source: &'a Arc<Source>,
     step: Option<&'a str>,
 }
 

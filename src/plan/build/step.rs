@@ -155,6 +155,8 @@ impl Builder {
         scope.captures.extend(produced);
         Some(StepPlan {
             id: step.id.clone(),
+            source: at.source.clone(),
+            field: field.clone(),
             name: step.name.clone(),
             when,
             each,
