@@ -11,6 +11,8 @@ pub mod cli;
 pub mod diagnostic;
 pub mod event;
 pub mod exec;
+/// Entry points of the fuzz targets (`fuzz/`, feature `fuzzing`) and their regression tests.
+#[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod login;
 pub mod plan;

@@ -5,7 +5,6 @@ mod detail;
 
 pub use detail::{Headers, PREVIEW_BYTES, excerpt, preview, shorten, truncate};
 
-use std::sync::Mutex;
 
 use serde::Serialize;
 
@@ -147,19 +146,6 @@ impl EventSink for NullSink {
 
     fn interest(&self) -> Interest {
         Interest::NONE
-    }
-}
-
-/// Keeps every event (tests, and writers that need the whole stream).
-#[derive(Default)]
-pub struct Collector(pub Mutex<Vec<Event>>);
-
-impl EventSink for Collector {
-    fn emit(&self, event: &Event) {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(event.clone());
     }
 }
 
