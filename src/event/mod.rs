@@ -5,7 +5,6 @@ mod detail;
 
 pub use detail::{Headers, PREVIEW_BYTES, excerpt, preview, shorten, truncate};
 
-
 use serde::Serialize;
 
 /// Something that happened during a run. Values are not yet masked: sinks mask.

@@ -91,23 +91,14 @@ impl Builder {
         let body = if let Some(request) = &step.request {
             Body::Request(Box::new(self.request(cx, step, request, field, &inner)?))
         } else if let Some(uses) = &step.uses {
-            for key in ["expect", "capture", "auth"] {
-                let present = match key {
-                    "expect" => step.expect.is_some(),
-                    "capture" => !step.capture.is_empty(),
-                    _ => step.auth.is_some(),
-                };
-                if present {
-                    self.problem(
-                        PlanKind::Structure,
-                        at,
-                        &field.key(key),
-                        true,
-                        format!("`{key}` does not apply to a `uses` step"),
-                        Some("the used recipe's `outputs` become this step's captures".into()),
-                    );
-                }
-            }
+            self.not_applicable(
+                at,
+                field,
+                step,
+                &["expect", "capture", "auth"],
+                "a `uses` step",
+                "the used recipe's `outputs` become this step's captures",
+            );
             let uses = self.uses(at, field, uses, &step.with, &inner)?;
             produced.extend(uses.recipe.outputs.iter().map(|(name, _)| name.clone()));
             Body::Uses(uses)
@@ -123,23 +114,14 @@ impl Builder {
                     Some("add `for_each: <a list>` to run the block once per item".into()),
                 );
             }
-            for key in ["expect", "capture"] {
-                let present = if key == "expect" {
-                    step.expect.is_some()
-                } else {
-                    !step.capture.is_empty()
-                };
-                if present {
-                    self.problem(
-                        PlanKind::Structure,
-                        at,
-                        &field.key(key),
-                        true,
-                        format!("`{key}` does not apply to a block of steps"),
-                        Some("put it on the steps inside the block".into()),
-                    );
-                }
-            }
+            self.not_applicable(
+                at,
+                field,
+                step,
+                &["expect", "capture"],
+                "a block of steps",
+                "put it on the steps inside the block",
+            );
             let mut block_scope = inner.clone();
             let plans = self.steps(cx, block, &field.key("steps"), &mut block_scope, ids);
             produced.extend(block_scope.captures.difference(&inner.captures).cloned());
@@ -167,6 +149,35 @@ impl Builder {
             // Known once the whole recipe is built (`StepReads::mark`).
             results_read: true,
         })
+    }
+
+    /// Reports each of `keys` that `step` sets although it does not apply to `what` it is.
+    fn not_applicable(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        step: &Step,
+        keys: &[&str],
+        what: &str,
+        help: &str,
+    ) {
+        for key in keys {
+            let present = match *key {
+                "expect" => step.expect.is_some(),
+                "capture" => !step.capture.is_empty(),
+                _ => step.auth.is_some(),
+            };
+            if present {
+                self.problem(
+                    PlanKind::Structure,
+                    at,
+                    &field.key(key),
+                    true,
+                    format!("`{key}` does not apply to {what}"),
+                    Some(help.into()),
+                );
+            }
+        }
     }
 
     /// A step's checks, with its captures (and those its body produced) in scope.
