@@ -3,12 +3,11 @@
 
 use crate::plan::template::{TemplateBuilder, to_value};
 use crate::redact::Redactor;
-use crate::source::Source;
 
 /// Loads, validates and plans `text` as a recipe, renders every diagnostic, and returns how
 /// many problems it found.
 pub fn recipe(text: &str) -> usize {
-    let source = Source::new("fuzz.yaml", text);
+    let source = crate::recipe::load::source("fuzz.yaml", text);
     let problems = match crate::recipe::load_str(&source) {
         Ok(recipe) => match crate::plan::build(source, &recipe) {
             Ok(_) => Vec::new(),

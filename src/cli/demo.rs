@@ -9,7 +9,6 @@ use crate::diagnostic::Console;
 use crate::plan::bind::{self, Env, Given, Provided};
 use crate::sandbox::{Fault, SandboxConfig, SandboxData};
 use crate::session::{Settings, execute};
-use crate::source::Source;
 
 const RECIPE_PATH: &str = "recipes/tibco/enable-api-access.yaml";
 const RECIPE: &str = include_str!("../../recipes/tibco/enable-api-access.yaml");
@@ -39,7 +38,7 @@ pub async fn demo(console: &Console) -> Exit {
         urls.base,
         credentials.children.len()
     ));
-    let source = Source::new(RECIPE_PATH, RECIPE);
+    let source = crate::recipe::load::source(RECIPE_PATH, RECIPE);
     let plan = match crate::recipe::load_str(&source)
         .map_err(|e| vec![e.0])
         .and_then(|recipe| crate::plan::build(source, &recipe))

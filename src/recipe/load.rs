@@ -17,17 +17,24 @@ pub struct LoadError(pub Diagnostic);
 
 /// Reads and parses a recipe file.
 pub fn load_file(path: &Path) -> Result<(Source, Recipe), LoadError> {
-    let source = Source::read(path).map_err(|error| {
-        LoadError(
-            Diagnostic::new(
-                Kind::Load(LoadKind::Read),
-                format!("cannot read recipe `{}`: {error}", path.display()),
+    let source = Source::read(path)
+        .map(|s| s.with_index(super::positions::index))
+        .map_err(|error| {
+            LoadError(
+                Diagnostic::new(
+                    Kind::Load(LoadKind::Read),
+                    format!("cannot read recipe `{}`: {error}", path.display()),
+                )
+                .help("check the path; recipe paths are relative to the current directory"),
             )
-            .help("check the path; recipe paths are relative to the current directory"),
-        )
-    })?;
+        })?;
     let recipe = load_str(&source)?;
     Ok((source, recipe))
+}
+
+/// The text of a recipe at `path`, indexed for positions.
+pub fn source(path: impl Into<std::path::PathBuf>, text: impl Into<String>) -> Source {
+    Source::new(path, text).with_index(super::positions::index)
 }
 
 /// Parses the text of `source` as a recipe.
@@ -140,7 +147,7 @@ mod tests {
     use super::*;
 
     fn error(text: &str) -> Diagnostic {
-        let source = Source::new("r.yaml", text);
+        let source = super::source("r.yaml", text);
         load_str(&source).unwrap_err().0
     }
 

@@ -5,6 +5,7 @@ mod auth;
 mod duration;
 pub mod load;
 mod model;
+mod positions;
 mod size;
 mod step;
 

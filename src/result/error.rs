@@ -110,7 +110,7 @@ mod tests {
 
     #[test]
     fn errors_point_at_their_field_or_else_at_the_step() {
-        let source = Source::new(
+        let source = crate::recipe::load::source(
             "r.yaml",
             "version: 1\nname: r\nsteps:\n  - id: a\n    request:\n      url: https://x/\n",
         );

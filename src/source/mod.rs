@@ -15,21 +15,33 @@ pub struct Position {
     pub column: u32,
 }
 
-/// The text of one file, kept so that errors can quote the offending line.
+/// The text of one file, kept so that errors can quote the offending line and, for a
+/// format whose reader indexes it (`with_index`), point at a field.
 #[derive(Debug)]
 pub struct Source {
     pub path: PathBuf,
     pub text: String,
+    /// Builds the index of positions from the text, the first time one is asked for.
+    indexer: fn(&str) -> PositionIndex,
     index: std::sync::OnceLock<PositionIndex>,
 }
 
 impl Source {
+    /// A file whose fields have no known positions (errors name its lines only).
     pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Source {
         Source {
             path: path.into(),
             text: text.into(),
+            indexer: |_| PositionIndex::default(),
             index: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The same file, its field positions found by `indexer` (the YAML reader's, for
+    /// recipes) when first needed.
+    pub fn with_index(mut self, indexer: fn(&str) -> PositionIndex) -> Source {
+        self.indexer = indexer;
+        self
     }
 
     pub fn read(path: &Path) -> std::io::Result<Source> {
@@ -52,7 +64,7 @@ impl Source {
     }
 
     fn index(&self) -> &PositionIndex {
-        self.index.get_or_init(|| PositionIndex::build(&self.text))
+        self.index.get_or_init(|| (self.indexer)(&self.text))
     }
 
     /// The text of a 1-based line, without its line break.

@@ -149,7 +149,7 @@ mod tests {
     use crate::recipe::Recipe;
 
     fn recipe(yaml: &str) -> Recipe {
-        let source = crate::source::Source::new("r.yaml", yaml);
+        let source = crate::recipe::load::source("r.yaml", yaml);
         crate::recipe::load_str(&source).expect("a recipe")
     }
 
