@@ -24,3 +24,4 @@ pub mod sandbox;
 pub mod session;
 pub mod source;
 pub mod store;
+pub mod urls;

@@ -15,8 +15,6 @@ pub enum Kind {
     Bind(BindKind),
     /// The command line and the files it names.
     Command(CommandKind),
-    /// A run's failure, pointing at the recipe field it concerns.
-    Run(crate::result::ErrorKind),
 }
 
 /// Reading a file into its model.
@@ -116,7 +114,6 @@ impl Kind {
             Kind::Plan(_) => "plan",
             Kind::Bind(_) => "bind",
             Kind::Command(_) => "command",
-            Kind::Run(_) => "run",
         }
     }
 
@@ -126,7 +123,6 @@ impl Kind {
             Kind::Plan(kind) => serde_json::to_value(kind),
             Kind::Bind(kind) => serde_json::to_value(kind),
             Kind::Command(kind) => serde_json::to_value(kind),
-            Kind::Run(kind) => serde_json::to_value(kind),
         };
         value
             .ok()
@@ -161,10 +157,6 @@ mod tests {
         assert_eq!(
             Kind::Load(LoadKind::UnknownKey).to_string(),
             "load.unknown_key"
-        );
-        assert_eq!(
-            Kind::Run(crate::result::ErrorKind::Status).to_string(),
-            "run.status"
         );
         assert_eq!(
             serde_json::to_value(Kind::Command(CommandKind::File)).unwrap(),

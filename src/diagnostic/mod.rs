@@ -6,6 +6,7 @@ mod json;
 mod kind;
 mod render;
 
+pub use crate::source::Location;
 pub use console::{Console, ErrorFormat};
 pub use json::{to_json, to_json_line};
 pub use kind::{BindKind, CommandKind, Kind, LoadKind, PlanKind};
@@ -14,17 +15,6 @@ pub use render::render;
 use serde::Serialize;
 
 use crate::source::{FieldPath, Source};
-
-/// Where an error points in a file.
-#[derive(Clone, Debug, Serialize)]
-pub struct Location {
-    pub file: String,
-    pub line: u32,
-    pub column: u32,
-    /// The text of the line, for the snippet.
-    #[serde(skip)]
-    pub source_line: Option<String>,
-}
 
 /// Whether a problem stops the command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -38,21 +38,6 @@ pub fn authorize_url(base: &Url, request: &AuthorizeRequest<'_>) -> Url {
     url
 }
 
-/// An authorization URL must be HTTPS unless it points at a loopback address.
-pub fn check_authorization_url(text: &str) -> Result<(), String> {
-    let url = Url::parse(text).map_err(|e| format!("`{text}` is not a valid URL: {e}"))?;
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if crate::plan::is_loopback(&url) => Ok(()),
-        "http" => Err(format!(
-            "authorization URL `{text}` is not HTTPS: the sign-in would travel in clear text"
-        )),
-        other => Err(format!(
-            "URL scheme `{other}` is not supported: use `http` or `https`"
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,15 +63,5 @@ mod tests {
              &redirect_uri=http%3A%2F%2F127.0.0.1%3A8765%2Fcallback&scope=openid+offline_access\
              &state=st&code_challenge=ch&code_challenge_method=S256&prompt=consent"
         );
-    }
-
-    #[test]
-    fn authorization_urls_need_https_off_loopback() {
-        assert!(
-            check_authorization_url("https://apps.lotuslive.com/manage/oauth2/authorize").is_ok()
-        );
-        assert!(check_authorization_url("http://127.0.0.1:9/authorize").is_ok());
-        assert!(check_authorization_url("http://idp.example/authorize").is_err());
-        assert!(check_authorization_url("ftp://idp.example/authorize").is_err());
     }
 }

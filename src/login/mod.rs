@@ -7,7 +7,7 @@ mod listener;
 mod pkce;
 mod redirect;
 
-pub use authorize::{AuthorizeRequest, authorize_url, check_authorization_url};
+pub use authorize::{AuthorizeRequest, authorize_url};
 pub use listener::{Receiver, loopback_address};
 pub use pkce::{challenge, random_token};
 pub use redirect::{Redirect, from_pasted, from_query};

@@ -11,13 +11,11 @@ pub mod jsonpath;
 mod names;
 mod status;
 pub mod template;
-pub mod url;
 
 pub use auth::{AuthKind, AuthPlan, LoginPlan, OAuth2Plan, RefreshOnPlan};
 pub use build::{build, load_and_build};
 pub use status::StatusSet;
 pub use template::{Templates, Tpl, ValueTpl};
-pub use url::{check_token_url, is_loopback};
 
 use std::path::PathBuf;
 use std::sync::Arc;

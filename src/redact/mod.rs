@@ -7,7 +7,7 @@ mod masked;
 mod masker;
 mod write;
 
-pub use masked::Masked;
+pub use masked::{Mask, Masked};
 pub use masker::Masker;
 pub use write::MaskedWrite;
 

@@ -22,8 +22,8 @@ pub use terminal::TerminalSink;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::redact::Masker;
-use crate::result::{Mask, RunResult};
+use crate::redact::{Mask, Masker};
+use crate::result::RunResult;
 
 /// The report of one run (`--report FILE.json`).
 #[derive(Clone, Debug, Serialize, JsonSchema)]

@@ -3,8 +3,7 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::diagnostic::Location;
-use crate::source::{FieldPath, Source};
+use crate::source::{FieldPath, Location, Source};
 
 /// The kind of a failure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]

@@ -2,57 +2,10 @@
 //! captures, items, redirect locations, check texts) with each secret replaced by `***`. The
 //! report writers take results only as `redact::Masked`, which is made by this.
 
-use crate::redact::Masker;
+use crate::redact::{Mask, Masker};
 
 use super::{Attempt, CheckResult, ErrorInfo, Exchange, Execution, Hop, Iteration, RunResult};
 use super::{Status, StepResult};
-
-/// A value whose strings can be masked in place.
-pub trait Mask {
-    fn mask(&mut self, masker: &Masker);
-}
-
-impl Mask for String {
-    fn mask(&mut self, masker: &Masker) {
-        if let Some(masked) = masker.masked(self) {
-            *self = masked;
-        }
-    }
-}
-
-impl Mask for std::borrow::Cow<'static, str> {
-    fn mask(&mut self, masker: &Masker) {
-        if let Some(masked) = masker.masked(self) {
-            *self = masked.into();
-        }
-    }
-}
-
-impl Mask for serde_json::Value {
-    fn mask(&mut self, masker: &Masker) {
-        masker.mask_value(self);
-    }
-}
-
-impl Mask for serde_json::Map<String, serde_json::Value> {
-    fn mask(&mut self, masker: &Masker) {
-        masker.mask_map(self);
-    }
-}
-
-impl<T: Mask> Mask for Option<T> {
-    fn mask(&mut self, masker: &Masker) {
-        if let Some(value) = self {
-            value.mask(masker);
-        }
-    }
-}
-
-impl<T: Mask> Mask for Vec<T> {
-    fn mask(&mut self, masker: &Masker) {
-        self.iter_mut().for_each(|value| value.mask(masker));
-    }
-}
 
 impl Mask for Status {
     fn mask(&mut self, _: &Masker) {}

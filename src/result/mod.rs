@@ -9,7 +9,6 @@ mod step;
 
 pub use error::{ErrorInfo, ErrorKind};
 pub use exchange::{Attempt, Exchange, Hop};
-pub use mask::Mask;
 pub use step::{CheckResult, Execution, Iteration, StepResult};
 
 use schemars::JsonSchema;

@@ -15,6 +15,17 @@ pub struct Position {
     pub column: u32,
 }
 
+/// Where an error points in a file.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Location {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    /// The text of the line, for the snippet.
+    #[serde(skip)]
+    pub source_line: Option<String>,
+}
+
 /// The text of one file, kept so that errors can quote the offending line and, for a
 /// format whose reader indexes it (`with_index`), point at a field.
 #[derive(Debug)]

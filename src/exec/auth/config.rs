@@ -34,7 +34,7 @@ impl Config {
     ) -> Result<Config, AuthError> {
         let text = |field: &str, tpl| resolver.text(profile, field, tpl);
         let url_text = text("token_url", &plan.token_url)?;
-        crate::plan::check_token_url(&url_text).map_err(|message| {
+        crate::urls::check_token_url(&url_text).map_err(|message| {
             AuthError::new(format!("auth profile `{}`: {message}", profile.name))
         })?;
         let token_url = reqwest::Url::parse(&url_text).map_err(|e| {

@@ -67,7 +67,7 @@ pub fn target(plan: &Plan, bound: &Bound, name: &str) -> Result<LoginTarget, Aut
     })?;
     let text = |field: &str, tpl| resolver.text(profile, field, tpl);
     let url_text = text("authorization_url", &login.authorization_url)?;
-    crate::login::check_authorization_url(&url_text)
+    crate::urls::check_authorization_url(&url_text)
         .map_err(|message| fail(format!("auth profile `{name}`: {message}")))?;
     let authorization_url = Url::parse(&url_text).map_err(|e| {
         fail(format!(

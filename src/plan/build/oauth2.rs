@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use super::{At, Builder};
 use crate::diagnostic::PlanKind;
-use crate::plan::check_token_url;
 use crate::plan::names::Scope;
 use crate::plan::{LoginPlan, OAuth2Plan, Tpl};
 use crate::recipe;
 use crate::source::FieldPath;
+use crate::urls::{check_authorization_url, check_token_url};
 
 const DEFAULT_SKEW: Duration = Duration::from_secs(60);
 
@@ -159,7 +159,7 @@ impl Builder {
         let authorization_url = oauth2.authorization_url.as_ref().and_then(|url| {
             let tpl = self.string(at, &field.key("authorization_url"), url, scope)?;
             if let Tpl::Literal(serde_json::Value::String(url)) = &tpl
-                && let Err(message) = crate::login::check_authorization_url(url)
+                && let Err(message) = check_authorization_url(url)
             {
                 self.problem(PlanKind::Url, at, &field.key("authorization_url"), false, message, Some("use an `https://` authorization URL (plain `http://` is allowed only for loopback addresses)".into()));
                 return None;

@@ -7,10 +7,10 @@ use super::policy::{Layered, layer};
 use super::{At, Builder, Cx};
 use crate::diagnostic::{PlanKind, did_you_mean};
 use crate::plan::names::Scope;
-use crate::plan::url::check_url;
 use crate::plan::{BodyPlan, RequestPlan, StatusSet, Tpl, ValueTpl};
 use crate::recipe::{self, Step};
 use crate::source::FieldPath;
+use crate::urls::check_url;
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 

@@ -1,6 +1,7 @@
 //! The URL policy: step URLs are absolute `http(s)`; token and authorization URLs are HTTPS
 //! unless they point at a loopback address, so that credentials never travel in clear text
-//! off this machine.
+//! off this machine. The planner checks literal URLs with it, the token manager and sign-in
+//! the rendered ones.
 
 /// A request URL must be absolute `http` or `https`.
 pub fn check_url(text: &str) -> Result<(), String> {
@@ -23,6 +24,21 @@ pub fn check_token_url(text: &str) -> Result<(), String> {
         Err(format!(
             "token URL `{text}` is not HTTPS: credentials would travel in clear text"
         ))
+    }
+}
+
+/// An authorization URL must be HTTPS unless it points at a loopback address.
+pub fn check_authorization_url(text: &str) -> Result<(), String> {
+    let url = reqwest::Url::parse(text).map_err(|e| format!("`{text}` is not a valid URL: {e}"))?;
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(&url) => Ok(()),
+        "http" => Err(format!(
+            "authorization URL `{text}` is not HTTPS: the sign-in would travel in clear text"
+        )),
+        other => Err(format!(
+            "URL scheme `{other}` is not supported: use `http` or `https`"
+        )),
     }
 }
 
@@ -68,5 +84,15 @@ mod tests {
         }
         let error = check_token_url("http://idp.example/token").unwrap_err();
         assert!(error.contains("clear text"), "{error}");
+    }
+
+    #[test]
+    fn authorization_urls_are_https_off_loopback() {
+        assert!(
+            check_authorization_url("https://apps.lotuslive.com/manage/oauth2/authorize").is_ok()
+        );
+        assert!(check_authorization_url("http://127.0.0.1:9/authorize").is_ok());
+        assert!(check_authorization_url("http://idp.example/authorize").is_err());
+        assert!(check_authorization_url("ftp://idp.example/authorize").is_err());
     }
 }
