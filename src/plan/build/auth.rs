@@ -133,3 +133,41 @@ impl Builder {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use crate::diagnostic::PlanKind;
+    use crate::plan::AuthKind;
+
+    #[test]
+    fn a_profile_has_exactly_one_kind_and_refresh_on_only_for_oauth2() {
+        let found = problems(&recipe(
+            "auth:\n  none: { bearer: t }\n  two: { bearer: t, basic: { username: u, password: p } }\n  fixed:\n    bearer: t\n    refresh_on: [{ status: 401 }]\nsteps: []\n",
+        ));
+        assert!(has(&found, PlanKind::Auth, "auth.none"), "{found:?}");
+        assert!(has(&found, PlanKind::Auth, "auth.two"), "{found:?}");
+        assert!(
+            has(&found, PlanKind::Auth, "auth.fixed.refresh_on"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn profiles_see_inputs_and_secrets_and_refresh_on_any_401_by_default() {
+        let plan = plan(&recipe(
+            "auth:\n  key: { header: { name: X-Key, value: '{{ inputs.base }}' } }\nsteps: []\n",
+        ));
+        let profile = &plan.root.auth["key"];
+        assert!(matches!(profile.kind, AuthKind::Header { .. }));
+        assert_eq!(profile.refresh_on.len(), 1);
+        assert_eq!(profile.refresh_on[0].status, 401);
+        let found = problems(&recipe(
+            "auth:\n  key: { bearer: '{{ steps.a.body }}' }\nsteps: []\n",
+        ));
+        assert!(
+            has(&found, PlanKind::UndefinedName, "auth.key.bearer"),
+            "{found:?}"
+        );
+    }
+}

@@ -119,3 +119,47 @@ impl Builder {
         captures
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use crate::diagnostic::PlanKind;
+    use crate::plan::CaptureKind;
+
+    #[test]
+    fn captures_have_one_kind_that_compiles() {
+        let found = problems(&recipe(
+            "steps:\n  - id: a\n    request: { url: 'https://x/' }\n    capture:\n      p: '$[?'\n      r: { regex: '(' }\n      two: { jsonpath: $.a, header: X }\n      h: { header: ETag, single: true }\n      base: $.b\n",
+        ));
+        assert!(
+            has(&found, PlanKind::JsonPath, "steps[0].capture.p"),
+            "{found:?}"
+        );
+        assert!(
+            has(&found, PlanKind::Regex, "steps[0].capture.r.regex"),
+            "{found:?}"
+        );
+        assert!(
+            has(&found, PlanKind::Structure, "steps[0].capture.two"),
+            "{found:?}"
+        );
+        assert!(
+            has(&found, PlanKind::Structure, "steps[0].capture.h.single"),
+            "{found:?}"
+        );
+        assert!(
+            has(&found, PlanKind::Shadows, "steps[0].capture.base"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_default_makes_a_capture_optional() {
+        let plan = plan(&recipe(
+            "steps:\n  - id: a\n    request: { url: 'https://x/' }\n    capture:\n      id: { jsonpath: $.id, single: true, default: 0 }\n      etag: { header: ETag }\n",
+        ));
+        let captures = &plan.root.steps[0].captures;
+        assert!(captures[0].single && captures[0].optional);
+        assert!(matches!(&captures[1].kind, CaptureKind::Header(name) if name == "etag"));
+    }
+}

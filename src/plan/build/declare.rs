@@ -122,3 +122,30 @@ pub(super) fn shadows(name: &str, scope: &Scope) -> Option<String> {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use crate::diagnostic::PlanKind;
+
+    #[test]
+    fn inputs_and_secrets_are_declared_with_valid_names_and_one_source() {
+        let found = problems(
+            "version: 1\nname: r\ninputs:\n  Bad: { type: string }\n  n: { type: integer, default: 'x' }\nsecrets:\n  s: { env: A, file: b }\nsteps: []\n",
+        );
+        assert!(has(&found, PlanKind::Name, "inputs.Bad"), "{found:?}");
+        assert!(
+            has(&found, PlanKind::Declaration, "inputs.n.default"),
+            "{found:?}"
+        );
+        assert!(has(&found, PlanKind::Declaration, "secrets.s"), "{found:?}");
+    }
+
+    #[test]
+    fn a_name_may_not_hide_another() {
+        let found = problems(&recipe(
+            "steps:\n  - id: a\n    for_each: '[1]'\n    as: base\n    request: { url: 'https://x/' }\n",
+        ));
+        assert!(has(&found, PlanKind::Shadows, "steps[0].as"), "{found:?}");
+    }
+}

@@ -209,3 +209,73 @@ fn mark_results_read(steps: &mut [StepPlan], reads: &StepReads) {
         }
     }
 }
+
+/// Plans recipe texts for the unit tests of the builder's parts.
+#[cfg(test)]
+pub(super) mod testing {
+    use super::*;
+
+    /// `text` as a recipe at `path`: its plan, or its problems as (kind, field, message).
+    pub fn build_at(path: &Path, text: &str) -> Result<Plan, Vec<(PlanKind, String, String)>> {
+        let source = crate::recipe::load::source(path, text);
+        let recipe = crate::recipe::load_str(&source).expect("the recipe parses");
+        build(source, &recipe).map_err(|problems| {
+            problems
+                .into_iter()
+                .map(|d| {
+                    let Kind::Plan(kind) = d.kind else {
+                        panic!("not a plan problem: {d:?}")
+                    };
+                    (kind, d.field.unwrap_or_default(), d.message)
+                })
+                .collect()
+        })
+    }
+
+    /// The problems of `text` (which must have some).
+    pub fn problems(text: &str) -> Vec<(PlanKind, String, String)> {
+        match build_at(Path::new("r.yaml"), text) {
+            Ok(_) => panic!("no problems in:\n{text}"),
+            Err(problems) => problems,
+        }
+    }
+
+    /// The plan of `text` (which must have no problems).
+    pub fn plan(text: &str) -> Plan {
+        build_at(Path::new("r.yaml"), text).unwrap_or_else(|p| panic!("{p:?}"))
+    }
+
+    /// A recipe with `body` after `version`, `name` and a `base` input.
+    pub fn recipe(body: &str) -> String {
+        format!(
+            "version: 1\nname: r\ninputs:\n  base: {{ type: string, default: 'https://x' }}\n{body}"
+        )
+    }
+
+    /// Whether a problem of `kind` at `field` is among `problems`.
+    pub fn has(problems: &[(PlanKind, String, String)], kind: PlanKind, field: &str) -> bool {
+        problems.iter().any(|(k, f, _)| *k == kind && f == field)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+
+    #[test]
+    fn a_recipe_is_planned_with_every_problem_collected() {
+        let plan = plan(&recipe(
+            "steps:\n  - id: a\n    request: { url: '{{ inputs.base }}/a' }\n",
+        ));
+        assert_eq!(plan.root.steps.len(), 1);
+        assert_eq!(plan.root.steps[0].field.to_string(), "steps[0]");
+        let found = problems("version: 2\nname: r\nsteps:\n  - id: A\n    request: { url: 'x' }\n");
+        assert!(has(&found, PlanKind::Version, "version"), "{found:?}");
+        assert!(has(&found, PlanKind::Name, "steps[0].id"), "{found:?}");
+        assert!(
+            has(&found, PlanKind::Url, "steps[0].request.url"),
+            "{found:?}"
+        );
+    }
+}

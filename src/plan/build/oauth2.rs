@@ -220,3 +220,37 @@ impl Builder {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use crate::diagnostic::PlanKind;
+
+    #[test]
+    fn grants_need_their_fields_and_urls_are_https_off_loopback() {
+        let found = problems(&recipe(
+            "auth:\n  a:\n    oauth2: { grant: refresh_token, token_url: 'http://idp.example/token', client_id: c }\n  b:\n    oauth2: { grant: authorization_code, token_url: 'https://idp/t', client_id: c }\n  c:\n    oauth2: { grant: client_credentials, token_url: 'https://idp/t', client_id: c, store: 'a/b' }\nsteps: []\n",
+        ));
+        assert!(has(&found, PlanKind::Auth, "auth.a.oauth2"), "{found:?}");
+        assert!(
+            has(&found, PlanKind::Url, "auth.a.oauth2.token_url"),
+            "{found:?}"
+        );
+        assert!(has(&found, PlanKind::Auth, "auth.b.oauth2"), "{found:?}");
+        assert!(
+            has(&found, PlanKind::Auth, "auth.c.oauth2.store"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn the_skew_defaults_to_a_minute() {
+        let plan = plan(&recipe(
+            "auth:\n  a:\n    oauth2: { grant: client_credentials, token_url: 'http://127.0.0.1:9/t', client_id: c }\nsteps: []\n",
+        ));
+        let crate::plan::AuthKind::OAuth2(oauth2) = &plan.root.auth["a"].kind else {
+            panic!("an oauth2 profile")
+        };
+        assert_eq!(oauth2.refresh_skew, std::time::Duration::from_secs(60));
+    }
+}

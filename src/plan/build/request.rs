@@ -217,3 +217,60 @@ impl Builder {
         pairs
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use crate::diagnostic::PlanKind;
+    use crate::plan::{Body, BodyPlan};
+
+    #[test]
+    fn requests_have_a_known_method_valid_headers_and_one_body() {
+        let found = problems(&recipe(
+            "auth:\n  api: { bearer: t }\nsteps:\n  - id: a\n    request: { method: FETCH, url: 'https://x/', headers: { 'bad header': v, X: [1] }, json: {}, body: b, query: { q: { a: 1 } } }\n    auth: apj\n    expect: { status: 999 }\n",
+        ));
+        assert!(
+            has(&found, PlanKind::Request, "steps[0].request.method"),
+            "{found:?}"
+        );
+        assert!(
+            has(
+                &found,
+                PlanKind::Request,
+                "steps[0].request.headers.bad header"
+            ),
+            "{found:?}"
+        );
+        assert!(
+            has(&found, PlanKind::Request, "steps[0].request.headers.X"),
+            "{found:?}"
+        );
+        assert!(
+            has(&found, PlanKind::Request, "steps[0].request"),
+            "{found:?}"
+        );
+        assert!(
+            has(&found, PlanKind::Request, "steps[0].request.query.q"),
+            "{found:?}"
+        );
+        assert!(has(&found, PlanKind::Auth, "steps[0].auth"), "{found:?}");
+        assert!(
+            has(&found, PlanKind::Status, "steps[0].expect.status"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_request_takes_its_defaults() {
+        let plan = plan(&recipe(
+            "auth:\n  api: { bearer: t }\ndefaults:\n  auth: api\n  headers: { Accept: application/json }\nsteps:\n  - id: a\n    request: { method: post, url: 'https://x/', form: { a: 1, b: [2, 3] } }\n",
+        ));
+        let Body::Request(request) = &plan.root.steps[0].body else {
+            panic!("a request")
+        };
+        assert_eq!(request.method, reqwest::Method::POST);
+        assert_eq!(request.auth.as_ref().map(|a| a.name.as_str()), Some("api"));
+        assert_eq!(request.headers.len(), 1);
+        assert!(matches!(&request.body, BodyPlan::Form(pairs) if pairs.len() == 2));
+    }
+}

@@ -274,3 +274,48 @@ impl Builder {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use crate::diagnostic::PlanKind;
+    use crate::plan::{Body, Concurrency};
+
+    #[test]
+    fn steps_have_unique_ids_one_body_and_keys_that_apply() {
+        let found = problems(&recipe(
+            "steps:\n  - id: a\n    request: { url: 'https://x/' }\n  - id: a\n    request: { url: 'https://x/' }\n  - id: b\n    as: x\n    request: { url: 'https://x/' }\n  - id: c\n    steps: []\n  - id: d\n    request: { url: 'https://x/' }\n    uses: other.yaml\n",
+        ));
+        assert!(has(&found, PlanKind::Duplicate, "steps[1].id"), "{found:?}");
+        assert!(has(&found, PlanKind::Structure, "steps[2].as"), "{found:?}");
+        assert!(
+            has(&found, PlanKind::Structure, "steps[3].steps"),
+            "{found:?}"
+        );
+        assert!(has(&found, PlanKind::Structure, "steps[4]"), "{found:?}");
+    }
+
+    #[test]
+    fn loops_have_a_variable_a_concurrency_and_a_block() {
+        let found = problems(&recipe(
+            "steps:\n  - id: a\n    for_each: '[1]'\n    concurrency: 0\n    request: { url: 'https://x/' }\n  - id: b\n    for_each: '[1]'\n    concurrency: many\n    request: { url: 'https://x/' }\n",
+        ));
+        assert!(
+            has(&found, PlanKind::Limit, "steps[0].concurrency"),
+            "{found:?}"
+        );
+        assert!(
+            has(&found, PlanKind::Limit, "steps[1].concurrency"),
+            "{found:?}"
+        );
+        let plan = plan(&recipe(
+            "steps:\n  - id: a\n    for_each: '[1, 2]'\n    as: n\n    concurrency: '{{ 1 + 1 }}'\n    steps:\n      - id: inner\n        request: { url: '{{ inputs.base }}/{{ n }}' }\n        capture: { id: $.id }\n    check:\n      - that: id\n",
+        ));
+        let step = &plan.root.steps[0];
+        let each = step.each.as_ref().expect("a loop");
+        assert_eq!(each.var, "n");
+        assert!(matches!(each.concurrency, Concurrency::Template(_)));
+        assert!(matches!(&step.body, Body::Block(block) if block.len() == 1));
+        assert_eq!(step.checks.len(), 1, "a check sees the block's captures");
+    }
+}

@@ -98,3 +98,28 @@ impl Builder {
         ok
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use crate::diagnostic::PlanKind;
+
+    #[test]
+    fn templates_compile_and_read_only_names_in_scope() {
+        let found = problems(&recipe(
+            "steps:\n  - id: a\n    request: { url: '{{ inputs.bse }}/a', headers: { X: '{{ 1 + }}' } }\n",
+        ));
+        assert!(
+            has(&found, PlanKind::UndefinedName, "steps[0].request.url"),
+            "{found:?}"
+        );
+        assert!(
+            has(&found, PlanKind::Template, "steps[0].request.headers.X"),
+            "{found:?}"
+        );
+        let ok = plan(&recipe(
+            "steps:\n  - id: a\n    request: { url: '{{ inputs.base }}' }\n  - id: b\n    request: { url: \"{{ steps.a.status }}\" }\n",
+        ));
+        assert_eq!(ok.root.steps.len(), 2);
+    }
+}

@@ -104,3 +104,61 @@ impl Builder {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use crate::diagnostic::PlanKind;
+    use crate::plan::Body;
+
+    fn write(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("write");
+        path
+    }
+
+    #[test]
+    fn a_used_recipe_is_loaded_once_and_its_inputs_checked() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        write(
+            dir.path(),
+            "child.yaml",
+            "version: 1\nname: child\ninputs:\n  id: { type: string }\nsteps: []\noutputs:\n  done: '1'\n",
+        );
+        let root = "version: 1\nname: root\nsteps:\n  - id: a\n    uses: child.yaml\n    with: { id: '1' }\n  - id: b\n    uses: child.yaml\n    with: { id: '2' }\n";
+        let path = write(dir.path(), "root.yaml", root);
+        let plan = build_at(&path, root).expect("a plan");
+        let (Body::Uses(a), Body::Uses(b)) = (&plan.root.steps[0].body, &plan.root.steps[1].body)
+        else {
+            panic!("uses steps")
+        };
+        assert!(std::sync::Arc::ptr_eq(&a.recipe, &b.recipe), "planned once");
+        let bad = "version: 1\nname: root\nsteps:\n  - id: a\n    uses: child.yaml\n    with: { idd: '1' }\n";
+        let path = write(dir.path(), "bad.yaml", bad);
+        let found = build_at(&path, bad).expect_err("problems");
+        assert!(
+            has(&found, PlanKind::Uses, "steps[0].with.idd"),
+            "{found:?}"
+        );
+        assert!(has(&found, PlanKind::Uses, "steps[0].with"), "{found:?}");
+    }
+
+    #[test]
+    fn a_cycle_is_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let a = "version: 1\nname: a\nsteps:\n  - id: b\n    uses: b.yaml\n";
+        write(
+            dir.path(),
+            "b.yaml",
+            "version: 1\nname: b\nsteps:\n  - id: a\n    uses: a.yaml\n",
+        );
+        let path = write(dir.path(), "a.yaml", a);
+        let found = build_at(&path, a).expect_err("problems");
+        assert!(
+            found
+                .iter()
+                .any(|(k, _, m)| *k == PlanKind::Uses && m.contains("cycle")),
+            "{found:?}"
+        );
+    }
+}
