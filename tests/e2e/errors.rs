@@ -195,3 +195,13 @@ async fn malformed_json_inputs_file() {
     )
     .await;
 }
+
+/// One mistake, one error: a capture whose JSONPath does not parse is still defined, so the
+/// steps that read it (and the loop over it) are not reported as well.
+#[tokio::test]
+async fn bad_jsonpath_does_not_cascade() {
+    let text = step(
+        "  - id: list\n    request: { url: \"{{ inputs.base }}/items\" }\n    capture:\n      ids: $[?@.id ==\n    check:\n      - that: ids | length > 0\n  - id: each\n    for_each: \"{{ ids }}\"\n    request: { url: \"{{ inputs.base }}/items/{{ item }}\" }\n    capture:\n      names: $.name\n  - id: after\n    request: { url: \"{{ inputs.base }}/items?n={{ steps.each.results | length }}&x={{ names }}\" }\n",
+    );
+    case("bad_jsonpath_does_not_cascade", &[("recipe.yaml", text)], &[]).await;
+}

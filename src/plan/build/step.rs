@@ -38,6 +38,26 @@ impl Builder {
         scope: &mut Scope,
         ids: &mut HashSet<String>,
     ) -> Option<StepPlan> {
+        let plan = self.step_plan(cx, step, field, scope, ids);
+        // A step with problems still defines what it says it does, so that the steps after it
+        // that read its captures or `steps.<id>` are not reported as well: one mistake, one
+        // error.
+        scope
+            .steps
+            .entry(step.id.clone())
+            .or_insert(step.for_each.is_some());
+        scope.captures.extend(step.capture.keys().cloned());
+        plan
+    }
+
+    fn step_plan(
+        &mut self,
+        cx: Cx<'_>,
+        step: &Step,
+        field: &FieldPath,
+        scope: &mut Scope,
+        ids: &mut HashSet<String>,
+    ) -> Option<StepPlan> {
         let cx = cx.in_step(&step.id);
         let at = cx.at;
         if self.identifier(at, &field.key("id"), &step.id, "step id")
@@ -132,6 +152,7 @@ impl Builder {
         produced.extend(captures.iter().map(|c| c.name.clone()));
         let mut check_scope = inner.clone();
         check_scope.captures.extend(produced.iter().cloned());
+        check_scope.captures.extend(step.capture.keys().cloned());
         let checks = self.checks(at, field, step, &check_scope);
         scope.steps.insert(step.id.clone(), each.is_some());
         scope.captures.extend(produced);
