@@ -64,6 +64,7 @@ impl AppState {
                 .map(|org| org.locator.clone())
                 .collect(),
             faults: FaultBook::new(&data.faults, data.fault_schedule.as_ref()),
+            tokens: TokenStore::keyed(&data.token_key()),
             ..Inner::default()
         };
         let grant = Grant {

@@ -2,7 +2,11 @@
 //! rotation; and, for each grant, whether the token it replaces was due for replacement.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
 
 /// Which platform a token belongs to; a token of one platform means nothing to another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -78,15 +82,35 @@ impl Entry {
 
 /// All tokens the sandbox has issued, kept after expiry so that "expired" and "unknown"
 /// stay distinguishable.
+///
+/// Refresh tokens also carry who they were issued to and when they expire, sealed with a key
+/// derived from the sandbox's data: a sandbox started again with the same data honours a
+/// refresh token an earlier one issued (once, like any other), as a real provider that keeps
+/// its tokens across restarts would. Without that, a token store filled against one sandbox
+/// would be useless against the next.
 #[derive(Debug, Default)]
 pub(crate) struct TokenStore {
     access: HashMap<String, Entry>,
     refresh: HashMap<String, Entry>,
     /// The newest access token of each platform, client and subject.
     newest: HashMap<(Platform, String, String), String>,
+    key: [u8; 32],
 }
 
 impl TokenStore {
+    /// A store whose refresh tokens are sealed with a key derived from `secret`.
+    pub(crate) fn keyed(secret: &str) -> TokenStore {
+        let key = Sha256::new()
+            .chain_update(b"whisk sandbox refresh tokens\0")
+            .chain_update(secret.as_bytes())
+            .finalize()
+            .into();
+        TokenStore {
+            key,
+            ..TokenStore::default()
+        }
+    }
+
     /// Mints a new random access token, and says what it replaced.
     pub(crate) fn issue_access(
         &mut self,
@@ -128,9 +152,57 @@ impl TokenStore {
         grant: Grant,
         ttl: Duration,
     ) -> String {
-        let token = mint(platform, "rt");
+        let expires = SystemTime::now() + ttl;
+        let token = self.seal(platform, &grant, expires);
         self.seed_refresh(&token, platform, grant, ttl);
         token
+    }
+
+    /// `<platform>-rt-<payload>.<seal>`: the payload is the grant, the expiry and a nonce.
+    fn seal(&self, platform: Platform, grant: &Grant, expires: SystemTime) -> String {
+        let expires_ms = expires
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        let payload = serde_json::json!({
+            "s": grant.subject,
+            "c": grant.client_id,
+            "e": expires_ms,
+            "n": uuid::Uuid::new_v4().simple().to_string(),
+        });
+        let payload = URL_SAFE_NO_PAD.encode(payload.to_string());
+        let seal = self.digest(platform, &payload);
+        format!("{}-rt-{payload}.{seal}", platform.prefix())
+    }
+
+    /// A keyed SHA-256 of the payload. Not an HMAC: the payload is JSON read back whole, so an
+    /// extension attack yields nothing parseable, and this is an emulator's token, not a bank's.
+    fn digest(&self, platform: Platform, payload: &str) -> String {
+        let digest = Sha256::new()
+            .chain_update(self.key)
+            .chain_update(platform.prefix())
+            .chain_update(payload)
+            .finalize();
+        digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The grant and remaining lifetime of a sealed refresh token this store did not issue,
+    /// when its seal holds.
+    fn unseal(&self, platform: Platform, token: &str) -> Option<(Grant, Option<Duration>)> {
+        let rest = token
+            .strip_prefix(platform.prefix())?
+            .strip_prefix("-rt-")?;
+        let (payload, seal) = rest.rsplit_once('.')?;
+        if self.digest(platform, payload) != seal {
+            return None;
+        }
+        let json: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+        let grant = Grant {
+            subject: json["s"].as_str()?.to_owned(),
+            client_id: json["c"].as_str()?.to_owned(),
+        };
+        let expires = UNIX_EPOCH + Duration::from_millis(json["e"].as_u64()?);
+        Some((grant, expires.duration_since(SystemTime::now()).ok()))
     }
 
     /// Registers a refresh token with a known value (the demo's initial one).
@@ -176,7 +248,16 @@ impl TokenStore {
                 e.used = rotate;
                 RefreshCheck::Valid(e.grant.clone())
             }
-            None => RefreshCheck::Unknown,
+            None => match self.unseal(platform, token) {
+                Some((_, None)) => RefreshCheck::Expired,
+                Some((grant, Some(left))) => {
+                    let mut entry = entry(platform, grant.clone(), left);
+                    entry.used = rotate;
+                    self.refresh.insert(token.to_owned(), entry);
+                    RefreshCheck::Valid(grant)
+                }
+                None => RefreshCheck::Unknown,
+            },
         }
     }
 }
@@ -277,6 +358,44 @@ mod tests {
         let late = now + Duration::from_secs(61);
         assert_eq!(
             store.redeem_refresh(Platform::Ibm, &kept, false, late),
+            RefreshCheck::Expired
+        );
+    }
+
+    #[test]
+    fn a_store_with_the_same_key_honours_a_sealed_refresh_token_once() {
+        let ttl = Duration::from_secs(60);
+        let mut before = TokenStore::keyed("secret");
+        let token = before.issue_refresh(Platform::Tibco, grant(), ttl);
+        let now = Instant::now();
+        let mut after = TokenStore::keyed("secret");
+        assert_eq!(
+            after.redeem_refresh(Platform::Tibco, &token, true, now),
+            RefreshCheck::Valid(grant())
+        );
+        assert_eq!(
+            after.redeem_refresh(Platform::Tibco, &token, true, now),
+            RefreshCheck::Used
+        );
+        let mut other = TokenStore::keyed("another secret");
+        assert_eq!(
+            other.redeem_refresh(Platform::Tibco, &token, true, now),
+            RefreshCheck::Unknown
+        );
+        assert_eq!(
+            TokenStore::keyed("secret").redeem_refresh(Platform::Ibm, &token, true, now),
+            RefreshCheck::Unknown,
+            "another platform's token"
+        );
+        let forged = token.replace("-rt-", "-rt-x");
+        assert_eq!(
+            TokenStore::keyed("secret").redeem_refresh(Platform::Tibco, &forged, true, now),
+            RefreshCheck::Unknown
+        );
+        let short = before.issue_refresh(Platform::Tibco, grant(), Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(10));
+        assert_eq!(
+            TokenStore::keyed("secret").redeem_refresh(Platform::Tibco, &short, true, now),
             RefreshCheck::Expired
         );
     }

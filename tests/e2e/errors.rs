@@ -203,5 +203,10 @@ async fn bad_jsonpath_does_not_cascade() {
     let text = step(
         "  - id: list\n    request: { url: \"{{ inputs.base }}/items\" }\n    capture:\n      ids: $[?@.id ==\n    check:\n      - that: ids | length > 0\n  - id: each\n    for_each: \"{{ ids }}\"\n    request: { url: \"{{ inputs.base }}/items/{{ item }}\" }\n    capture:\n      names: $.name\n  - id: after\n    request: { url: \"{{ inputs.base }}/items?n={{ steps.each.results | length }}&x={{ names }}\" }\n",
     );
-    case("bad_jsonpath_does_not_cascade", &[("recipe.yaml", text)], &[]).await;
+    case(
+        "bad_jsonpath_does_not_cascade",
+        &[("recipe.yaml", text)],
+        &[],
+    )
+    .await;
 }

@@ -3,6 +3,7 @@
 mod auth_login;
 mod auth_recipes;
 mod cassettes;
+mod docs;
 mod dry_run;
 mod errors;
 mod fault_matrix;

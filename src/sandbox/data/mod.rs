@@ -43,6 +43,17 @@ pub struct SandboxData {
 }
 
 impl SandboxData {
+    /// What the key that seals refresh tokens is derived from: the clients' secrets, so that
+    /// a sandbox started again with the same data honours the tokens an earlier one issued.
+    pub(crate) fn token_key(&self) -> String {
+        let mut key = self.tibco.client_secret.clone();
+        for client in &self.ibm.clients {
+            key.push('\0');
+            key.push_str(&client.client_secret);
+        }
+        key
+    }
+
     /// Sets the access-token lifetime (seconds) of every platform at once.
     pub fn set_access_token_lifetime(&mut self, seconds: f64) {
         self.access_token_lifetime = Some(seconds);
