@@ -16,6 +16,7 @@ pub mod exec;
 pub mod fuzzing;
 pub mod login;
 pub mod plan;
+pub mod plural;
 pub mod recipe;
 pub mod redact;
 pub mod report;

@@ -24,6 +24,10 @@ pub struct Cassette {
     /// The inputs of the recorded run; replays use them again.
     #[serde(default)]
     pub inputs: serde_json::Map<String, serde_json::Value>,
+    /// The recorded run failed, and was recorded anyway (`whisk record --allow-failure`): its
+    /// replay is expected to fail the same way.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub run_failed: bool,
     pub interactions: Vec<Interaction>,
 }
 

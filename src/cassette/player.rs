@@ -34,6 +34,8 @@ pub struct Player {
     name: String,
     by_key: HashMap<Key, Vec<usize>>,
     used: Mutex<Vec<bool>>,
+    /// The requests the cassette did not hold (method and masked URL), in the order asked.
+    missed: Mutex<Vec<String>>,
     redactor: Redactor,
 }
 
@@ -57,6 +59,7 @@ impl Player {
             name,
             by_key,
             used,
+            missed: Mutex::default(),
             redactor,
         }
     }
@@ -67,6 +70,10 @@ impl Player {
         let body = Body::masked(&sent.body, &masker);
         let key = (sent.method.clone(), url, body.key());
         let Some(candidates) = self.by_key.get(&key) else {
+            self.missed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(format!("{} {}", key.0, key.1));
             return Replayed::Missing(self.missing(&key));
         };
         let index = {
@@ -112,6 +119,14 @@ impl Player {
             "not in the cassette `{}`{detail}; the recipe or its inputs changed since it was recorded: record it again with `whisk record`",
             self.name
         )
+    }
+
+    /// The requests the replay made that the cassette does not hold, as `METHOD URL` (masked).
+    pub fn missed(&self) -> Vec<String> {
+        self.missed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// How many recorded exchanges the replay did not ask for.

@@ -128,6 +128,7 @@ impl Recorder {
             recipe,
             recorded_at,
             inputs,
+            run_failed: false,
             interactions,
         }
     }

@@ -36,6 +36,10 @@ pub struct RecordArgs {
     /// Print only errors.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Keep the cassette and snapshot of a run that fails, as a test of that failure (without
+    /// it, a failed run writes nothing). whisk still exits with the run's exit code.
+    #[arg(long)]
+    pub allow_failure: bool,
 }
 
 pub async fn record(args: &RecordArgs, console: &Console, token_store: Option<PathBuf>) -> Exit {
@@ -73,16 +77,31 @@ pub async fn record(args: &RecordArgs, console: &Console, token_store: Option<Pa
         console.line("the run was interrupted: no cassette written");
         return exit;
     }
+    let run_failed = exit != Exit::Success;
+    if run_failed && !args.allow_failure {
+        console.problem(
+            cassette_problem(format!(
+                "the recorded run failed (exit code {}): no cassette or snapshot written",
+                exit as i32
+            ))
+            .help(
+                "fix what failed and record again; to keep a failing run as a test of that \
+                 failure, pass `--allow-failure`",
+            ),
+        );
+        return exit;
+    }
     let folder = cassette_path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
-    let cassette = recorder.cassette(
+    let mut cassette = recorder.cassette(
         &plan.redactor.masker(),
         relative(&args.recipe, folder),
         timestamp(time::OffsetDateTime::now_utc()),
         (*bound.inputs).clone(),
     );
+    cassette.run_failed = run_failed;
     let mut text = match serde_json::to_string_pretty(&cassette) {
         Ok(text) => text,
         Err(error) => {
@@ -111,7 +130,15 @@ pub async fn record(args: &RecordArgs, console: &Console, token_store: Option<Pa
     }
     let snapshot_path = snapshot_for(&cassette_path);
     let snapshot = match super::replay::replay(&cassette_path).await {
-        Ok(replayed) => replayed.snapshot,
+        Ok(replayed) if replayed.verdict().is_ok() => replayed.snapshot,
+        Ok(replayed) => {
+            let reason = replayed.verdict().err().unwrap_or_default();
+            console.problem(cassette_problem(format!(
+                "the new cassette `{}` does not replay as recorded: {reason}; no snapshot written",
+                cassette_path.display()
+            )));
+            return Exit::Failed;
+        }
         Err(problem) => {
             console.problem(cassette_problem(format!(
                 "the new cassette `{}` does not replay:",
@@ -131,9 +158,10 @@ pub async fn record(args: &RecordArgs, console: &Console, token_store: Option<Pa
         return Exit::Failed;
     }
     if verbosity >= 0 {
+        let what = if run_failed { "a failed run: " } else { "" };
         console.line(&format!(
-            "recorded {} exchanges to {}; snapshot {} (check both in; `whisk test` replays them)",
-            cassette.interactions.len(),
+            "recorded {what}{} to {}; snapshot {} (check both in; `whisk test` replays them)",
+            crate::plural::count(cassette.interactions.len(), "exchange", "exchanges"),
             cassette_path.display(),
             snapshot_path.display()
         ));

@@ -33,6 +33,35 @@ pub struct Replayed {
     pub snapshot: String,
     /// Recorded exchanges the replay did not ask for.
     pub unused: usize,
+    /// Requests the replay made that the cassette does not hold (`METHOD URL`, masked).
+    pub missed: Vec<String>,
+    /// The replayed run failed.
+    pub failed: bool,
+    /// The recorded run failed (recorded with `--allow-failure`).
+    pub recorded_failed: bool,
+}
+
+impl Replayed {
+    /// Whether the replay may stand for the recording: it asked for nothing the cassette
+    /// lacks, and it failed only if the recording did. Else why not.
+    pub fn verdict(&self) -> Result<(), String> {
+        if let Some(first) = self.missed.first() {
+            let more = match self.missed.len() {
+                1 => String::new(),
+                n => format!(" and {} more", n - 1),
+            };
+            return Err(format!(
+                "the replay asked for `{first}`{more}, which the cassette does not hold; the recipe or its inputs changed since it was recorded: record it again with `whisk record`"
+            ));
+        }
+        if self.failed && !self.recorded_failed {
+            return Err(
+                "the replayed run failed, the recorded one did not; run `whisk record` again"
+                    .to_owned(),
+            );
+        }
+        Ok(())
+    }
 }
 
 /// A cassette that cannot be replayed.
@@ -92,6 +121,7 @@ pub async fn replay(path: &Path) -> Result<Replayed, Failed> {
     let store = tempfile::tempdir()
         .map_err(|e| cassette_problem(format!("cannot make a scratch token store: {e}")))?;
     let recipe_name = cassette.recipe.clone();
+    let recorded_failed = cassette.run_failed;
     let player = Arc::new(Player::new(
         cassette,
         path.display().to_string(),
@@ -106,6 +136,7 @@ pub async fn replay(path: &Path) -> Result<Replayed, Failed> {
     let started = time::OffsetDateTime::now_utc();
     let clock = std::time::Instant::now();
     let result = crate::exec::run(&plan, &bound, options, &NullSink).await;
+    let failed = crate::session::exit_for(&result) != Exit::Success;
     let report = Masked::new(
         report_of(
             &plan,
@@ -125,6 +156,9 @@ pub async fn replay(path: &Path) -> Result<Replayed, Failed> {
     Ok(Replayed {
         snapshot,
         unused: player.unused(),
+        missed: player.missed(),
+        failed,
+        recorded_failed,
     })
 }
 
@@ -163,6 +197,13 @@ pub async fn test(args: &TestArgs, console: &Console) -> Exit {
                 continue;
             }
         };
+        // Never accepted, with or without `--update`: the snapshot would pin down a replay
+        // that does not stand for the recording.
+        if let Err(reason) = replayed.verdict() {
+            println!("FAIL    {name}: {reason}");
+            failed += 1;
+            continue;
+        }
         let stored = std::fs::read_to_string(&snapshot_path)
             .ok()
             .map(|s| s.replace("\r\n", "\n"));

@@ -39,8 +39,8 @@ pub fn to_markdown(report: &Masked<Report>) -> String {
     };
     let _ = writeln!(
         out,
-        "\n{} steps: {} succeeded, {} failed, {} skipped{not_run}.",
-        result.steps.len(),
+        "\n{}: {} succeeded, {} failed, {} skipped{not_run}.",
+        crate::plural::count(result.steps.len(), "step", "steps"),
         count(Status::Succeeded),
         count(Status::Failed),
         count(Status::Skipped)

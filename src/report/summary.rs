@@ -20,9 +20,9 @@ pub fn summary(result: &RunResult, name: &str, duration_ms: u64) -> String {
     };
     let _ = write!(
         out,
-        "recipe `{name}` {verdict} in {} ({} steps: {} succeeded, {} failed, {} skipped",
+        "recipe `{name}` {verdict} in {} ({}: {} succeeded, {} failed, {} skipped",
         millis(duration_ms),
-        result.steps.len(),
+        crate::plural::count(result.steps.len(), "step", "steps"),
         counts(Status::Succeeded),
         counts(Status::Failed),
         counts(Status::Skipped),

@@ -52,7 +52,7 @@ fn assert_clean(text: &str, sandbox_secrets: &[String]) {
             "secret leaked: {secret}\n{text}"
         );
     }
-    let token = regex::Regex::new(r"(tci|oic|ibm)-(access|refresh)-[0-9a-f]{8}").unwrap();
+    let token = regex::Regex::new(r"(tci|oic|ibm)-(at|rt)-[0-9A-Za-z_-]{8}").unwrap();
     assert!(!token.is_match(text), "a token leaked:\n{text}");
 }
 
@@ -185,21 +185,21 @@ async fn record_replay_offline_catch_a_change_and_update() {
     everything += &passed.stdout;
     everything += &passed.stderr;
 
-    // A change to the recipe: the first request gains a query parameter.
+    // A change to the recipe that sends the same requests: a step's name. The report
+    // differs; `--update` accepts it.
     let recipe = root.join("runbooks/enable-api-access.yaml");
     let text = std::fs::read_to_string(&recipe).unwrap();
-    let changed = text.replacen(
-        "url: \"{{ inputs.base_url }}/v1/subscriptions/0/apiservice/access\"",
-        "url: \"{{ inputs.base_url }}/v1/subscriptions/0/apiservice/access\"\n      query: { notify: \"true\" }",
+    let renamed = text.replacen(
+        "name: Enable API access for the token's own organization",
+        "name: Enable API access for the parent organization",
         1,
     );
-    assert_ne!(text, changed);
-    std::fs::write(&recipe, changed).unwrap();
+    assert_ne!(text, renamed);
+    std::fs::write(&recipe, &renamed).unwrap();
     let failed = whisk(root, &["test", "runbooks"], &[]);
     assert_eq!(failed.code, 1, "{}\n{}", failed.stdout, failed.stderr);
     insta::assert_snapshot!("whisk_test_mismatch", scrub(&failed.stdout, root));
     everything += &failed.stdout;
-
     let updated = whisk(root, &["test", "runbooks", "--update"], &[]);
     assert_eq!(updated.code, 0, "{}\n{}", updated.stdout, updated.stderr);
     assert!(
@@ -209,6 +209,29 @@ async fn record_replay_offline_catch_a_change_and_update() {
         "{}",
         updated.stdout
     );
+    everything += &updated.stdout;
+
+    // A change that sends a request the cassette does not hold: the first request gains a
+    // query parameter. The replay fails for want of an exchange, and `--update` refuses it:
+    // the snapshot stays as it was.
+    let snapshot_path = root.join("runbooks/enable-api-access.snapshot.json");
+    let accepted = std::fs::read_to_string(&snapshot_path).unwrap();
+    let changed = renamed.replacen(
+        "url: \"{{ inputs.base_url }}/v1/subscriptions/0/apiservice/access\"",
+        "url: \"{{ inputs.base_url }}/v1/subscriptions/0/apiservice/access\"\n      query: { notify: \"true\" }",
+        1,
+    );
+    assert_ne!(renamed, changed);
+    std::fs::write(&recipe, changed).unwrap();
+    for args in [&["test", "runbooks"][..], &["test", "runbooks", "--update"]] {
+        let refused = whisk(root, args, &[]);
+        assert_eq!(refused.code, 1, "{}\n{}", refused.stdout, refused.stderr);
+        insta::assert_snapshot!("whisk_test_missing_exchange", scrub(&refused.stdout, root));
+        everything += &refused.stdout;
+    }
+    assert_eq!(std::fs::read_to_string(&snapshot_path).unwrap(), accepted);
+    std::fs::write(&recipe, &renamed).unwrap();
+
     let again = whisk(root, &["test"], &[]);
     assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
     assert!(
@@ -216,7 +239,6 @@ async fn record_replay_offline_catch_a_change_and_update() {
         "{}",
         again.stdout
     );
-    everything += &updated.stdout;
     everything += &again.stdout;
     assert_clean(&everything, &secrets);
 }
@@ -247,5 +269,72 @@ fn test_without_cassettes_or_with_a_broken_one() {
         broken.stderr.contains("is not a whisk cassette"),
         "{}",
         broken.stderr
+    );
+}
+
+/// Recording a run that fails writes nothing and says so, unless `--allow-failure` asks to
+/// keep it; a cassette of a failed run replays as failing and passes `whisk test`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recording_a_failed_run() {
+    let sandbox: Sandbox =
+        whisk::sandbox::start(SandboxConfig::new(SandboxData::default()).with_port(0))
+            .await
+            .expect("sandbox starts");
+    let urls = sandbox.urls();
+    let tibco = sandbox.credentials().tibco.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // API access is not enabled for the parent yet: list-apps gets 403.
+    copy_recipe("tibco/list-apps.yaml", &root.join("list-apps.yaml"));
+    let base = format!("base_url={}", urls.tci_base);
+    let token = format!("token_url={}", urls.tci_token_url);
+    let env = [
+        ("TCI_CLIENT_ID", tibco.client_id.as_str()),
+        ("TCI_CLIENT_SECRET", tibco.client_secret.as_str()),
+        ("TCI_REFRESH_TOKEN", tibco.refresh_token.as_str()),
+    ];
+    let args = [
+        "record",
+        "list-apps.yaml",
+        "--input",
+        &base,
+        "--input",
+        &token,
+    ];
+    let refused = whisk(root, &args, &env);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains(
+            "error: the recorded run failed (exit code 1): no cassette or snapshot written"
+        ) && refused.stderr.contains("--allow-failure"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!root.join("list-apps.cassette.json").exists());
+    assert!(!root.join("list-apps.snapshot.json").exists());
+
+    let kept = whisk(root, &[&args[..], &["--allow-failure"]].concat(), &env);
+    assert_eq!(kept.code, 1, "{}", kept.stderr);
+    assert!(
+        kept.stderr
+            .contains("recorded a failed run: 2 exchanges to list-apps.cassette.json"),
+        "{}",
+        kept.stderr
+    );
+    let cassette = std::fs::read_to_string(root.join("list-apps.cassette.json")).unwrap();
+    assert!(cassette.contains("\"run_failed\": true"), "{cassette}");
+    sandbox.shutdown().await;
+    let replayed = whisk(root, &["test"], &[]);
+    assert_eq!(replayed.code, 0, "{}\n{}", replayed.stdout, replayed.stderr);
+    assert!(
+        replayed.stdout.contains("PASS    list-apps.cassette.json"),
+        "{}",
+        replayed.stdout
+    );
+    let snapshot = std::fs::read_to_string(root.join("list-apps.snapshot.json")).unwrap();
+    assert!(snapshot.contains("api_access_not_enabled"), "{snapshot}");
+    assert_clean(
+        &format!("{}{}{cassette}{snapshot}", refused.stderr, kept.stderr),
+        &[tibco.client_secret.clone(), tibco.refresh_token.clone()],
     );
 }
