@@ -41,10 +41,11 @@ pub fn provided(
     let mut problems = Vec::new();
     if let Some(path) = inputs_file {
         match read_inputs_file(path) {
-            Ok(values) => {
+            Ok((values, source)) => {
                 for (name, value) in values {
-                    provided.inputs.insert(name, Given::Value(value));
+                    provided.inputs.insert(name, Given::File(value));
                 }
+                provided.inputs_file = Some(std::sync::Arc::new(source));
             }
             Err(diagnostic) => problems.push(diagnostic),
         }
@@ -94,13 +95,18 @@ pub fn provided(
     }
 }
 
-fn read_inputs_file(path: &Path) -> Result<serde_json::Map<String, serde_json::Value>, Diagnostic> {
-    let source = Source::read(path).map_err(|error| {
+/// The values of an inputs file, and the file (its positions are indexed only if an error
+/// needs them).
+fn read_inputs_file(
+    path: &Path,
+) -> Result<(serde_json::Map<String, serde_json::Value>, Source), Diagnostic> {
+    let text = std::fs::read_to_string(path).map_err(|error| {
         Diagnostic::new(
             Kind::Load(LoadKind::Read),
             format!("cannot read inputs file `{}`: {error}", path.display()),
         )
     })?;
+    let source = crate::recipe::load::source(path, text);
     // A `.json` file is read by a JSON parser: the same values, several times faster on the
     // large lists a fan-out is given.
     let value: serde_json::Value = if path.extension().is_some_and(|e| e == "json") {
@@ -120,8 +126,8 @@ fn read_inputs_file(path: &Path) -> Result<serde_json::Map<String, serde_json::V
         crate::recipe::load::parse(&source)?
     };
     match value {
-        serde_json::Value::Object(map) => Ok(map),
-        serde_json::Value::Null => Ok(serde_json::Map::new()),
+        serde_json::Value::Object(map) => Ok((map, source)),
+        serde_json::Value::Null => Ok((serde_json::Map::new(), source)),
         _ => Err(Diagnostic::new(
             Kind::Load(LoadKind::InvalidValue),
             "an inputs file holds a mapping of input names to values",

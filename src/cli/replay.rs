@@ -113,6 +113,7 @@ pub async fn replay(path: &Path) -> Result<Replayed, Failed> {
             ..Env::default()
         },
         placeholder_secrets: true,
+        inputs_file: None,
     };
     let bound = bind::bind(&plan, &provided).map_err(|problems| Failed {
         problems,

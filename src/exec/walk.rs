@@ -308,7 +308,7 @@ impl<'v, V: Visitor> Walker<'v, V> {
             })?;
             given.insert(name.clone(), Given::Value(value));
         }
-        bind::bind_inputs(&uses.recipe, &given, self.visitor.env()).map_err(|problems| {
+        bind::bind_inputs(&uses.recipe, &given, self.visitor.env(), None).map_err(|problems| {
             UsesFailed::Inputs(problems.into_iter().map(|d| d.message).collect())
         })
     }

@@ -10,15 +10,17 @@ use indexmap::IndexMap;
 use super::{InputPlan, Plan, RecipePlan, SecretPlan};
 use crate::diagnostic::{BindKind, Diagnostic, Kind, did_you_mean};
 use crate::recipe::InputType;
-use crate::source::FieldPath;
+use crate::source::{FieldPath, Source};
 
 /// A value given for an input before it is checked against the input's type.
 #[derive(Clone, Debug)]
 pub enum Given {
     /// Text from `--input k=v` or an environment variable, parsed by the declared type.
     Text(String),
-    /// A typed value from an inputs file.
+    /// A typed value (a recipe's `with`, a cassette's recorded inputs).
     Value(serde_json::Value),
+    /// A typed value from the inputs file, `Provided::inputs_file`: errors point into it.
+    File(serde_json::Value),
 }
 
 /// Environment variables: the process environment, then those of `--env-file`.
@@ -44,6 +46,8 @@ impl Env {
 #[derive(Clone, Debug, Default)]
 pub struct Provided {
     pub inputs: IndexMap<String, Given>,
+    /// The `--inputs-file` the `Given::File` values were read from.
+    pub inputs_file: Option<Arc<Source>>,
     pub env: Env,
     /// Bind every secret to its placeholder (see `secret_placeholder`) instead of reading it:
     /// replays and dry runs, which must not need the real values.
@@ -86,7 +90,12 @@ pub fn bind(plan: &Plan, provided: &Provided) -> Result<Bound, Vec<Diagnostic>> 
             problems.push(diagnostic.in_file(root.source.name()));
         }
     }
-    let inputs = match bind_inputs(root, &provided.inputs, &provided.env) {
+    let inputs = match bind_inputs(
+        root,
+        &provided.inputs,
+        &provided.env,
+        provided.inputs_file.as_deref(),
+    ) {
         Ok(inputs) => inputs,
         Err(mut more) => {
             problems.append(&mut more);
@@ -127,10 +136,12 @@ pub fn bind(plan: &Plan, provided: &Provided) -> Result<Bound, Vec<Diagnostic>> 
 }
 
 /// Binds the inputs of one recipe: given values, then environment variables, then defaults.
+/// A value of the inputs file `file` that does not fit is reported at its place in that file.
 pub fn bind_inputs(
     recipe: &RecipePlan,
     given: &IndexMap<String, Given>,
     env: &Env,
+    file: Option<&Source>,
 ) -> Result<serde_json::Map<String, serde_json::Value>, Vec<Diagnostic>> {
     let mut values = serde_json::Map::new();
     let mut problems = Vec::new();
@@ -139,6 +150,10 @@ pub fn bind_inputs(
         let (value, origin) = match given.get(name) {
             Some(Given::Text(text)) => (coerce(input.kind, text), format!("--input {name}")),
             Some(Given::Value(value)) => (check_type(input.kind, value), format!("input `{name}`")),
+            Some(Given::File(value)) => (
+                check_type(input.kind, value),
+                format!("input `{name}` of the inputs file"),
+            ),
             None => match input
                 .env
                 .as_deref()
@@ -161,17 +176,24 @@ pub fn bind_inputs(
             Ok(value) => {
                 values.insert(name.clone(), value);
             }
-            Err(message) => problems.push(
-                Diagnostic::new(
+            Err(message) => {
+                let diagnostic = Diagnostic::new(
                     Kind::Bind(BindKind::InvalidInput),
                     format!("{origin}: {message}"),
-                )
-                .help(format!(
+                );
+                let declared = format!(
                     "input `{name}` is declared with type `{}`",
                     input.kind.name()
-                ))
-                .at_field(&recipe.source, &field, true),
-            ),
+                );
+                problems.push(match (given.get(name), file) {
+                    (Some(Given::File(_)), Some(file)) => diagnostic
+                        .help(format!("{declared} in `{}`", recipe.source.name()))
+                        .at_field(file, &FieldPath::root().key(name), false),
+                    _ => diagnostic
+                        .help(declared)
+                        .at_field(&recipe.source, &field, true),
+                });
+            }
         }
     }
     if problems.is_empty() {
@@ -218,12 +240,17 @@ fn read_secret(
     env: &Env,
 ) -> Result<String, (String, String)> {
     match source {
-        SecretPlan::Env(var) => env.get(var).ok_or_else(|| {
-            (
+        SecretPlan::Env(var) => match env.get(var) {
+            Some(value) if value.is_empty() => Err((
+                format!("environment variable `{var}` is set but empty"),
+                format!("give `{var}` the secret's value (an empty secret is always a mistake)"),
+            )),
+            Some(value) => Ok(value),
+            None => Err((
                 format!("environment variable `{var}` is not set"),
                 format!("set `{var}` in the environment or in an `--env-file`"),
-            )
-        }),
+            )),
+        },
         SecretPlan::File(path) => {
             let path = secret_file(recipe, path);
             let text = std::fs::read_to_string(&path).map_err(|error| {
@@ -232,11 +259,17 @@ fn read_secret(
                     "secret files are read relative to the recipe's folder".to_string(),
                 )
             })?;
-            Ok(text
+            let value = text
                 .strip_suffix('\n')
                 .map(|t| t.strip_suffix('\r').unwrap_or(t))
-                .unwrap_or(&text)
-                .to_string())
+                .unwrap_or(&text);
+            if value.is_empty() {
+                return Err((
+                    format!("secret file `{}` is empty", path.display()),
+                    "put the secret's value in the file".to_string(),
+                ));
+            }
+            Ok(value.to_string())
         }
     }
 }

@@ -210,3 +210,64 @@ async fn bad_jsonpath_does_not_cascade() {
     )
     .await;
 }
+
+/// A value of the inputs file that does not fit its input is reported at its line in that
+/// file, not in the recipe.
+#[tokio::test]
+async fn wrong_type_in_a_yaml_inputs_file() {
+    let recipe = "version: 1\nname: bad\ninputs:\n  base: { type: string }\n  ids: { type: array }\n  count: { type: integer }\nsteps:\n  - id: a\n    request: { url: \"{{ inputs.base }}/items\" }\n".to_string();
+    case(
+        "wrong_type_in_a_yaml_inputs_file",
+        &[
+            ("recipe.yaml", recipe),
+            (
+                "inputs.yaml",
+                "# the fan-out\nids: [101, 102]\ncount: twelve\n".to_string(),
+            ),
+        ],
+        &["--inputs-file", "inputs.yaml"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn wrong_type_in_a_json_inputs_file() {
+    let recipe = "version: 1\nname: bad\ninputs:\n  base: { type: string }\n  ids: { type: array }\nsteps:\n  - id: a\n    request: { url: \"{{ inputs.base }}/items\" }\n".to_string();
+    case(
+        "wrong_type_in_a_json_inputs_file",
+        &[
+            ("recipe.yaml", recipe),
+            ("inputs.json", "{\n  \"ids\": \"101,102\"\n}\n".to_string()),
+        ],
+        &["--inputs-file", "inputs.json"],
+    )
+    .await;
+}
+
+/// `VAR=` is refused by name: an empty secret is always a mistake (an unset `export`, a
+/// CI variable not given to this job).
+#[tokio::test]
+async fn empty_secret_env() {
+    let server = server().await;
+    let text = format!(
+        "{HEAD}secrets:\n  token: {{ env: WHISK_TEST_EMPTY_TOKEN }}\nauth:\n  api: {{ bearer: \"{{{{ secrets.token }}}}\" }}\nsteps:\n  - id: a\n    auth: api\n    request: {{ url: \"{{{{ inputs.base }}}}/items\" }}\n"
+    );
+    let whisk = Whisk::new();
+    let dir = whisk.dir.path().to_path_buf();
+    let out = whisk
+        .input("base", &server.uri())
+        .env("WHISK_TEST_EMPTY_TOKEN", "")
+        .run(&text);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    insta::assert_snapshot!(
+        "error_empty_secret_env",
+        format!("exit code: {}\n{}", out.code, scrub(&out.stderr, &dir))
+    );
+    assert!(
+        server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
+}
