@@ -55,6 +55,12 @@ pub async fn record(args: &RecordArgs, console: &Console, token_store: Option<Pa
     let Some(ca_certs) = super::run::ca_certs(args.ca_cert.as_deref(), &console) else {
         return Exit::Invalid;
     };
+    let problems =
+        crate::session::check_folders(args.report.as_deref().map(|path| ("--report", path)));
+    if !problems.is_empty() {
+        console.problems(&problems);
+        return Exit::Invalid;
+    }
     let cassette_problem =
         |message: String| Diagnostic::new(Kind::Command(CommandKind::Cassette), message);
     let cassette_path = args

@@ -34,6 +34,20 @@ pub async fn run(args: &RunArgs, console: &Console, token_store: Option<PathBuf>
         let _ = console.stdout().write_all(dry.script.as_bytes());
         return Exit::Success;
     }
+    let outputs = [
+        ("--report", &args.report),
+        ("--junit", &args.junit),
+        ("--summary", &args.summary),
+        ("--events", &args.events),
+    ];
+    let problems = session::check_folders(outputs.iter().filter_map(|(flag, path)| {
+        let path = path.as_deref().filter(|p| p.as_os_str() != "-")?;
+        Some((*flag, path))
+    }));
+    if !problems.is_empty() {
+        console.problems(&problems);
+        return Exit::Invalid;
+    }
     let resume = match &args.resume {
         Some(path) => match Resume::load(path, &plan.root.name) {
             Ok(resume) => Some(Arc::new(resume)),

@@ -59,6 +59,19 @@ pub fn render(diagnostic: &Diagnostic, color: bool) -> String {
     } else if let Some(context) = &context {
         notes.push(context.clone());
     }
+    if first.is_none() && header_only.is_none() {
+        // Nothing to point at: the notes and help go under the title, `= help: ...`, as
+        // rustc and cargo write them, rather than as groups of their own after an empty
+        // gutter.
+        let mut group = Group::with_title(title);
+        for note in &notes {
+            group = group.element(Level::NOTE.message(note.as_str()));
+        }
+        if let Some(help) = &diagnostic.help {
+            group = group.element(Level::HELP.message(help.as_str()));
+        }
+        return renderer.render(&[group]).to_string();
+    }
     let mut groups = vec![first.unwrap_or_else(|| Group::with_title(title))];
     if let Some(file) = &header_only {
         groups.push(Group::with_title(

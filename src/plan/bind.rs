@@ -126,6 +126,9 @@ pub fn bind(plan: &Plan, provided: &Provided) -> Result<Bound, Vec<Diagnostic>> 
         secrets.push(values);
     }
     if problems.is_empty() {
+        problems = super::precheck::run(root, &plan.templates, &inputs, &secrets[root.id]);
+    }
+    if problems.is_empty() {
         Ok(Bound {
             inputs: Arc::new(inputs),
             secrets,

@@ -9,6 +9,7 @@ mod filters;
 mod interpolate;
 pub mod jsonpath;
 mod names;
+pub mod precheck;
 mod status;
 pub mod template;
 
@@ -49,6 +50,8 @@ pub struct RecipePlan {
     pub auth: IndexMap<String, Arc<AuthPlan>>,
     pub steps: Vec<StepPlan>,
     pub outputs: Vec<(String, Tpl)>,
+    /// Fields checked once inputs and secrets are bound (see `precheck`).
+    pub prechecks: Vec<precheck::Precheck>,
 }
 
 #[derive(Clone, Debug)]

@@ -32,6 +32,43 @@ impl Files {
     }
 }
 
+/// Problems with the files a run is asked to write, found before it starts: each flag's file
+/// must be in a folder that exists (a run that ends with "cannot write the report" has
+/// already sent everything).
+pub fn check_folders<'a>(
+    files: impl IntoIterator<Item = (&'static str, &'a Path)>,
+) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    for (flag, path) in files {
+        let folder = match path.parent() {
+            Some(folder) if !folder.as_os_str().is_empty() => folder,
+            _ => continue,
+        };
+        if !folder.is_dir() {
+            let what = if folder.exists() {
+                "is not a folder"
+            } else {
+                "does not exist"
+            };
+            problems.push(
+                Diagnostic::new(
+                    Kind::Command(CommandKind::File),
+                    format!(
+                        "`{flag} {}`: the folder `{}` {what}",
+                        path.display(),
+                        folder.display()
+                    ),
+                )
+                .help(format!(
+                    "create it first (`mkdir -p {}`), or give another path",
+                    folder.display()
+                )),
+            );
+        }
+    }
+    problems
+}
+
 /// Writes every file in `files`; returns the ones that could not be written.
 pub fn write_files(
     report: &Masked<Report>,

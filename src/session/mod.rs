@@ -9,7 +9,7 @@ mod prepare;
 mod signals;
 
 pub use exit::{Exit, exit_for};
-pub use files::{Files, cannot_write, write_files};
+pub use files::{Files, cannot_write, check_folders, write_files};
 pub use lock::take_lock;
 pub use prepare::{Failed, Prepared, prepare};
 pub use signals::SignalWatcher;

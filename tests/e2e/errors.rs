@@ -271,3 +271,64 @@ async fn empty_secret_env() {
             .is_empty()
     );
 }
+
+/// A problem caught before sending: exit 2, the snapshot of stderr, and the server saw nothing.
+async fn refused_before_sending(name: &str, recipe: &str, extra: &[&str]) {
+    let server = server().await;
+    let whisk = Whisk::new();
+    let dir = whisk.dir.path().to_path_buf();
+    whisk.file("recipe.yaml", recipe);
+    let mut whisk = whisk.input("base", &server.uri());
+    for arg in extra {
+        whisk = whisk.arg(*arg);
+    }
+    let out = whisk.run_file(&dir.join("recipe.yaml"));
+    assert_eq!(out.code, 2, "{name}: {}", out.stderr);
+    let text = format!("exit code: {}\n{}", out.code, scrub(&out.stderr, &dir));
+    insta::assert_snapshot!(format!("error_{name}"), text);
+    let received = server.received_requests().await.unwrap_or_default();
+    assert!(received.is_empty(), "{name}: sent {received:?}");
+}
+
+#[tokio::test]
+async fn url_without_a_scheme_once_rendered() {
+    let recipe = step("  - id: a\n    request: { url: \"{{ inputs.base }}/items\" }\n");
+    refused_before_sending(
+        "url_without_a_scheme_once_rendered",
+        &recipe,
+        &["--input", "base=api.example.com/v1"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn token_url_in_clear_text_once_rendered() {
+    let recipe = format!(
+        "{HEAD}  idp: {{ type: string, default: 'http://idp.example.com' }}\nauth:\n  api:\n    oauth2:\n      grant: client_credentials\n      token_url: \"{{{{ inputs.idp }}}}/oauth2/token\"\n      client_id: c\n      client_secret: s\nsteps:\n  - id: a\n    auth: api\n    request: {{ url: \"{{{{ inputs.base }}}}/items\" }}\n"
+    );
+    refused_before_sending("token_url_in_clear_text_once_rendered", &recipe, &[]).await;
+}
+
+#[tokio::test]
+async fn concurrency_zero_from_an_input() {
+    let recipe = format!(
+        "{HEAD}  lanes: {{ type: integer, default: 4 }}\nsteps:\n  - id: a\n    for_each: \"{{{{ [1, 2] }}}}\"\n    concurrency: \"{{{{ inputs.lanes }}}}\"\n    request: {{ url: \"{{{{ inputs.base }}}}/items\" }}\n"
+    );
+    refused_before_sending(
+        "concurrency_zero_from_an_input",
+        &recipe,
+        &["--input", "lanes=0"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn report_folder_that_does_not_exist() {
+    let recipe = step("  - id: a\n    request: { url: \"{{ inputs.base }}/items\" }\n");
+    refused_before_sending(
+        "report_folder_that_does_not_exist",
+        &recipe,
+        &["--junit", "out/whisk.xml", "--summary", "out/summary.md"],
+    )
+    .await;
+}

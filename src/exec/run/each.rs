@@ -171,12 +171,7 @@ impl<'a> Runner<'a> {
         let n = match &each.concurrency {
             Concurrency::Fixed(n) => *n,
             Concurrency::Template(tpl) => match self.plan.templates.json(tpl, ctx) {
-                Ok(value) => value
-                    .as_u64()
-                    .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
-                    .filter(|n| *n >= 1)
-                    .map(|n| n as usize)
-                    .ok_or_else(|| format!("expected a positive integer, found `{value}`"))?,
+                Ok(value) => crate::plan::precheck::concurrency(&value)?,
                 Err(e) => return Err(describe(&e)),
             },
         };

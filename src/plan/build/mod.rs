@@ -45,6 +45,7 @@ pub fn build(source: Source, recipe: &Recipe) -> Result<Plan, Vec<Diagnostic>> {
         loaded: HashMap::new(),
         stack: Vec::new(),
         reads: Vec::new(),
+        prechecks: Vec::new(),
     };
     let source = Arc::new(source);
     let key = canonical(&source.path);
@@ -80,6 +81,8 @@ struct Builder {
     stack: Vec<PathBuf>,
     /// For each recipe being built (innermost last), the steps its templates read as a whole.
     reads: Vec<StepReads>,
+    /// For each recipe being built (innermost last), the fields to check at binding.
+    prechecks: Vec<Vec<precheck::Precheck>>,
 }
 
 /// Where the builder is: which file, which step.
@@ -154,6 +157,7 @@ impl Builder {
             globals: self.globals.clone(),
             ..Scope::default()
         };
+        self.prechecks.push(Vec::new());
         let inputs = self.inputs(at, recipe, &mut scope);
         let secrets = self.secrets(at, recipe, &mut scope);
         let auth = self.auth(at, recipe, &scope);
@@ -166,6 +170,7 @@ impl Builder {
             auth: IndexMap::new(),
             steps: Vec::new(),
             outputs: Vec::new(),
+            prechecks: Vec::new(),
         });
         self.recipes.push(placeholder);
         self.reads.push(StepReads::default());
@@ -185,6 +190,7 @@ impl Builder {
         }
         let reads = self.reads.pop().unwrap_or_default();
         mark_results_read(&mut steps, &reads);
+        let prechecks = self.prechecks.pop().unwrap_or_default();
         let plan = Arc::new(RecipePlan {
             id,
             name: recipe.name.clone(),
@@ -194,6 +200,7 @@ impl Builder {
             auth,
             steps,
             outputs,
+            prechecks,
         });
         self.recipes[id] = plan.clone();
         plan

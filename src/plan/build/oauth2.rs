@@ -6,10 +6,10 @@ use std::time::Duration;
 use super::{At, Builder};
 use crate::diagnostic::PlanKind;
 use crate::plan::names::Scope;
+use crate::plan::precheck::Rule;
 use crate::plan::{LoginPlan, OAuth2Plan, Tpl};
 use crate::recipe;
 use crate::source::FieldPath;
-use crate::urls::{check_authorization_url, check_token_url};
 
 const DEFAULT_SKEW: Duration = Duration::from_secs(60);
 
@@ -41,12 +41,13 @@ impl Builder {
             }
         });
         let login = self.login(at, field, oauth2, scope, store.is_some());
-        let token_url = self.string(at, &field.key("token_url"), &oauth2.token_url, scope);
-        if let Some(Tpl::Literal(serde_json::Value::String(url))) = &token_url
-            && let Err(message) = check_token_url(url)
-        {
-            self.problem(PlanKind::Url, at, &field.key("token_url"), false, message, Some("use an `https://` token URL (plain `http://` is allowed only for loopback addresses)".into()));
-        }
+        let token_url = self.checked(
+            at,
+            &field.key("token_url"),
+            &oauth2.token_url,
+            scope,
+            Rule::TokenUrl,
+        );
         let client_id = self.string(at, &field.key("client_id"), &oauth2.client_id, scope);
         let client_secret = oauth2
             .client_secret
@@ -157,14 +158,8 @@ impl Builder {
             );
         }
         let authorization_url = oauth2.authorization_url.as_ref().and_then(|url| {
-            let tpl = self.string(at, &field.key("authorization_url"), url, scope)?;
-            if let Tpl::Literal(serde_json::Value::String(url)) = &tpl
-                && let Err(message) = check_authorization_url(url)
-            {
-                self.problem(PlanKind::Url, at, &field.key("authorization_url"), false, message, Some("use an `https://` authorization URL (plain `http://` is allowed only for loopback addresses)".into()));
-                return None;
-            }
-            Some(tpl)
+            let f = field.key("authorization_url");
+            self.checked(at, &f, url, scope, Rule::AuthorizationUrl)
         });
         let redirect_uri = oauth2.redirect_uri.as_ref().and_then(|uri| {
             let tpl = self.string(at, &field.key("redirect_uri"), uri, scope)?;

@@ -7,10 +7,10 @@ use super::policy::{Layered, layer};
 use super::{At, Builder, Cx};
 use crate::diagnostic::{PlanKind, did_you_mean};
 use crate::plan::names::Scope;
+use crate::plan::precheck::Rule;
 use crate::plan::{BodyPlan, RequestPlan, StatusSet, Tpl, ValueTpl};
 use crate::recipe::{self, Step};
 use crate::source::FieldPath;
-use crate::urls::check_url;
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
@@ -26,19 +26,7 @@ impl Builder {
         let at = cx.at;
         let rf = field.key("request");
         let method = self.method(at, &rf, request);
-        let url = self.string(at, &rf.key("url"), &request.url, scope);
-        if let Some(Tpl::Literal(serde_json::Value::String(text))) = &url
-            && let Err(message) = check_url(text)
-        {
-            self.problem(
-                PlanKind::Url,
-                at,
-                &rf.key("url"),
-                false,
-                message,
-                Some("write an absolute URL such as `https://api.example.com/v1/items`".into()),
-            );
-        }
+        let url = self.checked(at, &rf.key("url"), &request.url, scope, Rule::Url);
         let query = self.pairs(at, &rf.key("query"), &request.query, scope);
         let layered = layer(step, request, &cx.recipe.defaults, field);
         let headers = self.headers(at, &layered, scope);

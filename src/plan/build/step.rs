@@ -7,6 +7,7 @@ use super::declare::shadows;
 use super::{At, Builder, Cx};
 use crate::diagnostic::PlanKind;
 use crate::plan::names::Scope;
+use crate::plan::precheck::Rule;
 use crate::plan::{Body, CheckPlan, Concurrency, Each, StepPlan};
 use crate::recipe::{self, Step};
 use crate::source::FieldPath;
@@ -278,11 +279,12 @@ impl Builder {
                     Concurrency::Fixed(1)
                 }
                 Ok(n) => Concurrency::Fixed(n),
-                Err(_) => Concurrency::Template(self.string(
+                Err(_) => Concurrency::Template(self.checked(
                     at,
                     &field.key("concurrency"),
                     text,
                     inner,
+                    Rule::Concurrency,
                 )?),
             },
         };

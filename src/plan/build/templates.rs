@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use super::{At, Builder};
 use crate::diagnostic::PlanKind;
 use crate::plan::names::Scope;
+use crate::plan::precheck::{self, Precheck, Rule};
 use crate::plan::template;
 use crate::plan::{Tpl, ValueTpl};
 use crate::source::FieldPath;
@@ -20,6 +21,51 @@ impl Builder {
     ) -> Option<Tpl> {
         let compiled = self.templates.string(text);
         self.finish_template(at, field, compiled, scope)
+    }
+
+    /// A string field whose value must follow `rule`: checked now when it is literal, when
+    /// the inputs are bound when it reads only inputs and secrets, else when it is sent.
+    pub(super) fn checked(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        text: &str,
+        scope: &Scope,
+        rule: Rule,
+    ) -> Option<Tpl> {
+        let (tpl, vars) = match self.templates.string(text) {
+            Ok((tpl, vars)) => {
+                if !self.check_names(at, field, &vars, scope) {
+                    return None;
+                }
+                (tpl, vars)
+            }
+            Err(error) => {
+                self.template_error(at, field, &error);
+                return None;
+            }
+        };
+        match &tpl {
+            Tpl::Literal(value) => {
+                if let Err(message) = rule.check(value) {
+                    let help = Some(rule.help().to_owned());
+                    self.problem(PlanKind::Url, at, field, false, message, help);
+                }
+            }
+            _ if precheck::bindable(&vars) => {
+                if let Some(list) = self.prechecks.last_mut() {
+                    list.push(Precheck {
+                        tpl: tpl.clone(),
+                        rule,
+                        field: field.clone(),
+                        step: at.step.map(str::to_owned),
+                        inputs: precheck::inputs_read(&vars),
+                    });
+                }
+            }
+            _ => {}
+        }
+        Some(tpl)
     }
 
     pub(super) fn expression(
