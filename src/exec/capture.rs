@@ -38,6 +38,15 @@ pub fn extract(
                     }
                 }
             } else {
+                if let Some(min) = capture.min
+                    && matches.len() < min
+                {
+                    return Err(format!(
+                        "capture `{}`: JSONPath `{text}` matched {}, but `min: {min}` needs at least {min}",
+                        capture.name,
+                        crate::plural::count(matches.len(), "value", "values")
+                    ));
+                }
                 Some(serde_json::Value::Array(
                     matches.into_iter().cloned().collect(),
                 ))
@@ -85,6 +94,21 @@ pub fn extract(
     }
 }
 
+/// What looks wrong in a capture's value without failing the step: a list capture that
+/// matched nothing, unless it says that may happen (`optional`) or how many it needs (`min`).
+pub fn warning(capture: &CapturePlan, value: &serde_json::Value) -> Option<String> {
+    let CaptureKind::JsonPath { text, .. } = &capture.kind else {
+        return None;
+    };
+    let quiet = capture.single || capture.optional || capture.min.is_some();
+    (!quiet && value.as_array().is_some_and(Vec::is_empty)).then(|| {
+        format!(
+            "capture `{}`: JSONPath `{text}` matched nothing (add `min: 1` to fail the step, or `optional: true` if that may happen)",
+            capture.name
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,6 +121,7 @@ mod tests {
             single,
             optional,
             default: None,
+            min: None,
         }
     }
 

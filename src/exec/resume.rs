@@ -117,6 +117,7 @@ impl<'de> serde::Deserialize<'de> for IterationRecord {
                 ..Default::default()
             },
             error: None,
+            warnings: Vec::new(),
             carried_over: true,
         }))
     }
@@ -160,6 +161,7 @@ impl Resume {
             succeeded: None,
             failed: None,
             error: None,
+            warnings: Vec::new(),
             carried_over: true,
         })
     }

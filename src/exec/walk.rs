@@ -239,7 +239,7 @@ impl<'v, V: Visitor> Walker<'v, V> {
         }
         match &step.each {
             Some(each) => {
-                let list = match visitor.plan().templates.json(&each.list, &scope.value()) {
+                let list = match visitor.plan().templates.value(&each.list, &scope.value()) {
                     Ok(serde_json::Value::Array(items)) => Ok(items),
                     Ok(other) => Err(format!("expected a list, found `{}`", preview(&other))),
                     Err(error) => Err(super::request::describe(&error)),

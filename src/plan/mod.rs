@@ -87,7 +87,7 @@ pub struct StepPlan {
 
 #[derive(Debug)]
 pub struct Each {
-    pub list: Tpl,
+    pub list: ValueTpl,
     pub var: String,
     pub concurrency: Concurrency,
 }
@@ -163,6 +163,8 @@ pub struct CapturePlan {
     pub single: bool,
     pub optional: bool,
     pub default: Option<serde_json::Value>,
+    /// A list capture's fewest matches (`min`).
+    pub min: Option<usize>,
 }
 
 #[derive(Debug)]

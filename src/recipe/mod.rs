@@ -14,4 +14,4 @@ pub use duration::Duration;
 pub use load::{LoadError, load_file, load_str};
 pub use model::{Backoff, Defaults, Input, InputType, Recipe, Redirects, Retry, SecretSource};
 pub use size::{Rate, Size};
-pub use step::{Capture, CaptureSpec, Check, Concurrency, Expect, Request, Step};
+pub use step::{Capture, CaptureSpec, Check, Concurrency, Expect, ForEach, Request, Step};

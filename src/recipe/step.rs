@@ -36,9 +36,10 @@ pub struct Step {
     /// Skip the step (reported as skipped) unless this expression is true.
     #[serde(default)]
     pub when: Option<String>,
-    /// Run the step once per item of the list this expression yields.
+    /// Run the step once per item of the list this expression yields, or of a list written
+    /// in place.
     #[serde(default)]
-    pub for_each: Option<String>,
+    pub for_each: Option<ForEach>,
     /// The loop variable's name (default `item`).
     #[serde(default, rename = "as")]
     pub as_: Option<String>,
@@ -174,6 +175,35 @@ impl<'de> Deserialize<'de> for Concurrency {
     }
 }
 
+/// What a `for_each` runs over.
+#[derive(Clone, Debug, JsonSchema)]
+#[serde(untagged)]
+pub enum ForEach {
+    /// An expression that yields a list: `inputs.child_locators`, `"{{ ids }}"`.
+    Expression(String),
+    /// A list written in place; its strings may be templates.
+    List(Vec<serde_json::Value>),
+}
+
+impl<'de> Deserialize<'de> for ForEach {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ForEachVisitor;
+        impl<'de> Visitor<'de> for ForEachVisitor {
+            type Value = ForEach;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an expression that yields a list (`inputs.ids`) or a list")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ForEach, E> {
+                Ok(ForEach::Expression(v.to_string()))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<ForEach, A::Error> {
+                Vec::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(ForEach::List)
+            }
+        }
+        deserializer.deserialize_any(ForEachVisitor)
+    }
+}
+
 /// A capture: a JSONPath string, or a spec with exactly one of `jsonpath`, `header`, `regex`.
 #[derive(Clone, Debug, JsonSchema)]
 #[serde(untagged)]
@@ -205,6 +235,10 @@ pub struct CaptureSpec {
     /// The value when nothing matches (implies `optional`).
     #[serde(default)]
     pub default: Option<serde_json::Value>,
+    /// The fewest matches a list capture accepts; fewer fail the step (JSONPath only, not
+    /// with `single`). Without it, a list capture that matches nothing is a warning.
+    #[serde(default)]
+    pub min: Option<u64>,
 }
 
 impl<'de> Deserialize<'de> for Capture {

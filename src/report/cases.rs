@@ -170,6 +170,7 @@ mod tests {
             succeeded: None,
             failed: None,
             error: (status == Status::Failed).then(|| ErrorInfo::new(ErrorKind::Status, "boom")),
+            warnings: Vec::new(),
             carried_over: false,
         }
     }
@@ -196,6 +197,7 @@ mod tests {
                 ..Execution::default()
             },
             error: failed.then(|| ErrorInfo::new(ErrorKind::Iteration, "item failed")),
+            warnings: Vec::new(),
             carried_over: false,
         }
     }

@@ -67,6 +67,9 @@ fn write_step<W: Write>(out: &mut W, step: &StepResult, depth: usize) -> io::Res
     object.optional("succeeded", &step.succeeded)?;
     object.optional("failed", &step.failed)?;
     object.optional("error", &step.error)?;
+    if !step.warnings.is_empty() {
+        object.field("warnings", &step.warnings)?;
+    }
     if step.carried_over {
         object.field("carried_over", &true)?;
     }
@@ -345,6 +348,7 @@ mod tests {
                     ..Execution::default()
                 },
                 error: None,
+                warnings: Vec::new(),
                 carried_over: false,
             })
             .collect();
@@ -358,6 +362,7 @@ mod tests {
             succeeded: Some(items),
             failed: Some(0),
             error: None,
+            warnings: Vec::new(),
             carried_over: false,
         }
     }
@@ -385,6 +390,7 @@ mod tests {
             succeeded: None,
             failed: None,
             error: Some(ErrorInfo::new(ErrorKind::Check, "check failed")),
+            warnings: vec!["capture `x`: JSONPath `$.x` matched nothing".into()],
             carried_over: true,
         };
         let empty = StepResult {

@@ -71,6 +71,17 @@ pub fn to_markdown(report: &Masked<Report>) -> String {
             );
         }
     }
+    let warnings: Vec<(&str, &String)> = result
+        .steps
+        .iter()
+        .flat_map(|s| s.warnings.iter().map(move |w| (s.id.as_str(), w)))
+        .collect();
+    if !warnings.is_empty() {
+        out.push_str("\n### Warnings\n\n");
+        for (step, warning) in warnings {
+            let _ = writeln!(out, "- `{}`: {}", code(step), cell(warning));
+        }
+    }
     out
 }
 

@@ -82,6 +82,9 @@ fn line(out: &mut String, step: &StepResult, depth: usize) {
         step.id,
         millis(step.duration_ms)
     );
+    for warning in &step.warnings {
+        let _ = writeln!(out, "{indent}     warning: {warning}");
+    }
     if let Some(error) = &step.error {
         let _ = writeln!(out, "{indent}     {}", error.message);
         if let Some(at) = &error.location {

@@ -28,6 +28,9 @@ impl Mask for StepResult {
             mask_in_parallel(iterations, masker);
         }
         self.error.mask(masker);
+        for warning in &mut self.warnings {
+            warning.mask(masker);
+        }
     }
 }
 
@@ -156,11 +159,13 @@ mod tests {
                     duration_ms: 0,
                     run,
                     error: Some(ErrorInfo::new(ErrorKind::Check, "s3cr3t")),
+                    warnings: Vec::new(),
                     carried_over: false,
                 }]),
                 succeeded: None,
                 failed: None,
                 error: None,
+                warnings: Vec::new(),
                 carried_over: false,
             }],
             outputs: Some(serde_json::Map::from_iter([(

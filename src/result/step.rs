@@ -26,6 +26,10 @@ pub struct StepResult {
     /// Why the step failed (for a loop: a summary), when it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorInfo>,
+    /// What looked wrong without failing the step: a capture that matched nothing, a loop
+    /// with no items (for a loop, its items' warnings, each with how many items had it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// Taken from the report given to `--resume` instead of being run again.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub carried_over: bool,
@@ -42,6 +46,9 @@ pub struct Iteration {
     pub run: Execution,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorInfo>,
+    /// This item's warnings; the loop's step lists them, counted (`StepResult::warnings`).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
     /// Taken from the report given to `--resume` instead of being run again.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub carried_over: bool,

@@ -48,6 +48,7 @@ mod tests {
                 succeeded: None,
                 failed: None,
                 error: error.map(|kind| ErrorInfo::new(kind, "x")),
+                warnings: Vec::new(),
                 carried_over: false,
             }],
             outputs: None,

@@ -763,3 +763,75 @@ outputs:
         serde_json::json!({"ns": [1, 2, 3]})
     );
 }
+
+/// A list capture that matches nothing, and a loop over it that runs nothing, succeed — with a
+/// warning on stderr and in the report; `min: 1` makes the same emptiness fail the step.
+#[tokio::test]
+async fn empty_captures_warn_and_min_fails() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/orgs"))
+        .respond_with(json(serde_json::json!({"organizations": [{"id": "a"}]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/orgs/a"))
+        .respond_with(json(serde_json::json!({"name": "A"})))
+        .mount(&server)
+        .await;
+    // `orgs` is a typo of `organizations`: it matches nothing.
+    let recipe = |capture: &str| {
+        format!(
+            "version: 1\nname: warn\ninputs:\n  base: {{ type: string }}\nsteps:\n  - id: list\n    request: {{ url: \"{{{{ inputs.base }}}}/orgs\" }}\n    capture:\n{capture}\n  - id: each\n    for_each: ids\n    request: {{ url: \"{{{{ inputs.base }}}}/orgs/{{{{ item }}}}\" }}\n  - id: names\n    for_each: [\"a\", \"a\"]\n    request: {{ url: \"{{{{ inputs.base }}}}/orgs/{{{{ item }}}}\" }}\n    capture:\n      tags: $.tags[*]\n"
+        )
+    };
+    let out = Whisk::new()
+        .input("base", &server.uri())
+        .run(&recipe("      ids: $.orgs[*].id"));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for expected in [
+        "warning: capture `ids`: JSONPath `$.orgs[*].id` matched nothing (add `min: 1` to fail the step, or `optional: true` if that may happen)",
+        "warning: `for_each` gave no items: step `each` sent nothing",
+        "warning: capture `tags`: JSONPath `$.tags[*]` matched nothing (add `min: 1` to fail the step, or `optional: true` if that may happen), in 2 of 2 items (index 0, 1)",
+    ] {
+        assert!(out.stderr.contains(expected), "{expected}\n{}", out.stderr);
+    }
+    let report = out.report.as_ref().expect("report");
+    let warnings = |step: usize| {
+        report["steps"][step]["warnings"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    assert_eq!(
+        (warnings(0), warnings(1), warnings(2)),
+        (1, 1, 1),
+        "{report}"
+    );
+
+    let quiet = Whisk::new().input("base", &server.uri()).run(&recipe(
+        "      ids: { jsonpath: \"$.orgs[*].id\", optional: true }",
+    ));
+    assert_eq!(quiet.code, 0, "{}", quiet.stderr);
+    assert!(!quiet.stderr.contains("capture `ids`"), "{}", quiet.stderr);
+
+    let strict = Whisk::new()
+        .input("base", &server.uri())
+        .run(&recipe("      ids: { jsonpath: \"$.orgs[*].id\", min: 1 }"));
+    assert_eq!(strict.code, 1, "{}", strict.stderr);
+    assert!(
+        strict.stderr.contains(
+            "capture `ids`: JSONPath `$.orgs[*].id` matched 0 values, but `min: 1` needs at least 1"
+        ),
+        "{}",
+        strict.stderr
+    );
+    let requests = server.received_requests().await.unwrap_or_default();
+    assert_eq!(
+        requests
+            .iter()
+            .filter(|r| r.url.path() == "/orgs/a")
+            .count(),
+        4,
+        "the `names` loop ran twice in each of the two runs that reached it"
+    );
+}

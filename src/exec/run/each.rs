@@ -158,6 +158,13 @@ impl<'a> Runner<'a> {
         }
         result.succeeded = Some(succeeded);
         result.failed = Some(failures);
+        result.warnings = loop_warnings(&iterations);
+        if length == 0 {
+            result.warnings.push(format!(
+                "`for_each` gave no items: step `{}` sent nothing",
+                step.id
+            ));
+        }
         result.iterations = Some(iterations);
         self.finish(step, result, started)
     }
@@ -247,11 +254,37 @@ impl<'a> Runner<'a> {
                 duration_ms: started.elapsed().as_millis() as u64,
                 run: body.run,
                 error,
+                warnings: body.warnings,
                 carried_over: false,
             },
             data,
         )
     }
+}
+
+/// The warnings of a loop's items, each once, with how many items had it and the first few.
+fn loop_warnings(iterations: &[Iteration]) -> Vec<String> {
+    let mut seen: indexmap::IndexMap<&str, Vec<usize>> = indexmap::IndexMap::new();
+    for it in iterations {
+        for warning in &it.warnings {
+            seen.entry(warning.as_str()).or_default().push(it.index);
+        }
+    }
+    seen.into_iter()
+        .map(|(warning, items)| {
+            const SHOWN: usize = 10;
+            let mut list: Vec<String> = items.iter().take(SHOWN).map(usize::to_string).collect();
+            if items.len() > SHOWN {
+                list.push("...".into());
+            }
+            format!(
+                "{warning}, in {} of {} (index {})",
+                items.len(),
+                crate::plural::count(iterations.len(), "item", "items"),
+                list.join(", ")
+            )
+        })
+        .collect()
 }
 
 /// An iteration the run did not start because it was interrupted.
@@ -265,6 +298,7 @@ fn interrupted_iteration(index: usize, item: serde_json::Value) -> (Iteration, S
         duration_ms: 0,
         run: Execution::default(),
         error: None,
+        warnings: Vec::new(),
         carried_over: false,
     };
     (iteration, data)

@@ -50,6 +50,8 @@ pub struct BodyOutcome {
     /// `steps.<id>` fields of this execution: status, headers, body, duration_ms.
     pub data: StepData,
     pub error: Option<ErrorInfo>,
+    /// See `StepResult::warnings`.
+    pub warnings: Vec<String>,
 }
 
 impl<'a> Visitor for Runner<'a> {

@@ -52,6 +52,7 @@ impl Runner<'_> {
         for plan in &step.captures {
             match capture::extract(plan, &view) {
                 Ok(value) => {
+                    outcome.warnings.extend(capture::warning(plan, &value));
                     scope.set_json(&plan.name, &value);
                     outcome.run.captures.insert(plan.name.clone(), value);
                 }

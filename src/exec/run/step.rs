@@ -67,6 +67,7 @@ impl Runner<'_> {
             result.error = Some(error);
         }
         result.run = Some(body.run);
+        result.warnings = body.warnings;
         self.finish(step, result, started)
     }
 

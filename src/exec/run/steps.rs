@@ -151,6 +151,7 @@ pub(super) fn blank(step: &StepPlan, status: Status) -> StepResult {
         succeeded: None,
         failed: None,
         error: None,
+        warnings: Vec::new(),
         carried_over: false,
     }
 }

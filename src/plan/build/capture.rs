@@ -108,12 +108,48 @@ impl Builder {
                     Some("a header or regex capture already yields one value".into()),
                 );
             }
+            if let Some(min) = spec.min {
+                let why = if !matches!(kind, CaptureKind::JsonPath { .. }) {
+                    Some("`min` applies only to `jsonpath` captures")
+                } else if spec.single {
+                    Some(
+                        "`min` counts the matches of a list capture; `single: true` needs exactly one",
+                    )
+                } else if spec.optional || spec.default.is_some() {
+                    Some("`min` and `optional`/`default` contradict each other")
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    let help = Some("keep one of them".into());
+                    self.problem(
+                        PlanKind::Structure,
+                        at,
+                        &f.key("min"),
+                        true,
+                        why.into(),
+                        help,
+                    );
+                } else if min == 0 {
+                    let help = Some("`min: 1` fails the step when nothing matches".into());
+                    let message = "`min: 0` accepts anything: remove it, or give at least 1";
+                    self.problem(
+                        PlanKind::Limit,
+                        at,
+                        &f.key("min"),
+                        false,
+                        message.into(),
+                        help,
+                    );
+                }
+            }
             captures.push(CapturePlan {
                 name: name.clone(),
                 kind,
                 single: spec.single,
                 optional: spec.optional || spec.default.is_some(),
                 default: spec.default,
+                min: spec.min.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
             });
         }
         captures

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use super::declare::shadows;
 use super::{At, Builder, Cx};
 use crate::diagnostic::PlanKind;
+use crate::plan::ValueTpl;
 use crate::plan::names::Scope;
 use crate::plan::precheck::Rule;
 use crate::plan::{Body, CheckPlan, Concurrency, Each, StepPlan};
@@ -234,10 +235,18 @@ impl Builder {
         at: At<'_>,
         field: &FieldPath,
         step: &Step,
-        list: &str,
+        list: &recipe::ForEach,
         inner: &mut Scope,
     ) -> Option<Each> {
-        let list = self.expression(at, &field.key("for_each"), list, inner);
+        let f = field.key("for_each");
+        let list = match list {
+            recipe::ForEach::Expression(text) => {
+                self.expression(at, &f, text, inner).map(ValueTpl::Tpl)
+            }
+            recipe::ForEach::List(items) => {
+                self.value(at, &f, &serde_json::Value::Array(items.clone()), inner)
+            }
+        };
         let var = step.as_.clone().unwrap_or_else(|| "item".to_string());
         if step.as_.is_some() {
             self.identifier(at, &field.key("as"), &var, "loop variable");
