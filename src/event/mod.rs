@@ -49,13 +49,27 @@ pub enum Event {
     },
     RequestFailed {
         step: String,
+        /// The loop item this request is for (`104`, `#3`), when it is one's.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        item: Option<String>,
         method: String,
         url: String,
         attempt: u32,
         error: String,
     },
+    /// One hop of a redirect that was followed.
+    Redirected {
+        step: String,
+        method: String,
+        url: String,
+        status: u16,
+        location: String,
+        auth_forwarded: bool,
+    },
     Retry {
         step: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        item: Option<String>,
         attempt: u32,
         wait_ms: u64,
         reason: String,
@@ -64,6 +78,20 @@ pub enum Event {
         profile: String,
         grant: String,
         reason: String,
+    },
+    /// The token endpoint's answer (its body masked by every sink, as everything is).
+    TokenResponse {
+        profile: String,
+        url: String,
+        grant: String,
+        /// `None`: no answer came.
+        status: Option<u16>,
+        duration_ms: u64,
+        body_preview: String,
+    },
+    /// SIGINT or SIGTERM: no new request starts; those in flight get `grace_ms` to finish.
+    Interrupted {
+        grace_ms: u64,
     },
     IterationFinished {
         step: String,
@@ -120,6 +148,9 @@ impl Interest {
 pub trait EventSink: Send + Sync {
     fn emit(&self, event: &Event);
 
+    /// A step of the root recipe is over, with all it did (the terminal prints its line).
+    fn step_done(&self, _step: &crate::result::StepResult) {}
+
     /// Which events this sink looks at; asked once per run.
     fn interest(&self) -> Interest {
         Interest::ALL
@@ -130,6 +161,10 @@ pub trait EventSink: Send + Sync {
 impl<T: EventSink + ?Sized> EventSink for std::sync::Arc<T> {
     fn emit(&self, event: &Event) {
         (**self).emit(event);
+    }
+
+    fn step_done(&self, step: &crate::result::StepResult) {
+        (**self).step_done(step);
     }
 
     fn interest(&self) -> Interest {
@@ -155,6 +190,12 @@ impl EventSink for Fanout {
     fn emit(&self, event: &Event) {
         for sink in &self.0 {
             sink.emit(event);
+        }
+    }
+
+    fn step_done(&self, step: &crate::result::StepResult) {
+        for sink in &self.0 {
+            sink.step_done(step);
         }
     }
 

@@ -18,6 +18,8 @@ pub struct Scope {
     /// Names over `vars` that only this scope has: a loop item's variable and `loop`, so that
     /// each item's scope shares the loop's maps instead of copying them.
     local: Arc<[(Arc<str>, Value)]>,
+    /// Inside a loop item: its index and the loop variable's name, for messages.
+    item: Option<(usize, Arc<str>)>,
 }
 
 impl Scope {
@@ -55,7 +57,30 @@ impl Scope {
             vars: self.vars.clone(),
             steps: self.steps.clone(),
             local: self.local.iter().cloned().chain(names).collect(),
+            item: self.item.clone(),
         }
+    }
+
+    /// The same scope, as the one of item `index` whose loop variable is `var`.
+    pub fn for_item(mut self, index: usize, var: &Arc<str>) -> Scope {
+        self.item = Some((index, var.clone()));
+        self
+    }
+
+    /// The loop item this scope is in, for a terminal line: the item's value when it is
+    /// short (`104`), else its index (`#3`). Made only when asked for.
+    pub fn item_label(&self) -> Option<String> {
+        let (index, var) = self.item.as_ref()?;
+        let value = self.local.iter().find(|(n, _)| n == var).map(|(_, v)| v);
+        let text = match value {
+            Some(v) if v.as_str().is_some() => v.as_str().map(str::to_owned),
+            Some(v) if v.is_number() => Some(v.to_string()),
+            _ => None,
+        };
+        Some(match text {
+            Some(text) if text.chars().count() <= 40 && !text.contains(char::is_whitespace) => text,
+            _ => format!("#{index}"),
+        })
     }
 
     pub fn set_json(&mut self, name: &str, value: &serde_json::Value) {

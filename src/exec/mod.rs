@@ -22,6 +22,7 @@ mod url_cache;
 mod walk;
 
 pub use client::Client;
+pub use dry::shell::literal as shell_word;
 pub use dry::{DryRun, dry_run};
 pub use resume::Resume;
 pub use stop::Stop;

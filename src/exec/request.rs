@@ -16,15 +16,22 @@ use crate::plan::{AuthKind, BodyPlan, RequestPlan};
 use crate::result::{Attempt, ErrorInfo, ErrorKind, Exchange};
 use crate::source::FieldPath;
 
-/// Renders and sends the request of step `step_id`: before every try it takes the profile's
-/// current credential, and after every try `decision::decide` says what comes next.
+/// Whose request it is: a step's, and in a loop one item's (named in retry and failure lines).
+pub struct Who<'a> {
+    pub step: &'a str,
+    pub scope: &'a crate::exec::context::Scope,
+}
+
+/// Renders and sends the request of step `who.step`: before every try it takes the
+/// profile's current credential, and after every try `decision::decide` says what comes next.
 pub async fn perform(
     runner: &Runner<'_>,
-    step_id: &str,
+    who: &Who<'_>,
     plan: &RequestPlan,
     ctx: &Value,
     auth_ctx: &AuthContext,
 ) -> (Option<Exchange>, Result<Incoming, ErrorInfo>) {
+    let step_id = who.step;
     let mut out = match render(runner.plan, step_id, plan, ctx) {
         Ok(out) => out,
         Err(error) => return (None, Err(error)),
@@ -157,6 +164,20 @@ pub async fn perform(
             }
         };
         drop(permit);
+        if exchanges {
+            let mut from = exchange.url.as_str();
+            for hop in &hops {
+                runner.events.sink.emit(&Event::Redirected {
+                    step: step_id.to_string(),
+                    method: exchange.method.to_string(),
+                    url: from.to_owned(),
+                    status: hop.status,
+                    location: hop.location.clone(),
+                    auth_forwarded: hop.auth_forwarded,
+                });
+                from = &hop.location;
+            }
+        }
         let mut tried = Attempt {
             status: None,
             duration_ms: started.elapsed().as_millis() as u64,
@@ -206,6 +227,7 @@ pub async fn perform(
                 tried.error = Some(message.clone());
                 runner.events.sink.emit(&Event::RequestFailed {
                     step: step_id.to_string(),
+                    item: who.scope.item_label(),
                     method: exchange.method.to_string(),
                     url: exchange.url.clone(),
                     attempt: progress.attempt,
@@ -255,7 +277,7 @@ pub async fn perform(
                     Ok(response) => format!("status {}", response.status),
                     Err((_, message)) => message,
                 };
-                pause(runner, step_id, &mut exchange, tried, wait, reason).await;
+                pause(runner, who, &mut exchange, tried, wait, reason).await;
                 progress = progress.next();
             }
             (Decision::RefusedAgain, Ok(response)) => {
@@ -321,7 +343,7 @@ fn method_name(method: &reqwest::Method) -> std::borrow::Cow<'static, str> {
 /// interrupted meanwhile).
 async fn pause(
     runner: &Runner<'_>,
-    step_id: &str,
+    who: &Who<'_>,
     exchange: &mut Exchange,
     mut attempt: Attempt,
     wait: std::time::Duration,
@@ -331,7 +353,8 @@ async fn pause(
     attempt.wait_ms = Some(wait.as_millis() as u64);
     exchange.attempts.push(attempt);
     runner.events.sink.emit(&Event::Retry {
-        step: step_id.to_string(),
+        step: who.step.to_string(),
+        item: who.scope.item_label(),
         attempt: exchange.attempts.len() as u32,
         wait_ms: wait.as_millis() as u64,
         reason,

@@ -70,8 +70,14 @@ pub trait Visitor: Sync + Sized {
         scope: &mut Scope,
         top: bool,
     ) -> Next<Self::Step>;
-    /// A step is over; `false` stops the steps after it.
-    fn after(&self, steps: &mut Self::Steps, step: &StepPlan, result: Self::Step) -> bool;
+    /// A step is over (`top`: of the root recipe itself); `false` stops the steps after it.
+    fn after(
+        &self,
+        steps: &mut Self::Steps,
+        step: &StepPlan,
+        result: Self::Step,
+        top: bool,
+    ) -> bool;
 
     /// `when` was false.
     fn skipped(&self, step: &StepPlan) -> Self::Step;
@@ -208,7 +214,7 @@ impl<'v, V: Visitor> Walker<'v, V> {
                     Next::Instead(result) => result,
                     Next::Stop => break,
                 };
-                if !self.visitor.after(&mut done, step, result) {
+                if !self.visitor.after(&mut done, step, result, top) {
                     break;
                 }
             }
@@ -327,6 +333,7 @@ pub fn item_scope(
         (var.clone(), item),
         (loop_name.clone(), loop_value(index, length)),
     ])
+    .for_item(index, var)
 }
 
 /// Capture names a block of steps produces (collected as lists after a loop).

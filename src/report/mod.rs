@@ -16,7 +16,7 @@ pub use events::EventStream;
 pub use json::{to_json_text, write_json};
 pub use junit::{to_junit, write_junit};
 pub use markdown::{append_markdown, to_markdown, write_markdown};
-pub use summary::summary;
+pub use summary::{closing, step_lines, summary};
 pub use terminal::TerminalSink;
 
 use schemars::JsonSchema;

@@ -133,6 +133,20 @@ impl Progress {
         }
     }
 
+    /// Takes every bar off the terminal for good (an interrupted run: what follows are lines).
+    pub fn clear(&self) {
+        let mut loops = self.loops.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((multi, _)) = &self.bars {
+            for entry in loops.values_mut() {
+                if let Some(bar) = entry.bar.take() {
+                    bar.finish_and_clear();
+                    multi.remove(&bar);
+                }
+            }
+            let _ = multi.clear();
+        }
+    }
+
     /// Prints `line` on stderr without tearing a bar.
     /// Writes a line with `write` (the bars hidden meanwhile).
     pub fn print(&self, write: impl FnOnce()) {

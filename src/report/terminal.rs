@@ -112,15 +112,19 @@ impl EventSink for TerminalSink {
                 );
                 out
             }
-            Event::RequestFailed { step, error, .. } if v >= 0 => format!("[{step}] ! {error}"),
+            Event::RequestFailed {
+                step, item, error, ..
+            } if v >= 0 => format!("[{}] ! {error}", who(step, item)),
             Event::Retry {
                 step,
+                item,
                 attempt,
                 wait_ms,
                 reason,
-            } if v >= 0 => {
-                format!("[{step}] retrying after attempt {attempt} ({reason}) in {wait_ms}ms")
-            }
+            } if v >= 0 => format!(
+                "[{}] retrying after attempt {attempt} ({reason}) in {wait_ms}ms",
+                who(step, item)
+            ),
             Event::TokenFetched {
                 profile,
                 grant,
@@ -129,9 +133,60 @@ impl EventSink for TerminalSink {
                 format!("[auth {profile}] requesting a token ({grant}, {reason})")
             }
             Event::StepSkipped { step } if v >= 1 => format!("[{step}] skipped"),
+            Event::Redirected {
+                step,
+                status,
+                location,
+                auth_forwarded,
+                ..
+            } if v >= 2 => {
+                let auth = if *auth_forwarded {
+                    "Authorization forwarded"
+                } else {
+                    "no Authorization"
+                };
+                format!("[{step}] < {status} redirect to {location} ({auth})")
+            }
+            Event::TokenResponse {
+                profile,
+                url,
+                grant,
+                status,
+                duration_ms,
+                body_preview,
+            } if v >= 2 => {
+                let status = status.map_or_else(|| "no answer".to_owned(), |s| s.to_string());
+                let who = format!("auth {profile}");
+                let mut out =
+                    format!("[{who}] < {status} in {duration_ms}ms (POST {url}, {grant})");
+                body_lines(&mut out, &who, '<', body_preview, None, self.body_limit());
+                out
+            }
+            Event::Interrupted { grace_ms } => {
+                self.progress.clear();
+                format!(
+                    "interrupted: starting no new requests; waiting up to {} for those in flight (signal again to stop now)",
+                    crate::recipe::Duration(std::time::Duration::from_millis(*grace_ms))
+                )
+            }
             _ => return,
         };
         self.progress.print(|| self.console.line(&text));
+    }
+
+    fn step_done(&self, step: &crate::result::StepResult) {
+        if self.verbosity >= 0 {
+            let text = super::summary::step_lines(step, self.console.color);
+            self.progress.print(|| self.console.line(&text));
+        }
+    }
+}
+
+/// A step, and the loop item when there is one: `enable_children 104`.
+fn who(step: &str, item: &Option<String>) -> String {
+    match item {
+        Some(item) => format!("{step} {item}"),
+        None => step.to_owned(),
     }
 }
 

@@ -25,7 +25,7 @@ use crate::exec::{Resume, RunOptions, Stop};
 use crate::plan::bind;
 use crate::redact::Masked;
 use crate::report::{
-    EventStream, RecipeInfo, Report, TerminalSink, summary, timestamp, write_json,
+    EventStream, RecipeInfo, Report, TerminalSink, closing, summary, timestamp, write_json,
 };
 
 /// What a run writes and shows, and its run-wide limits.
@@ -121,7 +121,7 @@ pub async fn execute(
     if let Some(events) = &events {
         sinks.push(Box::new(events.clone()));
     }
-    let sink = Fanout(sinks);
+    let sink: Arc<dyn EventSink> = Arc::new(Fanout(sinks));
     let options = RunOptions {
         env,
         stop: stop.clone(),
@@ -134,10 +134,10 @@ pub async fn execute(
         threads: settings.threads,
         exit_after: true,
     };
-    let watcher = SignalWatcher::start(stop.clone(), settings.grace, console.clone());
+    let watcher = SignalWatcher::start(stop.clone(), settings.grace, sink.clone());
     let started = time::OffsetDateTime::now_utc();
     let clock = std::time::Instant::now();
-    let result = crate::exec::run(plan, bound, options, &sink as &dyn EventSink).await;
+    let result = crate::exec::run(plan, bound, options, &*sink).await;
     drop(watcher);
     let duration_ms = clock.elapsed().as_millis() as u64;
     let report = Masked::new(
@@ -176,8 +176,15 @@ pub async fn execute(
             format!("cannot write events: {error}"),
         ));
     }
-    if settings.verbosity >= 0 || exit != Exit::Success {
-        console.line(&summary(&report.result, &plan.root.name, duration_ms));
+    let name = &plan.root.name;
+    if settings.verbosity >= 0 {
+        // Each step's line came as it ended.
+        console.line(&closing(&report.result, name, duration_ms, console.color));
+    } else if exit != Exit::Success {
+        console.line(&summary(&report.result, name, duration_ms, console.color));
+    }
+    if exit == Exit::Interrupted {
+        console.line(&resume_hint(settings.report.as_deref()));
     }
     // With `--events -` the outputs were the stream's last line.
     if let Some(outputs) = outputs
@@ -190,6 +197,36 @@ pub async fn execute(
     // at a time would only delay the exit.
     std::mem::forget(report);
     exit
+}
+
+/// How to pick up an interrupted run: this command again, with `--resume` and its report.
+fn resume_hint(report: Option<&std::path::Path>) -> String {
+    let Some(report) = report else {
+        return "to be able to resume an interrupted run, give it `--report FILE`: `--resume FILE` then carries over what succeeded".into();
+    };
+    let report = report.display().to_string();
+    let mut args: Vec<String> = std::env::args().collect();
+    // An earlier `--resume` gives way to this run's report.
+    let mut i = 0;
+    while i < args.len() {
+        if args[i] == "--resume" {
+            args.drain(i..(i + 2).min(args.len()));
+        } else if args[i].starts_with("--resume=") {
+            args.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+    if let Some(first) = args.first_mut() {
+        *first = "whisk".into();
+    }
+    args.push("--resume".into());
+    args.push(report);
+    let words: Vec<String> = args.iter().map(|a| crate::exec::shell_word(a)).collect();
+    format!(
+        "to pick up where it stopped (what succeeded is carried over):\n  {}",
+        words.join(" ")
+    )
 }
 
 /// The report of a finished run.

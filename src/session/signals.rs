@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::diagnostic::Console;
+use crate::event::{Event, EventSink};
 use crate::exec::Stop;
 
 /// Watches for SIGINT/SIGTERM on a thread of its own: while a loop's threads run, the run's
@@ -14,7 +14,9 @@ pub struct SignalWatcher {
 }
 
 impl SignalWatcher {
-    pub fn start(stop: Arc<Stop>, grace: Duration, console: Console) -> SignalWatcher {
+    /// Watches until dropped; tells `sink` when a signal came (the terminal clears its bars
+    /// and says what happens next; the event stream records it).
+    pub fn start(stop: Arc<Stop>, grace: Duration, sink: Arc<dyn EventSink>) -> SignalWatcher {
         let (done, ended) = tokio::sync::oneshot::channel::<()>();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -26,7 +28,7 @@ impl SignalWatcher {
                     .spawn(move || {
                         runtime.block_on(async move {
                             tokio::select! {
-                                _ = watch_signals(stop, grace, &console) => {}
+                                _ = watch_signals(stop, grace, &*sink) => {}
                                 _ = ended => {}
                             }
                         });
@@ -51,13 +53,12 @@ impl Drop for SignalWatcher {
 
 /// First SIGINT/SIGTERM: start nothing new, let requests in flight finish. A second signal,
 /// or the grace period running out, abandons them.
-async fn watch_signals(stop: Arc<Stop>, grace: Duration, console: &Console) {
+async fn watch_signals(stop: Arc<Stop>, grace: Duration, sink: &dyn EventSink) {
     signal().await;
     stop.soft();
-    console.line(&format!(
-        "interrupted: starting no new requests; waiting up to {} for those in flight (signal again to stop now)",
-        crate::recipe::Duration(grace)
-    ));
+    sink.emit(&Event::Interrupted {
+        grace_ms: grace.as_millis() as u64,
+    });
     tokio::select! {
         _ = signal() => {}
         _ = tokio::time::sleep(grace) => {}

@@ -18,5 +18,6 @@ mod outputs;
 mod resilience;
 mod schema;
 mod shipped;
+mod terminal;
 mod threads;
 mod token_store;

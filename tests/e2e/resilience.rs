@@ -309,14 +309,54 @@ async fn sigterm_then_resume_sends_each_item_once() {
         "requests in flight at the signal finished and were recorded"
     );
 
-    let out = whisk
-        .arg("--resume")
-        .arg(report.display().to_string())
-        .input("base", &base)
-        .run_file(&path);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.outputs()["count"], 200);
-    let second = out.report.unwrap();
+    // The terminal said what happened and how to go on: the command again, with `--resume`.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("interrupted: starting no new requests"),
+        "{stderr}"
+    );
+    let hint = stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("to pick up where it stopped"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no resume command:\n{stderr}"))
+        .trim()
+        .to_owned();
+    assert!(
+        hint.starts_with("whisk run ") && hint.ends_with(&format!("--resume {}", report.display())),
+        "{hint}"
+    );
+    // Run it as printed, with `whisk` on the PATH.
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_whisk"), bin.join("whisk")).unwrap();
+    let resumed = std::process::Command::new("bash")
+        .args(["-c", &hint])
+        .current_dir(&dir)
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .env("NO_COLOR", "1")
+        .env("WHISK_TOKEN_STORE", dir.join("tokens"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&resumed.stderr);
+    assert_eq!(resumed.status.code(), Some(0), "{stderr}");
+    let outputs: serde_json::Value = serde_json::from_slice(&resumed.stdout).unwrap();
+    assert_eq!(outputs["count"], 200);
+    assert!(
+        stderr.contains(&format!(
+            "carried over from the earlier report: {done} items"
+        )),
+        "{stderr}"
+    );
+    let second: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(second["resumed_from"], report.display().to_string());
     let carried = second["steps"][0]["iterations"]
         .as_array()

@@ -112,7 +112,14 @@ pub async fn exchange(
     if let Some(verifier) = verifier {
         fields.push(("code_verifier", verifier.to_string()));
     }
-    token::request(client, &target.config, fields, redactor).await
+    token::request(
+        client,
+        &target.config,
+        fields,
+        redactor,
+        &crate::event::NullSink,
+    )
+    .await
 }
 
 /// Stores the tokens of a sign-in under the target's key, replacing what was there.

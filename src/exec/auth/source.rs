@@ -339,12 +339,13 @@ impl TokenSource {
                     ("grant_type", "refresh_token".to_string()),
                     ("refresh_token", refresh),
                 ];
-                match token::request(client, &self.config, fields, &self.redactor).await {
+                match token::request(client, &self.config, fields, &self.redactor, sink).await {
                     Ok(answer) => (answer, "refresh_token"),
                     Err(_) if self.config.grant == Grant::ClientCredentials => {
                         // A client can always start over with its own credentials.
                         self.announce(sink, "client_credentials", reason);
-                        (self.client_credentials(client).await?, "client_credentials")
+                        let answer = self.client_credentials(client, sink).await?;
+                        (answer, "client_credentials")
                     }
                     Err(error) if self.config.grant == Grant::AuthorizationCode => {
                         return Err(AuthError::new(format!(
@@ -357,7 +358,8 @@ impl TokenSource {
             }
             None if self.config.grant == Grant::ClientCredentials => {
                 self.announce(sink, "client_credentials", reason);
-                (self.client_credentials(client).await?, "client_credentials")
+                let answer = self.client_credentials(client, sink).await?;
+                (answer, "client_credentials")
             }
             None => return Err(self.nothing_to_refresh_with()),
         };
@@ -423,12 +425,14 @@ impl TokenSource {
     async fn client_credentials(
         &self,
         client: &crate::exec::Client,
+        sink: &dyn EventSink,
     ) -> Result<token::TokenAnswer, AuthError> {
         token::request(
             client,
             &self.config,
             vec![("grant_type", "client_credentials".to_string())],
             &self.redactor,
+            sink,
         )
         .await
     }

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 
 use super::config::Config;
-use crate::event::excerpt as preview;
+use crate::event::{Event, EventSink, excerpt as preview};
 use crate::recipe::ClientAuth;
 use crate::redact::Redactor;
 
@@ -38,12 +38,45 @@ pub struct TokenAnswer {
     pub refresh_token: Option<String>,
 }
 
-/// Sends one token request with `fields` (grant_type and the grant's own fields).
+/// Sends one token request with `fields` (grant_type and the grant's own fields), and tells
+/// `sink` what came back (`Event::TokenResponse`) once the tokens in it are known secrets.
 pub async fn request(
     client: &crate::exec::Client,
     config: &Config,
     fields: Vec<(&str, String)>,
     redactor: &Redactor,
+    sink: &dyn EventSink,
+) -> Result<TokenAnswer, AuthError> {
+    let started = std::time::Instant::now();
+    let grant = fields
+        .iter()
+        .find(|(name, _)| *name == "grant_type")
+        .map(|(_, value)| value.clone())
+        .unwrap_or_default();
+    let mut answer = None;
+    let result = send(client, config, fields, redactor, &mut answer).await;
+    let (status, body) = answer.unzip();
+    sink.emit(&Event::TokenResponse {
+        profile: config.profile.clone(),
+        url: config.token_url.to_string(),
+        grant,
+        status,
+        duration_ms: started.elapsed().as_millis() as u64,
+        body_preview: body
+            .as_deref()
+            .map(crate::event::preview)
+            .unwrap_or_default(),
+    });
+    result
+}
+
+/// The request itself; `answer` gets the status and body of whatever came back.
+async fn send(
+    client: &crate::exec::Client,
+    config: &Config,
+    fields: Vec<(&str, String)>,
+    redactor: &Redactor,
+    answer: &mut Option<(u16, bytes::Bytes)>,
 ) -> Result<TokenAnswer, AuthError> {
     let TokenForm { grant, form, basic } = form(config, fields);
     let url = &config.token_url;
@@ -83,6 +116,7 @@ pub async fn request(
             "the token endpoint {url} broke off its answer: {e}"
         ))
     })?;
+    *answer = Some((status.as_u16(), body.clone()));
     let json: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
     if !status.is_success() {
         return Err(refusal(url, &grant, status.as_u16(), json.as_ref(), &body));

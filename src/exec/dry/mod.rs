@@ -4,7 +4,7 @@
 //! request's command. Loops over inputs are expanded; a loop over values only a run can know
 //! (captures) is shown once, its item a shell variable.
 
-mod shell;
+pub(crate) mod shell;
 mod unknown;
 
 use std::collections::HashMap;
@@ -161,7 +161,7 @@ impl Visitor for Dry<'_> {
         Next::Run
     }
 
-    fn after(&self, _: &mut (), _: &StepPlan, _: ()) -> bool {
+    fn after(&self, _: &mut (), _: &StepPlan, _: (), _: bool) -> bool {
         true
     }
 

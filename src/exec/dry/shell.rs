@@ -32,7 +32,8 @@ pub fn word(text: &str, references: &[Reference]) -> String {
     }
 }
 
-fn literal(text: &str) -> String {
+/// `text` as one shell word, quoted when it needs to be.
+pub fn literal(text: &str) -> String {
     let safe = !text.is_empty()
         && text
             .chars()

@@ -26,7 +26,11 @@ impl Runner<'_> {
         let started = Instant::now();
         let mut outcome = BodyOutcome::default();
         let ctx = scope.value();
-        let (exchange, response) = request::perform(self, &step.id, plan, &ctx, auth).await;
+        let who = request::Who {
+            step: &step.id,
+            scope,
+        };
+        let (exchange, response) = request::perform(self, &who, plan, &ctx, auth).await;
         outcome.run.request = exchange;
         match response {
             Ok(response) => {

@@ -86,7 +86,16 @@ impl<'a> Visitor for Runner<'a> {
         self.before(steps, step, scope, top)
     }
 
-    fn after(&self, steps: &mut StepsOutcome, step: &StepPlan, result: StepResult) -> bool {
+    fn after(
+        &self,
+        steps: &mut StepsOutcome,
+        step: &StepPlan,
+        result: StepResult,
+        top: bool,
+    ) -> bool {
+        if top {
+            self.events.sink.step_done(&result);
+        }
         self.after(steps, step, result)
     }
 
