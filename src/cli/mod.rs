@@ -22,30 +22,38 @@ use crate::diagnostic::{CommandKind, Console, Diagnostic, ErrorFormat, Kind};
 
 const EXAMPLES: &str = "\
 Examples:
-  whisk run recipes/tibco/enable-api-access.yaml --input child_locators='[\"101\",\"102\"]' --report report.json
+  whisk run recipes/tibco/enable-api-access.yaml \\
+      --input child_locators='[\"101\",\"102\"]' --report report.json
   whisk run recipe.yaml --inputs-file inputs.yaml --env-file .env -v
   whisk validate recipes/*/*.yaml
   whisk schema recipe > recipe.schema.json
   whisk auth login recipes/ibm/get-user-identity.yaml ibm --open
 
-Exit codes: 0 success, 1 a step failed, 2 invalid recipe or command line (nothing sent),
-3 authentication failed, 130 interrupted (SIGINT/SIGTERM; the report says what ran).";
+Global options go before or after the command. `--token-store` defaults to
+$WHISK_TOKEN_STORE, else $XDG_STATE_HOME/whisk/tokens, else
+~/.local/state/whisk/tokens. `--error-format json` prints one object per
+problem on stderr: {kind, severity, message, location, step, field, help}.
+
+Exit codes: 0 success, 1 a step failed, 2 invalid recipe or command line
+(nothing sent), 3 authentication failed, 130 interrupted (SIGINT/SIGTERM; the
+report says what ran).";
+
+/// The heading of the options every command takes, listed apart from its own.
+const GLOBAL: &str = "Global options";
 
 #[derive(Parser, Debug)]
 #[command(name = "whisk", version, about = "Run declarative YAML recipes against OAuth-protected HTTP APIs.", after_help = EXAMPLES)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// When to use colours in messages (NO_COLOR is honoured).
-    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    /// When to use colours (NO_COLOR is honoured).
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto, help_heading = GLOBAL, hide_possible_values = true, hide_default_value = true, value_name = "auto|always|never")]
     color: Color,
-    /// The token store directory for auth profiles with `store:` [default: WHISK_TOKEN_STORE,
-    /// else $XDG_STATE_HOME/whisk/tokens, else ~/.local/state/whisk/tokens].
-    #[arg(long, global = true, value_name = "DIR")]
+    /// Where `store:` profiles keep their tokens (see `whisk --help`).
+    #[arg(long, global = true, value_name = "DIR", help_heading = GLOBAL)]
     token_store: Option<PathBuf>,
-    /// How to print errors in recipes and inputs: `human` (the source line and a caret) or
-    /// `json` (one object per line on stderr).
-    #[arg(long, global = true, value_enum, default_value_t = ErrorFormat::Human)]
+    /// How problems are printed (see `whisk --help`).
+    #[arg(long, global = true, value_enum, default_value_t = ErrorFormat::Human, help_heading = GLOBAL, hide_possible_values = true, hide_default_value = true, value_name = "human|json")]
     error_format: ErrorFormat,
 }
 
@@ -60,7 +68,7 @@ enum Color {
 enum Command {
     /// Run a recipe.
     #[command(
-        after_help = "Examples:\n  whisk run recipe.yaml --input base_url=http://127.0.0.1:8080 --report report.json\n  whisk run recipe.yaml --input ids='[1,2,3]' -v"
+        after_help = "Examples:\n  whisk run recipe.yaml --input base_url=http://127.0.0.1:8080 \\\n      --report report.json\n  whisk run recipe.yaml --input ids='[1,2,3]' -v\n  whisk run recipe.yaml --report report.json --resume report.json"
     )]
     Run(RunArgs),
     /// Check recipes without sending anything.
@@ -71,7 +79,7 @@ enum Command {
     Schema(SchemaArgs),
     /// Serve the embedded sandbox of TIBCO, IBM and Oracle APIs on 127.0.0.1.
     #[command(
-        after_help = "Examples:\n  whisk sandbox --port 8080\n  whisk sandbox --token-lifetime 5 --fault 'path=/tci/v1/subscriptions/*,status=429,retry_after=1,count=2'"
+        after_help = "Examples:\n  whisk sandbox --port 8080\n  whisk sandbox --token-lifetime 5 \\\n      --fault 'path=/tci/v1/subscriptions/*,status=429,retry_after=1,count=2'\n  whisk sandbox --port 8080 --runtime-port 9090 --fault-rate 0.1 --fault-seed 7"
     )]
     Sandbox(sandbox::SandboxArgs),
     /// Run the TIBCO recipe against the embedded sandbox: no network, no credentials.
@@ -98,7 +106,7 @@ enum Command {
     Completions(generate::CompletionsArgs),
     /// Print the man page (roff).
     #[command(
-        after_help = "Examples:\n  whisk man > whisk.1 && man ./whisk.1\n  whisk man run > whisk-run.1"
+        after_help = "Examples:\n  whisk man > whisk.1 && man ./whisk.1\n  whisk man run > whisk-run.1\n  whisk man auth login | man -l -"
     )]
     Man(generate::ManArgs),
 }

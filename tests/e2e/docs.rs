@@ -384,3 +384,46 @@ fn the_sandbox_listens_on_the_runtime_port_given() {
     let stats = sandbox.stats();
     assert_eq!(total(&stats, "runtime_requests"), 1, "{stats}");
 }
+
+/// Every relative link in the repository's Markdown points at a file that exists.
+#[test]
+fn relative_links_in_the_docs_resolve() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let link = regex::Regex::new(r"\]\(([^)#\s]+)(#[^)]*)?\)").expect("regex");
+    let mut files = vec![root.join("README.md")];
+    for folder in ["docs", "recipes", "bench", "deploy", "interop"] {
+        let mut stack = vec![root.join(folder)];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.file_name().is_some_and(|n| n == "node_modules") {
+                    continue;
+                }
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "md") {
+                    files.push(path);
+                }
+            }
+        }
+    }
+    let mut broken = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("read");
+        for found in link.captures_iter(&text) {
+            let target = &found[1];
+            if target.contains("://") || target.starts_with("mailto:") {
+                continue;
+            }
+            let resolved = file.parent().expect("folder").join(target);
+            if !resolved.exists() {
+                broken.push(format!("{}: {target}", file.display()));
+            }
+        }
+    }
+    assert!(files.len() > 5, "{files:?}");
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}

@@ -3,6 +3,7 @@
 mod auth_login;
 mod auth_recipes;
 mod cassettes;
+mod cli_help;
 mod docs;
 mod dry_run;
 mod errors;

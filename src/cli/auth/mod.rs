@@ -17,7 +17,7 @@ use crate::store::TokenStore;
 pub enum AuthCommand {
     /// Sign in once for an `authorization_code` profile and store its tokens.
     #[command(
-        after_help = "Examples:\n  whisk auth login recipes/ibm/get-user-identity.yaml ibm --open\n  whisk auth login recipe.yaml api --paste --env-file .env\n\nThe authorize URL (with PKCE and state) is printed on stdout. With a loopback `http`\nredirect URI whisk receives the redirect itself; otherwise, or with --paste, paste the\naddress the browser was sent to (or just the code) on stdin."
+        after_help = "Examples:\n  whisk auth login recipes/ibm/get-user-identity.yaml ibm --open\n  whisk auth login recipe.yaml api --paste --env-file .env\n\nThe authorize URL (with PKCE and state) is printed on stdout. With a loopback\n`http` redirect URI whisk receives the redirect itself; otherwise, or with\n--paste, paste the address the browser was sent to (or just the code) on stdin."
     )]
     Login(LoginArgs),
     /// Show what the token store holds, never a token.

@@ -95,9 +95,9 @@ fn summary(text: &mut String, record: &Record, now: u64) {
         (None, _) => "none".to_string(),
         (Some(_), None) => "held, expiry unknown".to_string(),
         (Some(_), Some(at)) if at > now => {
-            format!("valid until {} (for {} s)", time_of(at), at - now)
+            format!("valid until {} (for {})", time_of(at), span(at - now))
         }
-        (Some(_), Some(at)) => format!("expired at {}", time_of(at)),
+        (Some(_), Some(at)) => format!("expired at {} ({} ago)", time_of(at), span(now - at)),
     };
     let _ = writeln!(text, "  access token: {access}");
     let _ = writeln!(
@@ -106,6 +106,24 @@ fn summary(text: &mut String, record: &Record, now: u64) {
         record.obtained_by,
         time_of(record.updated_at)
     );
+}
+
+/// A span of seconds as a person reads it: `45 s`, `12 min`, `1 h 59 min`, `89 d 23 h`.
+fn span(seconds: u64) -> String {
+    let (d, h, m, s) = (
+        seconds / 86_400,
+        seconds / 3_600 % 24,
+        seconds / 60 % 60,
+        seconds % 60,
+    );
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s} s"),
+        (0, 0, m) => format!("{m} min"),
+        (0, h, 0) => format!("{h} h"),
+        (0, h, m) => format!("{h} h {m} min"),
+        (d, 0, _) => format!("{d} d"),
+        (d, h, _) => format!("{d} d {h} h"),
+    }
 }
 
 fn time_of(unix: u64) -> String {
@@ -119,6 +137,16 @@ fn time_of(unix: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_read_in_hours_and_minutes() {
+        assert_eq!(span(45), "45 s");
+        assert_eq!(span(12 * 60 + 5), "12 min");
+        assert_eq!(span(7200), "2 h");
+        assert_eq!(span(7199), "1 h 59 min");
+        assert_eq!(span(90 * 86_400 - 1), "89 d 23 h");
+        assert_eq!(span(3 * 86_400 + 60), "3 d");
+    }
 
     #[test]
     fn summaries_never_show_tokens() {
@@ -139,7 +167,7 @@ mod tests {
         let mut text = String::new();
         summary(&mut text, &record, 1_000_000);
         assert!(text.contains("refresh token: held"), "{text}");
-        assert!(text.contains("for 100 s"), "{text}");
+        assert!(text.contains("(for 1 min)"), "{text}");
         assert!(!text.contains("secret"), "{text}");
     }
 }
