@@ -145,7 +145,8 @@ impl<'a> Runner<'a> {
                     ErrorKind::Iteration
                 },
                 format!(
-                    "{failures} of {length} iterations of step `{}` failed; the first: {first_message}",
+                    "{failures} of {} of step `{}` failed; the first: {first_message}",
+                    crate::plural::count(length, "iteration", "iterations"),
                     step.id
                 ),
             );
