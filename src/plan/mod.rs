@@ -6,6 +6,7 @@ mod auth;
 pub mod bind;
 mod build;
 mod filters;
+pub mod flow;
 mod interpolate;
 pub mod jsonpath;
 mod names;
@@ -79,6 +80,8 @@ pub struct StepPlan {
     pub body: Body,
     pub captures: Vec<CapturePlan>,
     pub checks: Vec<CheckPlan>,
+    /// A request step that polls (`until`) or follows pages (`paginate`).
+    pub repeat: Option<flow::Repeat>,
     pub continue_on_error: bool,
     /// Whether a template may read this loop's `steps.<id>.results` (or the whole step value):
     /// if not, a run keeps only the last item's response for `steps.<id>`, not every item's.

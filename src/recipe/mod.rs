@@ -3,6 +3,7 @@
 
 mod auth;
 mod duration;
+mod flow;
 pub mod load;
 mod model;
 mod positions;
@@ -11,6 +12,7 @@ mod step;
 
 pub use auth::{AuthProfile, BasicAuth, ClientAuth, Grant, HeaderAuth, OAuth2, RefreshOn, Scope};
 pub use duration::Duration;
+pub use flow::{CursorPaging, OffsetPaging, OnMax, Paginate, Until};
 pub use load::{LoadError, load_file, load_str};
 pub use model::{Backoff, Defaults, Input, InputType, Recipe, Redirects, Retry, SecretSource};
 pub use size::{Rate, Size};

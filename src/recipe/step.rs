@@ -73,6 +73,12 @@ pub struct Step {
     /// Overrides `defaults.redirects`.
     #[serde(default)]
     pub redirects: Option<Redirects>,
+    /// Send the request again until an expression holds (polling an asynchronous job).
+    #[serde(default)]
+    pub until: Option<super::Until>,
+    /// Follow the pages of a list; list captures gather every page's matches in order.
+    #[serde(default)]
+    pub paginate: Option<super::Paginate>,
     /// Allows retrying a POST or PATCH after a network error or timeout.
     #[serde(default)]
     pub idempotent: bool,

@@ -79,6 +79,10 @@ fn write_step<W: Write>(out: &mut W, step: &StepResult, depth: usize) -> io::Res
 /// The fields of an execution, flattened into the object being written.
 fn write_execution<W: Write>(object: &mut Object<'_, W>, run: &Execution) -> io::Result<()> {
     object.optional("request", &run.request)?;
+    if !run.pages.is_empty() {
+        object.field("pages", &run.pages)?;
+    }
+    object.optional("polls", &run.polls)?;
     object.optional("steps", &run.steps)?;
     if !run.captures.is_empty() {
         object.field("captures", &run.captures)?;
@@ -378,6 +382,19 @@ mod tests {
             duration_ms: 3,
             run: Some(Execution {
                 request: Some(exchange(0)),
+                pages: vec![exchange(1)],
+                polls: Some(Box::new({
+                    let mut polls = crate::result::Polls::new();
+                    polls.push(crate::result::Poll {
+                        n: 1,
+                        status: Some(202),
+                        duration_ms: 1,
+                        attempts: 1,
+                        wait_ms: Some(10),
+                        captures: Some(captures.clone()),
+                    });
+                    polls
+                })),
                 steps: Some(vec![step(2)]),
                 captures,
                 checks: vec![CheckResult {

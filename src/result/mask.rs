@@ -65,6 +65,16 @@ impl Mask for Iteration {
 impl Mask for Execution {
     fn mask(&mut self, masker: &Masker) {
         self.request.mask(masker);
+        for page in &mut self.pages {
+            page.mask(masker);
+        }
+        if let Some(polls) = &mut self.polls {
+            for poll in &mut polls.entries {
+                if let Some(captures) = &mut poll.captures {
+                    captures.mask(masker);
+                }
+            }
+        }
         self.steps.mask(masker);
         self.captures.mask(masker);
         self.checks.mask(masker);
@@ -134,7 +144,18 @@ mod tests {
         };
         let mut captures = serde_json::Map::new();
         captures.insert("s3cr3t".into(), serde_json::json!(["a s3cr3t"]));
+        let mut polls = crate::result::Polls::new();
+        polls.push(crate::result::Poll {
+            n: 1,
+            status: Some(202),
+            duration_ms: 1,
+            attempts: 1,
+            wait_ms: None,
+            captures: Some(captures.clone()),
+        });
         let run = Execution {
+            pages: vec![exchange.clone()],
+            polls: Some(Box::new(polls)),
             request: Some(exchange),
             steps: None,
             captures,
@@ -177,6 +198,6 @@ mod tests {
         result.mask(&redactor.masker());
         let text = serde_json::to_string(&result).unwrap();
         assert!(!text.contains("s3cr3t"), "{text}");
-        assert_eq!(text.matches("***").count(), 11, "{text}");
+        assert_eq!(text.matches("***").count(), 16, "{text}");
     }
 }

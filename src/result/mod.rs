@@ -4,11 +4,13 @@
 
 mod error;
 mod exchange;
+mod flow;
 mod mask;
 mod step;
 
 pub use error::{ErrorInfo, ErrorKind};
 pub use exchange::{Attempt, Exchange, Hop};
+pub use flow::{Poll, Polls};
 pub use step::{CheckResult, Execution, Iteration, StepResult};
 
 use schemars::JsonSchema;

@@ -59,6 +59,12 @@ pub struct Iteration {
 pub struct Execution {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request: Option<Exchange>,
+    /// The pages after the first (`request`) of a `paginate` step, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pages: Vec<Exchange>,
+    /// The polls of an `until` step; `request` and `captures` are the last poll's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub polls: Option<Box<super::Polls>>,
     /// Steps of a used recipe or of a block.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub steps: Option<Vec<StepResult>>,

@@ -6,6 +6,7 @@
 mod auth;
 mod capture;
 mod declare;
+mod flow;
 mod oauth2;
 mod policy;
 mod request;

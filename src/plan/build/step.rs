@@ -156,6 +156,7 @@ impl Builder {
         check_scope.captures.extend(produced.iter().cloned());
         check_scope.captures.extend(step.capture.keys().cloned());
         let checks = self.checks(at, field, step, &check_scope);
+        let repeat = self.repeat(at, field, step, &check_scope);
         scope.steps.insert(step.id.clone(), each.is_some());
         scope.captures.extend(produced);
         Some(StepPlan {
@@ -168,6 +169,7 @@ impl Builder {
             body,
             captures,
             checks,
+            repeat,
             continue_on_error: step.continue_on_error,
             // Known once the whole recipe is built (`StepReads::mark`).
             results_read: true,
