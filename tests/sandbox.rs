@@ -316,6 +316,10 @@ async fn tibco_api_access_must_be_enabled_per_organization_within_the_family() {
 
     let apps = tci(&sb, get.clone(), APPS_0, &token).await;
     assert_eq!(apps.status(), StatusCode::OK);
+    assert_eq!(
+        apps.headers()[header::LINK],
+        "</tci/v1/subscriptions/0/apps?offset=2&limit=2>; rel=\"next\""
+    );
     let etag = apps.headers()[header::ETAG]
         .to_str()
         .expect("ascii")
@@ -327,8 +331,16 @@ async fn tibco_api_access_must_be_enabled_per_organization_within_the_family() {
         .iter()
         .filter_map(|a| a["name"].as_str())
         .collect();
-    assert_eq!(names, ["order-sync", "invoice-export", "customer-api"]);
+    assert_eq!(names, ["order-sync", "invoice-export"], "a page of two");
     assert!(apps[0]["id"].is_string());
+    let rest = client()
+        .get(format!("{}{APPS_0}?offset=2&limit=2", sb.base_url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("request");
+    assert!(rest.headers().get(header::LINK).is_none(), "the last page");
+    assert_eq!(body(rest).await[0]["name"], "customer-api");
     let cached = client()
         .get(format!("{}{APPS_0}", sb.base_url()))
         .bearer_auth(&token)
@@ -369,7 +381,7 @@ async fn tibco_api_access_must_be_enabled_per_organization_within_the_family() {
 
     let family = body(tci(&sb, get, "/tci/v1/subscriptions", &token).await).await;
     assert_eq!(family.as_array().map(Vec::len), Some(26));
-    assert_eq!(sb.stats().requests_to(APPS_0), 3);
+    assert_eq!(sb.stats().requests_to(APPS_0), 4, "two pages, a 304, a refusal");
     assert_eq!(
         sb.stats().last_authorization_for(APPS_0),
         Some(format!("Bearer {token}").as_str())
@@ -995,4 +1007,29 @@ async fn the_log_hook_stats_route_banner_and_shutdown() {
         client().post(url).send().await.is_err(),
         "nothing listens after shutdown"
     );
+}
+
+#[tokio::test]
+async fn a_started_tibco_app_is_starting_for_a_few_polls_then_running() {
+    let sb = start(SandboxData::parse(
+        "tibco:\n  start_polls: 2\n  organizations:\n    - { locator: \"100\", name: P, api_access: true, apps: [{ id: a1, name: one, state: Stopped }] }\n",
+        false,
+    )
+    .expect("data"))
+    .await;
+    let token = tibco_token(&sb).await;
+    let get = reqwest::Method::GET;
+    let app = "/tci/v1/subscriptions/0/apps/a1";
+    let (_, before) = status_and_body(tci(&sb, get.clone(), app, &token).await).await;
+    assert_eq!(before["state"], "Stopped");
+    let started = tci(&sb, reqwest::Method::POST, &format!("{app}/start"), &token).await;
+    assert_eq!(started.status(), StatusCode::ACCEPTED);
+    let mut states = Vec::new();
+    for _ in 0..4 {
+        let (_, json) = status_and_body(tci(&sb, get.clone(), app, &token).await).await;
+        states.push(json["state"].as_str().unwrap_or_default().to_owned());
+    }
+    assert_eq!(states, ["Starting", "Starting", "Running", "Running"]);
+    let missing = tci(&sb, get, "/tci/v1/subscriptions/0/apps/nope", &token).await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }

@@ -74,6 +74,14 @@ pub enum Event {
         wait_ms: u64,
         reason: String,
     },
+    /// A poll of an `until` step found the condition false; the next comes after `wait_ms`.
+    Poll {
+        step: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        item: Option<String>,
+        n: u32,
+        wait_ms: u64,
+    },
     TokenFetched {
         profile: String,
         grant: String,

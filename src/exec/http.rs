@@ -32,6 +32,8 @@ pub struct Outgoing {
 
 /// An answer, after redirects.
 pub struct Incoming {
+    /// Where the answer came from, after redirects.
+    pub url: Url,
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
@@ -176,6 +178,7 @@ async fn follow(
             BodyError::Broken(detail) => SendError::Network(format!("{method} {url}: the connection broke while reading the body: {detail}")),
         })?;
         return Ok(Incoming {
+            url: url.clone(),
             status: status.as_u16(),
             headers: response.take_headers(),
             body,
@@ -218,7 +221,8 @@ fn human_size(bytes: usize) -> String {
     }
 }
 
-fn authority(url: &Url) -> (String, Option<u16>) {
+/// A URL's host (lowercased) and port: what "the same host" compares.
+pub fn authority(url: &Url) -> (String, Option<u16>) {
     (
         url.host_str().unwrap_or_default().to_ascii_lowercase(),
         url.port_or_known_default(),

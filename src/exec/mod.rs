@@ -10,6 +10,7 @@ mod direct;
 mod dry;
 pub(crate) mod http;
 mod limits;
+pub mod link;
 mod request;
 mod resume;
 mod retry;

@@ -16,6 +16,15 @@ use crate::plan::{AuthKind, BodyPlan, RequestPlan};
 use crate::result::{Attempt, ErrorInfo, ErrorKind, Exchange};
 use crate::source::FieldPath;
 
+/// Where a request goes: the URL its template renders to, a later page's URL (a `Link` or a
+/// URL from the body), or the rendered URL with some query parameters set (offset, cursor).
+#[derive(Clone, Debug)]
+pub enum Target {
+    Rendered,
+    Url(reqwest::Url),
+    Params(Vec<(String, String)>),
+}
+
 /// Whose request it is: a step's, and in a loop one item's (named in retry and failure lines).
 pub struct Who<'a> {
     pub step: &'a str,
@@ -30,12 +39,25 @@ pub async fn perform(
     plan: &RequestPlan,
     ctx: &Value,
     auth_ctx: &AuthContext,
+    target: &Target,
 ) -> (Option<Exchange>, Result<Incoming, ErrorInfo>) {
     let step_id = who.step;
     let mut out = match render(runner.plan, step_id, plan, ctx) {
         Ok(out) => out,
         Err(error) => return (None, Err(error)),
     };
+    // A later page on another host gets the credential only where a redirect would.
+    let mut other_host = None;
+    match target {
+        Target::Rendered => {}
+        Target::Url(url) => {
+            if http::authority(url) != http::authority(&out.url) {
+                other_host = Some(url.clone());
+            }
+            out.url = url.clone();
+        }
+        Target::Params(params) => out.url = with_params(&out.url, params),
+    }
     let mut exchange = Exchange {
         method: method_name(&plan.method),
         url: out.url.to_string(),
@@ -64,6 +86,9 @@ pub async fn perform(
             }
         }
     }
+    let send_auth = other_host
+        .as_ref()
+        .is_none_or(|url| http::forwarded(url, &redirects.forward_auth_to));
     let policy_of_send = http::SendPolicy {
         redirects,
         connect_timeout: plan.connect_timeout,
@@ -107,7 +132,7 @@ pub async fn perform(
         // The newest credential for every try: another iteration may have refreshed it, and a
         // token that runs out during a wait is refreshed before it is sent.
         let mut credential = None;
-        if let Some(profile) = &plan.auth {
+        if let Some(profile) = plan.auth.as_ref().filter(|_| send_auth) {
             match runner
                 .auth
                 .credential(profile, &resolver, runner.events.sink)
@@ -402,6 +427,24 @@ pub fn describe(error: &minijinja::Error) -> String {
 }
 
 /// The request of step `step_id`, rendered (without its credential).
+/// `url` with each of `params` set: replacing the parameter where the URL has it, added where
+/// it does not.
+pub fn with_params(url: &reqwest::Url, params: &[(String, String)]) -> reqwest::Url {
+    let mut url = url.clone();
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(name, _)| !params.iter().any(|(p, _)| p == name))
+        .map(|(n, v)| (n.into_owned(), v.into_owned()))
+        .collect();
+    url.set_query(None);
+    if !kept.is_empty() || !params.is_empty() {
+        url.query_pairs_mut()
+            .extend_pairs(kept)
+            .extend_pairs(params);
+    }
+    url
+}
+
 pub fn render(
     whole: &crate::plan::Plan,
     step_id: &str,

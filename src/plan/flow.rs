@@ -29,7 +29,10 @@ pub struct UntilPlan {
 pub enum Wait {
     Fixed(Duration),
     /// Doubling from `initial` up to `max`, without jitter: a poll never sleeps zero.
-    Backoff { initial: Duration, max: Duration },
+    Backoff {
+        initial: Duration,
+        max: Duration,
+    },
 }
 
 impl Wait {

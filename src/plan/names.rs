@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use crate::diagnostic::did_you_mean;
 
 /// Fields of `steps.<id>`.
-const STEP_FIELDS: &[&str] = &["status", "headers", "body", "duration_ms"];
+const STEP_FIELDS: &[&str] = &["status", "headers", "body", "duration_ms", "pages"];
 /// Extra fields of `steps.<id>` for a `for_each` step.
 const LOOP_FIELDS: &[&str] = &["results", "succeeded", "failed"];
 /// Names no capture or loop variable may take.

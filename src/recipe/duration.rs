@@ -62,9 +62,14 @@ impl Duration {
 
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The largest unit that says it exactly, as a recipe would write it.
         let ms = self.0.as_millis();
         if !ms.is_multiple_of(1000) {
             write!(f, "{ms}ms")
+        } else if ms >= 3_600_000 && ms.is_multiple_of(3_600_000) {
+            write!(f, "{}h", ms / 3_600_000)
+        } else if ms >= 60_000 && ms.is_multiple_of(60_000) {
+            write!(f, "{}m", ms / 60_000)
         } else {
             write!(f, "{}s", ms / 1000)
         }
@@ -148,6 +153,9 @@ mod tests {
     #[test]
     fn displays_compactly() {
         assert_eq!(Duration::parse("1500ms").unwrap().to_string(), "1500ms");
-        assert_eq!(Duration::parse("2m").unwrap().to_string(), "120s");
+        assert_eq!(Duration::parse("2m").unwrap().to_string(), "2m");
+        assert_eq!(Duration::parse("90s").unwrap().to_string(), "90s");
+        assert_eq!(Duration::parse("7200s").unwrap().to_string(), "2h");
+        assert_eq!(Duration::parse("30s").unwrap().to_string(), "30s");
     }
 }

@@ -134,16 +134,21 @@ fn line(out: &mut String, step: &StepResult, color: bool) {
                     .status
                     .map(|s| s.to_string())
                     .unwrap_or_else(|| "no answer".into());
+                let mut notes = Vec::new();
                 if retries > 0 {
-                    format!(
-                        "{} {} -> {status} ({} attempts)",
-                        exchange.method,
-                        exchange.url,
-                        exchange.attempts.len()
-                    )
-                } else {
-                    format!("{} {} -> {status}", exchange.method, exchange.url)
+                    notes.push(format!("{} attempts", exchange.attempts.len()));
                 }
+                if !run.pages.is_empty() {
+                    notes.push(crate::plural::count(run.pages.len() + 1, "page", "pages"));
+                }
+                if let Some(polls) = &run.polls {
+                    notes.push(crate::plural::count(polls.count as usize, "poll", "polls"));
+                }
+                let mut text = format!("{} {} -> {status}", exchange.method, exchange.url);
+                if !notes.is_empty() {
+                    let _ = write!(text, " ({})", notes.join(", "));
+                }
+                text
             }
             None => String::new(),
         },

@@ -133,6 +133,17 @@ impl EventSink for TerminalSink {
                 format!("[auth {profile}] requesting a token ({grant}, {reason})")
             }
             Event::StepSkipped { step } if v >= 1 => format!("[{step}] skipped"),
+            // Every poll with -v; without, the first and every tenth, so a long wait shows life.
+            Event::Poll {
+                step,
+                item,
+                n,
+                wait_ms,
+            } if v >= 1 || (v >= 0 && (*n == 1 || n % 10 == 0)) => format!(
+                "[{}] poll {n}: not yet; next in {}",
+                who(step, item),
+                crate::recipe::Duration(std::time::Duration::from_millis(*wait_ms))
+            ),
             Event::Redirected {
                 step,
                 status,

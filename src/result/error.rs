@@ -33,6 +33,10 @@ pub enum ErrorKind {
     Uses,
     /// A `for_each` iteration failed.
     Iteration,
+    /// Polling (`until`) ended without the condition: `fail_if` held, or time or polls ran out.
+    Poll,
+    /// Pagination could not go on: a page pointed back, or `max_pages` was reached.
+    Pages,
     /// The run was interrupted before this finished.
     Interrupted,
 }

@@ -36,6 +36,9 @@ pub(crate) struct Inner {
     pub ibm_codes: HashMap<String, AuthCode>,
     pub faults: FaultBook,
     pub stats: Stats,
+    /// Apps being started, by organization and app id: the polls they still answer
+    /// `Starting` to.
+    pub tibco_starting: HashMap<(String, String), u32>,
 }
 
 /// An IBM authorization code waiting for its exchange.

@@ -110,7 +110,7 @@ async fn record_replay_offline_catch_a_change_and_update() {
     assert!(
         recorded
             .stderr
-            .contains("recorded 7 exchanges to runbooks/enable-api-access.cassette.json"),
+            .contains("recorded 8 exchanges to runbooks/enable-api-access.cassette.json"),
         "{}",
         recorded.stderr
     );

@@ -289,8 +289,8 @@ fn the_readme_tour_runs_as_written_twice() {
         assert_eq!(count(stats, "token_grants", "tibco"), 1, "{stats}");
         assert_eq!(
             count(stats, "requests", "/tci/v1/subscriptions/0/apps"),
-            2,
-            "the onboarding recipe and list-apps each list the apps once: {stats}"
+            4,
+            "the onboarding recipe and list-apps each read both pages of apps: {stats}"
         );
     });
 }
@@ -332,7 +332,7 @@ fn the_oracle_readme_runs_as_written_twice() {
         "# Oracle Integration",
         |stats| {
             no_token_errors(stats);
-            assert_eq!(total(stats, "runtime_requests"), 1, "{stats}");
+            assert_eq!(total(stats, "runtime_requests"), 2, "two pages: {stats}");
         },
     );
 }
@@ -382,7 +382,7 @@ fn the_sandbox_listens_on_the_runtime_port_given() {
         String::from_utf8_lossy(&out.stderr)
     );
     let stats = sandbox.stats();
-    assert_eq!(total(&stats, "runtime_requests"), 1, "{stats}");
+    assert_eq!(total(&stats, "runtime_requests"), 2, "two pages: {stats}");
 }
 
 /// Every relative link in the repository's Markdown points at a file that exists.

@@ -332,3 +332,11 @@ async fn report_folder_that_does_not_exist() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn until_and_paginate_mistakes() {
+    let recipe = step(
+        "  - id: wait\n    request: { url: \"{{ inputs.base }}/items\" }\n    capture: { state: $.state }\n    until: { that: \"stat == 'done'\", interval: 1s, backoff: { initial: 1s } }\n  - id: list\n    request: { url: \"{{ inputs.base }}/items\" }\n    paginate: { next_url: \"$.links[?@.rel == 'next'\" }\n",
+    );
+    refused_before_sending("until_and_paginate_mistakes", &recipe, &[]).await;
+}

@@ -94,17 +94,12 @@ fn run(
 /// Every attempt of every request in a report.
 fn attempts(value: &serde_json::Value) -> u64 {
     match value {
-        serde_json::Value::Object(map) => {
-            let own = map
-                .get("request")
-                .and_then(|r| r["attempts"].as_array())
-                .map_or(0, |a| a.len() as u64);
-            own + map
-                .iter()
-                .filter(|(k, _)| *k != "request")
-                .map(|(_, v)| attempts(v))
-                .sum::<u64>()
-        }
+        // An exchange (a step's `request`, or one of its `pages`): its attempts.
+        serde_json::Value::Object(map) if map.contains_key("method") => map
+            .get("attempts")
+            .and_then(|a| a.as_array())
+            .map_or(0, |a| a.len() as u64),
+        serde_json::Value::Object(map) => map.values().map(attempts).sum(),
         serde_json::Value::Array(items) => items.iter().map(attempts).sum(),
         _ => 0,
     }

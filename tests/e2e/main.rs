@@ -9,6 +9,7 @@ mod dry_run;
 mod errors;
 mod fault_matrix;
 mod features;
+mod flow;
 mod format_example;
 mod harness;
 mod interop;

@@ -247,3 +247,47 @@ fn demo_runs_with_no_network_and_no_credentials() {
             && !out.stderr.contains("whisk-demo-refresh-token")
     );
 }
+
+/// Start an app and wait until it runs: the sandbox answers `Starting` to a few polls, while
+/// access tokens live 0.3 s — so they run out between polls and each poll takes a fresh one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tibco_start_app_polls_until_running() {
+    let data = SandboxData::parse(
+        "access_token_lifetime: 0.3\ntibco:\n  start_polls: 3\n  organizations:\n    - locator: \"100\"\n      name: Parent\n      api_access: true\n      apps:\n        - { id: app-1, name: order-sync, state: Stopped }\n",
+        false,
+    )
+    .unwrap();
+    let sandbox = sandbox(data).await;
+    let out = tibco(Whisk::new(), &sandbox)
+        .input("app_id", "app-1")
+        .run_file(&recipe("tibco/start-app.yaml"));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_no_secrets(&out, &sandbox);
+    assert_eq!(out.outputs()["state"], "Running");
+    let stats = sandbox.stats();
+    assert_eq!(
+        stats.requests_to("/tci/v1/subscriptions/0/apps/app-1/start"),
+        1
+    );
+    assert_eq!(
+        stats.requests_to("/tci/v1/subscriptions/0/apps/app-1"),
+        4,
+        "three `Starting` answers, then `Running`"
+    );
+    let polls = &out.report.as_ref().unwrap()["steps"][1]["polls"];
+    assert_eq!(polls["count"], 4, "{polls}");
+    assert_eq!(polls["outcome"], "satisfied");
+    let entries = polls["entries"].as_array().unwrap();
+    assert_eq!(entries[0]["captures"]["state"], "Starting");
+    assert_eq!(entries[3]["captures"]["state"], "Running");
+    assert!(
+        entries[1].get("captures").is_none(),
+        "unchanged: not repeated"
+    );
+    assert!(
+        stats.token_grants.get("tibco").copied().unwrap_or(0) >= 2,
+        "tokens ran out between polls: {:?}",
+        stats.token_grants
+    );
+    assert!(stats.token_errors.is_empty(), "{:?}", stats.token_errors);
+}

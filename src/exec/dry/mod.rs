@@ -18,6 +18,7 @@ use super::context::Scope;
 use super::request::{self, describe};
 use super::walk::{Next, UsesFailed, Visitor, Walker, WhenUnknown, item_scope, produced};
 use crate::plan::bind::{self, Bound, Env, secret_placeholder};
+use crate::plan::flow::{PageKind, Repeat, Wait};
 use crate::plan::{
     AuthKind, AuthPlan, Plan, RecipePlan, RequestPlan, SecretPlan, StepPlan, UsesPlan,
 };
@@ -370,6 +371,27 @@ impl Dry<'_> {
                 "--location-trusted".to_string()
             });
         }
+        match &step.repeat {
+            Some(Repeat::Until(until)) => self.comment(&format!(
+                "sent again every {} until `{}`, for at most {}",
+                describe_wait(until.wait),
+                until.that_text,
+                crate::recipe::Duration(until.timeout)
+            )),
+            Some(Repeat::Pages(pages)) => self.comment(&format!(
+                "then {}, at most {} pages",
+                match &pages.kind {
+                    PageKind::Link(rel) => format!("follows the `Link` header's rel=\"{rel}\""),
+                    PageKind::NextUrl(_, text) => format!("follows the URL at `{text}`"),
+                    PageKind::Offset { param, .. } =>
+                        format!("raises `{param}` by each page's items"),
+                    PageKind::Cursor { param, .. } =>
+                        format!("sends each page's cursor as `{param}`"),
+                },
+                pages.max_pages
+            )),
+            None => {}
+        }
         self.emit(&command(&lines));
     }
 
@@ -553,5 +575,17 @@ impl Dry<'_> {
             text = text.replace(&reference.sentinel, &reference.shell);
         }
         text
+    }
+}
+
+/// A poll's wait, for a comment: `2s`, or `1s doubling to 30s`.
+fn describe_wait(wait: Wait) -> String {
+    match wait {
+        Wait::Fixed(wait) => crate::recipe::Duration(wait).to_string(),
+        Wait::Backoff { initial, max } => format!(
+            "{} doubling to {}",
+            crate::recipe::Duration(initial),
+            crate::recipe::Duration(max)
+        ),
     }
 }

@@ -8,13 +8,16 @@ use minijinja::Value;
 use super::{BodyOutcome, RecipeOutcome, Runner, StepsOutcome};
 use crate::exec::auth::AuthContext;
 use crate::exec::context::Scope;
+use crate::exec::http::Incoming;
 use crate::exec::request;
 use crate::exec::step_data::StepData;
 use crate::exec::walk::{UsesFailed, produced};
+use crate::plan::flow::Repeat;
 use crate::plan::{RequestPlan, StepPlan, UsesPlan};
 use crate::result::{ErrorInfo, ErrorKind, Status};
 
 impl Runner<'_> {
+    /// A request step's body: one request, or a poll, or the pages of a list.
     pub(super) async fn request(
         &self,
         step: &StepPlan,
@@ -23,6 +26,30 @@ impl Runner<'_> {
         auth: &AuthContext,
         keep: bool,
     ) -> BodyOutcome {
+        match &step.repeat {
+            None => {
+                let target = request::Target::Rendered;
+                self.exchange(step, plan, scope, auth, keep, &target, &mut |_| {})
+                    .await
+            }
+            Some(Repeat::Until(until)) => self.poll(step, plan, until, scope, auth, keep).await,
+            Some(Repeat::Pages(pages)) => self.pages(step, plan, pages, scope, auth, keep).await,
+        }
+    }
+
+    /// One request to `target` and what the step makes of its answer (status, captures);
+    /// `inspect` sees the answer first (a poll's `Retry-After`, a page's next link).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn exchange(
+        &self,
+        step: &StepPlan,
+        plan: &RequestPlan,
+        scope: &mut Scope,
+        auth: &AuthContext,
+        keep: bool,
+        target: &request::Target,
+        inspect: &mut (dyn FnMut(&Incoming) + Send),
+    ) -> BodyOutcome {
         let started = Instant::now();
         let mut outcome = BodyOutcome::default();
         let ctx = scope.value();
@@ -30,12 +57,13 @@ impl Runner<'_> {
             step: &step.id,
             scope,
         };
-        let (exchange, response) = request::perform(self, &who, plan, &ctx, auth).await;
+        let (exchange, response) = request::perform(self, &who, plan, &ctx, auth, target).await;
         outcome.run.request = exchange;
         match response {
             Ok(response) => {
                 let duration_ms = started.elapsed().as_millis() as u64;
                 self.check_response(step, &plan.expect, &response, scope, &mut outcome);
+                inspect(&response);
                 if keep {
                     outcome.data.set_response(response, duration_ms);
                 }

@@ -4,6 +4,8 @@
 
 mod body;
 mod each;
+mod pages;
+mod poll;
 mod response;
 mod step;
 mod steps;

@@ -24,15 +24,34 @@ impl Builder {
         match (&step.until, &step.paginate) {
             (None, None) => None,
             (Some(_), Some(_)) => {
-                let message = "a step either polls (`until`) or follows pages (`paginate`), not both";
+                let message =
+                    "a step either polls (`until`) or follows pages (`paginate`), not both";
                 let help = Some("poll in one step, and list the pages in the next".into());
-                self.problem(PlanKind::Structure, at, &field.key("paginate"), true, message.into(), help);
+                self.problem(
+                    PlanKind::Structure,
+                    at,
+                    &field.key("paginate"),
+                    true,
+                    message.into(),
+                    help,
+                );
                 None
             }
             _ if step.request.is_none() => {
-                let key = if step.until.is_some() { "until" } else { "paginate" };
+                let key = if step.until.is_some() {
+                    "until"
+                } else {
+                    "paginate"
+                };
                 let message = format!("`{key}` applies only to a step with a `request`");
-                self.problem(PlanKind::Structure, at, &field.key(key), true, message, None);
+                self.problem(
+                    PlanKind::Structure,
+                    at,
+                    &field.key(key),
+                    true,
+                    message,
+                    None,
+                );
                 None
             }
             (Some(until), None) => self
@@ -54,17 +73,21 @@ impl Builder {
         let mut scope = scope.clone();
         scope.locals.insert("poll".into());
         let that = self.expression(at, &field.key("that"), &until.that, &scope);
-        let fail_if = until
-            .fail_if
-            .as_ref()
-            .map(|text| {
-                self.expression(at, &field.key("fail_if"), text, &scope)
-                    .map(|tpl| (tpl, text.clone()))
-            });
+        let fail_if = until.fail_if.as_ref().map(|text| {
+            self.expression(at, &field.key("fail_if"), text, &scope)
+                .map(|tpl| (tpl, text.clone()))
+        });
         let wait = match (&until.interval, &until.backoff) {
             (Some(_), Some(_)) => {
                 let message = "`interval` and `backoff` both set: the wait is one or the other";
-                self.problem(PlanKind::Structure, at, &field.key("backoff"), true, message.into(), None);
+                self.problem(
+                    PlanKind::Structure,
+                    at,
+                    &field.key("backoff"),
+                    true,
+                    message.into(),
+                    None,
+                );
                 Wait::Fixed(DEFAULT_POLL_INTERVAL)
             }
             (Some(interval), None) => Wait::Fixed(interval.0),
@@ -73,7 +96,14 @@ impl Builder {
                 let max = backoff.max.map_or(initial * 30, |d| d.0);
                 if max < initial {
                     let message = "`backoff.max` is shorter than `backoff.initial`";
-                    self.problem(PlanKind::Limit, at, &field.key("backoff").key("max"), false, message.into(), None);
+                    self.problem(
+                        PlanKind::Limit,
+                        at,
+                        &field.key("backoff").key("max"),
+                        false,
+                        message.into(),
+                        None,
+                    );
                 }
                 Wait::Backoff { initial, max }
             }
@@ -81,17 +111,33 @@ impl Builder {
         };
         if wait.after(1).is_zero() {
             let message = "a poll interval of zero would send as fast as the server answers";
-            let help = Some("wait at least a few milliseconds between polls, e.g. `interval: 500ms`".into());
+            let help = Some(
+                "wait at least a few milliseconds between polls, e.g. `interval: 500ms`".into(),
+            );
             self.problem(PlanKind::Limit, at, field, false, message.into(), help);
         }
         let timeout = until.timeout.map_or(DEFAULT_POLL_TIMEOUT, |d| d.0);
         if timeout.is_zero() {
             let message = "`timeout: 0` leaves no time to poll";
-            self.problem(PlanKind::Limit, at, &field.key("timeout"), false, message.into(), None);
+            self.problem(
+                PlanKind::Limit,
+                at,
+                &field.key("timeout"),
+                false,
+                message.into(),
+                None,
+            );
         }
         if until.max_polls == Some(0) {
             let message = "`max_polls` must be at least 1";
-            self.problem(PlanKind::Limit, at, &field.key("max_polls"), false, message.into(), None);
+            self.problem(
+                PlanKind::Limit,
+                at,
+                &field.key("max_polls"),
+                false,
+                message.into(),
+                None,
+            );
         }
         Some(UntilPlan {
             that: that?,
@@ -116,7 +162,8 @@ impl Builder {
             pages.cursor.is_some(),
         ];
         if forms.iter().filter(|f| **f).count() != 1 {
-            let message = "`paginate` needs exactly one of `link`, `next_url`, `offset` or `cursor`";
+            let message =
+                "`paginate` needs exactly one of `link`, `next_url`, `offset` or `cursor`";
             let help = Some("e.g. `paginate: { link: next }` to follow the `Link` header".into());
             self.problem(PlanKind::Structure, at, field, false, message.into(), help);
             return None;
@@ -124,7 +171,8 @@ impl Builder {
         let path = |builder: &mut Builder, f: FieldPath, text: &str| match jsonpath::compile(text) {
             Ok(path) => Some(path),
             Err(message) => {
-                let help = Some("see RFC 9535; e.g. `$.next` or `$.links[?@.rel == 'next'].href`".into());
+                let help =
+                    Some("see RFC 9535; e.g. `$.next` or `$.links[?@.rel == 'next'].href`".into());
                 builder.problem(PlanKind::JsonPath, at, &f, false, message, help);
                 None
             }
@@ -133,7 +181,14 @@ impl Builder {
             if rel.trim().is_empty() || rel.contains(char::is_whitespace) {
                 let message = format!("`{rel}` is not a link relation");
                 let help = Some("name one relation, such as `next`".into());
-                self.problem(PlanKind::Structure, at, &field.key("link"), false, message, help);
+                self.problem(
+                    PlanKind::Structure,
+                    at,
+                    &field.key("link"),
+                    false,
+                    message,
+                    help,
+                );
             }
             PageKind::Link(rel.trim().to_ascii_lowercase())
         } else if let Some(next) = &pages.next_url {
@@ -153,7 +208,14 @@ impl Builder {
                 .transpose();
             if offset.limit == Some(0) {
                 let message = "`limit: 0` asks for empty pages";
-                self.problem(PlanKind::Limit, at, &f.key("limit"), false, message.into(), None);
+                self.problem(
+                    PlanKind::Limit,
+                    at,
+                    &f.key("limit"),
+                    false,
+                    message.into(),
+                    None,
+                );
             }
             PageKind::Offset {
                 param: offset.param.clone().unwrap_or_else(|| "offset".into()),
@@ -174,7 +236,14 @@ impl Builder {
         let max_pages = pages.max_pages.unwrap_or(DEFAULT_MAX_PAGES);
         if max_pages == 0 {
             let message = "`max_pages` must be at least 1";
-            self.problem(PlanKind::Limit, at, &field.key("max_pages"), false, message.into(), None);
+            self.problem(
+                PlanKind::Limit,
+                at,
+                &field.key("max_pages"),
+                false,
+                message.into(),
+                None,
+            );
         }
         Some(PagePlan {
             kind,
@@ -213,12 +282,30 @@ mod tests {
         let found = problems(&recipe(
             "steps:\n  - id: a\n    request: { url: '{{ inputs.base }}' }\n    until: { that: nope, interval: 1s, backoff: { initial: 1s } }\n  - id: b\n    request: { url: '{{ inputs.base }}' }\n    until: { that: 'true' }\n    paginate: { link: next }\n  - id: c\n    request: { url: '{{ inputs.base }}' }\n    paginate: { link: next, cursor: { from: $.c } }\n  - id: d\n    request: { url: '{{ inputs.base }}' }\n    paginate: { next_url: 'next' }\n  - id: e\n    request: { url: '{{ inputs.base }}' }\n    until: { that: 'true', interval: 0s }\n  - id: f\n    request: { url: '{{ inputs.base }}' }\n    paginate: { link: next, max_pages: 0 }\n",
         ));
-        assert!(has(&found, PlanKind::UndefinedName, "steps[0].until.that"), "{found:?}");
-        assert!(has(&found, PlanKind::Structure, "steps[0].until.backoff"), "{found:?}");
-        assert!(has(&found, PlanKind::Structure, "steps[1].paginate"), "{found:?}");
-        assert!(has(&found, PlanKind::Structure, "steps[2].paginate"), "{found:?}");
-        assert!(has(&found, PlanKind::JsonPath, "steps[3].paginate.next_url"), "{found:?}");
-        assert!(has(&found, PlanKind::Limit, "steps[5].paginate.max_pages"), "{found:?}");
+        assert!(
+            has(&found, PlanKind::UndefinedName, "steps[0].until.that"),
+            "{found:?}"
+        );
+        assert!(
+            has(&found, PlanKind::Structure, "steps[0].until.backoff"),
+            "{found:?}"
+        );
+        assert!(
+            has(&found, PlanKind::Structure, "steps[1].paginate"),
+            "{found:?}"
+        );
+        assert!(
+            has(&found, PlanKind::Structure, "steps[2].paginate"),
+            "{found:?}"
+        );
+        assert!(
+            has(&found, PlanKind::JsonPath, "steps[3].paginate.next_url"),
+            "{found:?}"
+        );
+        assert!(
+            has(&found, PlanKind::Limit, "steps[5].paginate.max_pages"),
+            "{found:?}"
+        );
         assert!(has(&found, PlanKind::Limit, "steps[4].until"), "{found:?}");
     }
 

@@ -15,6 +15,8 @@ pub struct OracleData {
     /// Seconds (fractions allowed); falls back to the top-level `access_token_lifetime`, then 3600.
     pub access_token_lifetime: Option<f64>,
     pub connections: Vec<OracleConnection>,
+    /// Connections per page when a request gives no `limit` (0: all at once).
+    pub page_size: usize,
     /// Status of the runtime host's redirect to the design-time host (301, 302, 303, 307, 308).
     pub redirect_status: u16,
 }
@@ -38,6 +40,7 @@ impl Default for OracleData {
             scope: "https://whisk-sandbox.integration.ocp.oraclecloud.com:443urn:opc:resource:consumer::all".to_owned(),
             access_token_lifetime: None,
             connections: defaults::oracle_connections(),
+            page_size: 2,
             redirect_status: 307,
         }
     }

@@ -20,6 +20,11 @@ pub struct TibcoData {
     pub access_token_lifetime: Option<f64>,
     /// Seconds; 7 days by default.
     pub refresh_token_lifetime: u64,
+    /// Apps per page of `GET .../apps` when the request gives no `limit` (0: all at once);
+    /// the next page is in a `Link: <...>; rel="next"` header.
+    pub apps_page_size: usize,
+    /// Polls of `GET .../apps/{id}` that see a started app `Starting` before it is `Running`.
+    pub start_polls: u32,
     pub organizations: Vec<TibcoOrganization>,
 }
 
@@ -62,6 +67,8 @@ impl Default for TibcoData {
             token_org: "100".to_owned(),
             access_token_lifetime: None,
             refresh_token_lifetime: 7 * 24 * 3600,
+            apps_page_size: 2,
+            start_polls: 3,
             organizations: defaults::tibco_organizations(),
         }
     }

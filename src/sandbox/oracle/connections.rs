@@ -30,7 +30,11 @@ pub(crate) async fn list(
     }
     let all = &state.data.oracle.connections;
     let offset = page.offset.unwrap_or(0).min(all.len());
-    let limit = page.limit.unwrap_or(all.len().max(1)).max(1);
+    let limit = match page.limit {
+        Some(limit) => limit.max(1),
+        None if state.data.oracle.page_size > 0 => state.data.oracle.page_size,
+        None => all.len().max(1),
+    };
     let items: Vec<_> = all.iter().skip(offset).take(limit).collect();
     let has_more = offset + items.len() < all.len();
     json(

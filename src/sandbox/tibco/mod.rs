@@ -26,4 +26,9 @@ pub(crate) fn routes() -> Router<Shared> {
                 .get(access::show),
         )
         .route("/tci/v1/subscriptions/{locator}/apps", get(apps::list))
+        .route("/tci/v1/subscriptions/{locator}/apps/{id}", get(apps::show))
+        .route(
+            "/tci/v1/subscriptions/{locator}/apps/{id}/start",
+            post(apps::start),
+        )
 }
