@@ -381,7 +381,11 @@ async fn tibco_api_access_must_be_enabled_per_organization_within_the_family() {
 
     let family = body(tci(&sb, get, "/tci/v1/subscriptions", &token).await).await;
     assert_eq!(family.as_array().map(Vec::len), Some(26));
-    assert_eq!(sb.stats().requests_to(APPS_0), 4, "two pages, a 304, a refusal");
+    assert_eq!(
+        sb.stats().requests_to(APPS_0),
+        4,
+        "two pages, a 304, a refusal"
+    );
     assert_eq!(
         sb.stats().last_authorization_for(APPS_0),
         Some(format!("Bearer {token}").as_str())

@@ -3,8 +3,13 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use indexmap::IndexMap;
+
+use super::rows;
 use crate::diagnostic::{CommandKind, Diagnostic, Kind, LoadKind};
+use crate::plan::InputPlan;
 use crate::plan::bind::{Env, Given, Provided};
+use crate::recipe::InputType;
 use crate::source::Source;
 
 /// The flags that give a run its inputs and environment (`run`, `auth login`).
@@ -13,20 +18,27 @@ pub struct InputArgs {
     /// An input value, parsed by the input's declared type (JSON for arrays and objects).
     #[arg(long = "input", short = 'i', value_name = "NAME=VALUE")]
     pub inputs: Vec<String>,
-    /// A YAML or JSON file of input values; `--input` wins over it.
-    #[arg(long, value_name = "FILE")]
-    pub inputs_file: Option<PathBuf>,
+    /// A YAML or JSON file of input values (`--input` wins over it); or the rows of an
+    /// array input from a CSV or NDJSON file, `NAME=rows.csv` (NAME may be left out when the
+    /// recipe has one array input). May be given more than once.
+    #[arg(long, value_name = "[NAME=]FILE")]
+    pub inputs_file: Vec<String>,
     /// A file of `NAME=VALUE` lines read as environment variables (the real environment wins).
     #[arg(long, value_name = "FILE")]
     pub env_file: Option<PathBuf>,
 }
 
 impl InputArgs {
-    pub fn provided(&self) -> Result<Provided, Vec<Diagnostic>> {
+    /// What the flags give a recipe whose inputs are `declared`.
+    pub fn provided(
+        &self,
+        declared: &IndexMap<String, InputPlan>,
+    ) -> Result<Provided, Vec<Diagnostic>> {
         provided(
             &self.inputs,
-            self.inputs_file.as_deref(),
+            &self.inputs_file,
             self.env_file.as_deref(),
+            declared,
         )
     }
 }
@@ -34,19 +46,37 @@ impl InputArgs {
 /// Collects inputs and environment from the command line.
 pub fn provided(
     inputs: &[String],
-    inputs_file: Option<&Path>,
+    inputs_files: &[String],
     env_file: Option<&Path>,
+    declared: &IndexMap<String, InputPlan>,
 ) -> Result<Provided, Vec<Diagnostic>> {
     let mut provided = Provided::default();
     let mut problems = Vec::new();
-    if let Some(path) = inputs_file {
-        match read_inputs_file(path) {
-            Ok((values, source)) => {
+    for spec in inputs_files {
+        let (name, path) = split_spec(spec);
+        let result = match rows::Format::of(path) {
+            Some(format) => read_rows(name, path, format, declared).map(|(name, rows, source)| {
+                provided.inputs.insert(name, Given::File(rows));
+                source
+            }),
+            None if name.is_some() => Err(argument(format!(
+                "`--inputs-file {spec}`: `NAME=FILE` names an array input for the rows of a CSV or NDJSON file, and `{}` is neither",
+                path.display()
+            ))
+            .help("give a YAML or JSON file of input values without a name")),
+            None => read_inputs_file(path).map(|(values, source)| {
                 for (name, value) in values {
                     provided.inputs.insert(name, Given::File(value));
                 }
+                source
+            }),
+        };
+        match result {
+            // Positions for type errors: the file of values (rows are checked as they are read).
+            Ok(source) if rows::Format::of(path).is_none() => {
                 provided.inputs_file = Some(std::sync::Arc::new(source));
             }
+            Ok(_) => {}
             Err(diagnostic) => problems.push(diagnostic),
         }
     }
@@ -93,6 +123,76 @@ pub fn provided(
     } else {
         Err(problems)
     }
+}
+
+/// `NAME=FILE` or `FILE`: the name only when it is one (a path may hold `=` too).
+fn split_spec(spec: &str) -> (Option<&str>, &Path) {
+    match spec.split_once('=') {
+        Some((name, path))
+            if !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') =>
+        {
+            (Some(name), Path::new(path))
+        }
+        _ => (None, Path::new(spec)),
+    }
+}
+
+/// The rows of a CSV or NDJSON file, for the array input `name` (or the recipe's only one).
+fn read_rows(
+    name: Option<&str>,
+    path: &Path,
+    format: rows::Format,
+    declared: &IndexMap<String, InputPlan>,
+) -> Result<(String, serde_json::Value, Source), Diagnostic> {
+    let arrays: Vec<&String> = declared
+        .iter()
+        .filter(|(_, input)| input.kind == InputType::Array)
+        .map(|(name, _)| name)
+        .collect();
+    let name = match name {
+        Some(name) => name.to_owned(),
+        None => match arrays.as_slice() {
+            [only] => (*only).clone(),
+            _ => {
+                let names: Vec<String> = arrays.iter().map(|n| format!("`{n}`")).collect();
+                return Err(argument(format!(
+                    "`--inputs-file {}`: which input do its rows go to? The recipe has {}",
+                    path.display(),
+                    if names.is_empty() {
+                        "no array input".to_owned()
+                    } else {
+                        format!("the array inputs {}", names.join(", "))
+                    }
+                ))
+                .help(format!("name it: `--inputs-file NAME={}`", path.display())));
+            }
+        },
+    };
+    let Some(input) = declared.get(&name) else {
+        return Err(argument(format!("`{name}` is not an input of the recipe")));
+    };
+    if input.kind != InputType::Array {
+        return Err(argument(format!(
+            "input `{name}` is of type `{}`; rows go to an `array` input",
+            input.kind.name()
+        )));
+    }
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        Diagnostic::new(
+            Kind::Load(LoadKind::Read),
+            format!("cannot read inputs file `{}`: {error}", path.display()),
+        )
+    })?;
+    let source = Source::new(path, text);
+    let rows = rows::read(&source, format, &name, &input.columns)?;
+    Ok((name, serde_json::Value::Array(rows), source))
+}
+
+fn argument(message: String) -> Diagnostic {
+    Diagnostic::new(Kind::Command(CommandKind::Argument), message)
 }
 
 /// The values of an inputs file, and the file (its positions are indexed only if an error
@@ -189,12 +289,12 @@ mod tests {
 
     #[test]
     fn input_pairs() {
-        let provided = provided(&["a=1=2".into()], None, None).unwrap();
+        let provided = provided(&["a=1=2".into()], &[], None, &IndexMap::new()).unwrap();
         assert!(matches!(&provided.inputs["a"], Given::Text(t) if t == "1=2"));
         assert!(provided_err(&["novalue".into()]));
     }
 
     fn provided_err(inputs: &[String]) -> bool {
-        super::provided(inputs, None, None).is_err()
+        super::provided(inputs, &[], None, &IndexMap::new()).is_err()
     }
 }

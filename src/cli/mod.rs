@@ -7,6 +7,7 @@ mod generate;
 mod inputs;
 mod record;
 mod replay;
+mod rows;
 mod run;
 mod sandbox;
 mod schema;

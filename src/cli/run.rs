@@ -119,7 +119,11 @@ pub fn prepare(
     placeholder_secrets: bool,
     console: &Console,
 ) -> Option<Prepared> {
-    match session::prepare(recipe, || given.provided(), placeholder_secrets) {
+    match session::prepare(
+        recipe,
+        |plan| given.provided(&plan.root.inputs),
+        placeholder_secrets,
+    ) {
         Ok(prepared) => Some(prepared),
         Err(failed) => {
             console.masking(&failed.redactor).problems(&failed.problems);

@@ -60,6 +60,8 @@ pub struct InputPlan {
     pub kind: InputType,
     pub default: Option<serde_json::Value>,
     pub env: Option<String>,
+    /// Column types of CSV rows (see `recipe::Input::columns`).
+    pub columns: IndexMap<String, InputType>,
 }
 
 #[derive(Clone, Debug)]

@@ -79,6 +79,10 @@ pub struct Input {
     /// An environment variable read when no value is given on the command line.
     #[serde(default)]
     pub env: Option<String>,
+    /// For an `array` input read from a CSV file (`--inputs-file name=rows.csv`): the type of
+    /// each column; columns not listed are strings.
+    #[serde(default)]
+    pub columns: indexmap::IndexMap<String, InputType>,
 }
 
 /// Where a secret comes from: exactly one of `env` or `file`.

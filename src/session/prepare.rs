@@ -25,7 +25,7 @@ pub struct Failed {
 /// not read (replays, dry runs).
 pub fn prepare(
     recipe: &Path,
-    given: impl FnOnce() -> Result<Provided, Vec<Diagnostic>>,
+    given: impl FnOnce(&Plan) -> Result<Provided, Vec<Diagnostic>>,
     placeholder_secrets: bool,
 ) -> Result<Prepared, Failed> {
     let plan = crate::plan::load_and_build(recipe).map_err(|problems| Failed {
@@ -36,7 +36,7 @@ pub fn prepare(
         problems,
         redactor: plan.redactor.clone(),
     };
-    let mut provided = given().map_err(failed)?;
+    let mut provided = given(&plan).map_err(failed)?;
     provided.placeholder_secrets = placeholder_secrets;
     let bound = bind::bind(&plan, &provided).map_err(failed)?;
     Ok(Prepared {

@@ -340,3 +340,34 @@ async fn until_and_paginate_mistakes() {
     );
     refused_before_sending("until_and_paginate_mistakes", &recipe, &[]).await;
 }
+
+#[tokio::test]
+async fn csv_row_of_the_wrong_type() {
+    let recipe = "version: 1\nname: bad\ninputs:\n  base: { type: string }\n  children: { type: array, columns: { seats: integer } }\nsteps:\n  - id: a\n    request: { url: \"{{ inputs.base }}/items\" }\n".to_string();
+    case(
+        "csv_row_of_the_wrong_type",
+        &[
+            ("recipe.yaml", recipe),
+            (
+                "children.csv",
+                "locator,seats\n101,5\n102,five\n".to_string(),
+            ),
+        ],
+        &["--inputs-file", "children=children.csv"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn ndjson_line_that_is_not_json() {
+    let recipe = "version: 1\nname: bad\ninputs:\n  base: { type: string }\n  children: { type: array }\nsteps:\n  - id: a\n    request: { url: \"{{ inputs.base }}/items\" }\n".to_string();
+    case(
+        "ndjson_line_that_is_not_json",
+        &[
+            ("recipe.yaml", recipe),
+            ("children.ndjson", "{\"a\": 1}\n{\"a\": 2\n".to_string()),
+        ],
+        &["--inputs-file", "children.ndjson"],
+    )
+    .await;
+}

@@ -835,3 +835,64 @@ async fn empty_captures_warn_and_min_fails() {
         "the `names` loop ran twice in each of the two runs that reached it"
     );
 }
+
+/// Rows from a CSV file (typed by the input's `columns`) and from an NDJSON file drive a
+/// loop; every row reaches the server once, with its typed values.
+#[tokio::test]
+async fn csv_and_ndjson_rows_feed_an_array_input() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let recipe = "version: 1\nname: rows\ninputs:\n  base: { type: string }\n  children:\n    type: array\n    columns: { seats: integer, active: boolean }\nsteps:\n  - id: enable\n    for_each: \"{{ inputs.children | selectattr('active') | list }}\"\n    as: child\n    concurrency: 8\n    request:\n      method: POST\n      url: \"{{ inputs.base }}/orgs/{{ child.locator }}\"\n      json: { seats: \"{{ child.seats }}\", note: \"{{ child.note }}\" }\n";
+    let mut csv = String::from("locator,seats,active,note\n");
+    for i in 0..300 {
+        csv.push_str(&format!(
+            "{},{},{},\"row {i}, quoted\"\n",
+            1000 + i,
+            i % 7,
+            i % 3 != 0
+        ));
+    }
+    let whisk = Whisk::new();
+    whisk.file("children.csv", &csv);
+    let out = whisk
+        .input("base", &server.uri())
+        .arg("--inputs-file")
+        .arg("children=children.csv")
+        .run(recipe);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 200, "the active rows: two of three");
+    let mut seen = std::collections::HashSet::new();
+    for request in &received {
+        let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+        let locator: u32 = request.url.path()["/orgs/".len()..].parse().unwrap();
+        let i = locator - 1000;
+        assert_eq!(body["seats"], i % 7, "typed as an integer");
+        assert_eq!(body["note"], format!("row {i}, quoted"));
+        assert!(seen.insert(locator), "each row once");
+    }
+
+    // NDJSON, and the file named without the input (the recipe has one array input).
+    server.reset().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let whisk = Whisk::new();
+    whisk.file(
+        "children.ndjson",
+        "{\"locator\": \"a\", \"seats\": 1, \"active\": true, \"note\": \"x\"}\n\n{\"locator\": \"b\", \"seats\": 2, \"active\": false, \"note\": \"y\"}\n",
+    );
+    let out = whisk
+        .input("base", &server.uri())
+        .arg("--inputs-file")
+        .arg("children.ndjson")
+        .run(recipe);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].url.path(), "/orgs/a");
+}

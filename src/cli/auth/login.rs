@@ -26,7 +26,7 @@ pub async fn login(args: &LoginArgs, console: &Console, store: &TokenStore) -> E
     let console = console.masking(&redactor);
     let bound = match args
         .given
-        .provided()
+        .provided(&plan.root.inputs)
         .and_then(|provided| bind::bind(&plan, &provided))
     {
         Ok(bound) => bound,

@@ -8,7 +8,7 @@ use super::{At, Builder};
 use crate::diagnostic::PlanKind;
 use crate::plan::names::{RESERVED, Scope};
 use crate::plan::{InputPlan, SecretPlan, bind};
-use crate::recipe::Recipe;
+use crate::recipe::{InputType, Recipe};
 use crate::source::FieldPath;
 
 impl Builder {
@@ -34,6 +34,30 @@ impl Builder {
                     None,
                 );
             }
+            if !input.columns.is_empty() && input.kind != InputType::Array {
+                self.problem(
+                    PlanKind::Declaration,
+                    at,
+                    &field.key("columns"),
+                    true,
+                    format!(
+                        "`columns` types the rows of an `array` input, and `{name}` is not one"
+                    ),
+                    Some("declare it `type: array`, or remove `columns`".into()),
+                );
+            }
+            for (column, kind) in &input.columns {
+                if matches!(kind, InputType::Array | InputType::Object) {
+                    self.problem(
+                        PlanKind::Declaration,
+                        at,
+                        &field.key("columns").key(column),
+                        false,
+                        format!("column `{column}`: a CSV cell is a string, number or boolean"),
+                        Some("use `string` and parse it with `fromjson` in a template".into()),
+                    );
+                }
+            }
             scope.inputs.insert(name.clone());
             inputs.insert(
                 name.clone(),
@@ -41,6 +65,7 @@ impl Builder {
                     kind: input.kind,
                     default: input.default.clone(),
                     env: input.env.clone(),
+                    columns: input.columns.clone(),
                 },
             );
         }
