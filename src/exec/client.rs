@@ -90,7 +90,20 @@ impl Client {
         let mut request = Request::new(parts.method.clone(), parts.url.clone());
         *request.headers_mut() = std::mem::take(&mut parts.headers);
         *request.body_mut() = parts.body.clone().map(Into::into);
-        self.whole(request, connect_timeout)
+        let mut canonical = None;
+        if let Some(multipart) = &parts.multipart {
+            // A cassette keeps (and a replay compares) what the parts are, not their bytes.
+            if matches!(self, Client::Record(..) | Client::Replay(_)) {
+                canonical = Some(multipart.canonical().into_bytes());
+            }
+            if !matches!(self, Client::Replay(_)) {
+                let body = multipart.body().map_err(|e| {
+                    Failure::Direct(format!("cannot open a file of the multipart body: {e}"))
+                })?;
+                *request.body_mut() = Some(reqwest::Body::wrap(body));
+            }
+        }
+        self.whole_as(request, connect_timeout, canonical)
             .await
             .map(Answer::Reqwest)
     }
@@ -107,6 +120,24 @@ impl Client {
         request: Request,
         connect_timeout: Duration,
     ) -> Result<Response, Failure> {
+        self.whole_as(request, connect_timeout, None).await
+    }
+
+    /// `whole`, with the body a cassette records in place of the request's own (`canonical`:
+    /// a multipart body's description).
+    async fn whole_as(
+        &self,
+        request: Request,
+        connect_timeout: Duration,
+        canonical: Option<Vec<u8>>,
+    ) -> Result<Response, Failure> {
+        let sent_of = |request: &Request| {
+            let mut sent = Sent::of(request);
+            if let Some(body) = &canonical {
+                sent.body = body.clone();
+            }
+            sent
+        };
         let client = |clients: &Clients| {
             clients.get(connect_timeout).map_err(|e| {
                 Failure::Direct(format!(
@@ -132,7 +163,7 @@ impl Client {
                 .map_err(Failure::Http),
             Client::Record(clients, recorder) => {
                 let client = client(clients)?;
-                let sent = Sent::of(&request);
+                let sent = sent_of(&request);
                 let response = match client.execute(request).await {
                     Ok(response) => response,
                     Err(error) => {
@@ -153,7 +184,7 @@ impl Client {
                 recorder.answered(sent, status.as_u16(), &headers, &body);
                 Ok(rebuild(status, version, headers, body.to_vec()))
             }
-            Client::Replay(player) => match player.answer(&Sent::of(&request)) {
+            Client::Replay(player) => match player.answer(&sent_of(&request)) {
                 Replayed::Answer {
                     status,
                     headers,
@@ -184,6 +215,7 @@ async fn whole(
             .body()
             .and_then(|b| b.as_bytes())
             .map(bytes::Bytes::copy_from_slice),
+        multipart: None,
     };
     let mut answer = direct
         .send(&mut parts, connect_timeout)

@@ -28,7 +28,10 @@ use reqwest::header::{ACCEPT, HOST, HeaderValue, USER_AGENT};
 
 const MAX_IDLE_PER_ORIGIN: usize = 256;
 
-type Sender = SendRequest<Full<Bytes>>;
+type Sender = SendRequest<OutBody>;
+
+/// A request body: whole, or a multipart body streamed from its files.
+type OutBody = http_body_util::Either<Full<Bytes>, super::multipart::MultipartBody>;
 
 #[derive(Debug)]
 struct Origin {
@@ -120,7 +123,7 @@ impl Direct {
                 self.connect(&origin, connect_timeout).await?
             }
         };
-        let mut request = to_http(parts, &origin);
+        let mut request = to_http(parts, &origin)?;
         let response = loop {
             match sender.try_send_request(request).await {
                 Ok(response) => break response,
@@ -292,11 +295,18 @@ fn tls_connector(roots: &[Vec<u8>]) -> Result<tokio_rustls::TlsConnector, String
 
 /// The request in hyper's form: origin-form target, `Host`, and reqwest's default headers. The
 /// headers are moved out of `parts`.
-fn to_http(parts: &mut Parts, origin: &Origin) -> http::Request<Full<Bytes>> {
+fn to_http(parts: &mut Parts, origin: &Origin) -> Result<http::Request<OutBody>, String> {
     let url = &parts.url;
     let target = &url[url::Position::BeforePath..url::Position::AfterQuery];
-    let body = parts.body.clone().unwrap_or_default();
-    let mut out = http::Request::new(Full::new(body));
+    let body = match &parts.multipart {
+        Some(multipart) => http_body_util::Either::Right(
+            multipart
+                .body()
+                .map_err(|e| format!("cannot open a file of the multipart body: {e}"))?,
+        ),
+        None => http_body_util::Either::Left(Full::new(parts.body.clone().unwrap_or_default())),
+    };
+    let mut out = http::Request::new(body);
     *out.method_mut() = parts.method.clone();
     *out.uri_mut() = http::Uri::try_from(target).unwrap_or_else(|_| http::Uri::from_static("/"));
     let headers = out.headers_mut();
@@ -315,7 +325,7 @@ fn to_http(parts: &mut Parts, origin: &Origin) -> http::Request<Full<Bytes>> {
     if !headers.contains_key(ACCEPT) {
         headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
     }
-    out
+    Ok(out)
 }
 
 impl Drop for Pooled {

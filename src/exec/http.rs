@@ -26,6 +26,8 @@ pub struct Outgoing {
     pub url: Url,
     pub headers: HeaderMap,
     pub body: Option<Vec<u8>>,
+    /// A multipart body (instead of `body`), streamed from its files on every send.
+    pub multipart: Option<std::sync::Arc<super::multipart::Multipart>>,
     /// The credential header from the auth profile.
     pub auth: Option<(HeaderName, HeaderValue)>,
 }
@@ -99,6 +101,7 @@ async fn follow(
         url: out.url.clone(),
         headers: out.headers.clone(),
         body: out.body.clone().map(bytes::Bytes::from),
+        multipart: out.multipart.clone(),
     };
     credential(&mut parts.headers, true);
     let mut base: Option<HeaderMap> = None;
@@ -145,11 +148,13 @@ async fn follow(
             let code = status.as_u16();
             let mut method = parts.method.clone();
             let mut body = parts.body.take();
+            let mut multipart = parts.multipart.take();
             if code == 303 || ((code == 301 || code == 302) && method == Method::POST) {
                 if method != Method::HEAD {
                     method = Method::GET;
                 }
                 body = None;
+                multipart = None;
                 headers.remove(reqwest::header::CONTENT_TYPE);
                 headers.remove(reqwest::header::CONTENT_LENGTH);
             }
@@ -167,6 +172,7 @@ async fn follow(
                 url: next,
                 headers,
                 body,
+                multipart,
             };
             continue;
         }

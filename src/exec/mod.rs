@@ -11,6 +11,7 @@ mod dry;
 pub(crate) mod http;
 mod limits;
 pub mod link;
+pub mod multipart;
 mod request;
 mod resume;
 mod retry;

@@ -536,13 +536,92 @@ pub fn render(
             default_type(&mut headers, "text/plain; charset=utf-8");
             Some(text.into_bytes())
         }
+        BodyPlan::Multipart(..) => None,
+    };
+    let multipart = match &plan.body {
+        BodyPlan::Multipart(parts, dir) => {
+            let multipart = multipart(templates, step_id, parts, dir, ctx)?;
+            // The boundary is whisk's: a `Content-Type` of the recipe's would not match it.
+            let content_type = HeaderValue::from_str(&multipart.content_type())
+                .unwrap_or(HeaderValue::from_static("multipart/form-data"));
+            headers.insert(CONTENT_TYPE, content_type);
+            headers.insert(
+                reqwest::header::CONTENT_LENGTH,
+                HeaderValue::from(multipart.len()),
+            );
+            Some(std::sync::Arc::new(multipart))
+        }
+        _ => None,
     };
     Ok(Outgoing {
         method: plan.method.clone(),
         url,
         headers,
         body,
+        multipart,
         auth: None,
+    })
+}
+
+/// A multipart body's parts rendered, its files found (relative to `dir`) and measured.
+fn multipart(
+    templates: &crate::plan::Templates,
+    step_id: &str,
+    parts: &[crate::plan::PartPlan],
+    dir: &std::path::Path,
+    ctx: &Value,
+) -> Result<crate::exec::multipart::Multipart, ErrorInfo> {
+    use crate::exec::multipart::{Multipart, Part};
+    use crate::plan::PartContent;
+    let mut rendered = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        let field = request_field("multipart").index(i);
+        let text = |tpl: &crate::plan::Tpl, key: &str| {
+            templates
+                .text(tpl, ctx)
+                .map_err(|e| template_error(step_id, field.key(key), &e))
+        };
+        rendered.push(match &part.content {
+            PartContent::Value(tpl) => {
+                let value = templates
+                    .value(tpl, ctx)
+                    .map_err(|e| template_error(step_id, field.key("value"), &e))?;
+                Part::Text {
+                    name: part.name.clone(),
+                    value: match value {
+                        serde_json::Value::String(text) => text,
+                        other => other.to_string(),
+                    },
+                    content_type: part.content_type.clone(),
+                }
+            }
+            PartContent::File(tpl) => {
+                let path = dir.join(text(tpl, "file")?);
+                let filename = match &part.filename {
+                    Some(tpl) => text(tpl, "filename")?,
+                    None => path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                };
+                Part::File {
+                    name: part.name.clone(),
+                    path,
+                    filename,
+                    content_type: part
+                        .content_type
+                        .clone()
+                        .unwrap_or_else(|| "application/octet-stream".into()),
+                }
+            }
+        });
+    }
+    Multipart::new(rendered).map_err(|message| {
+        ErrorInfo::new(
+            ErrorKind::Template,
+            format!("step `{step_id}`, field `request.multipart`: {message}"),
+        )
+        .in_field(request_field("multipart"))
     })
 }
 

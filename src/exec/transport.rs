@@ -71,6 +71,8 @@ pub struct Parts {
     /// Every header, the credential included.
     pub headers: reqwest::header::HeaderMap,
     pub body: Option<bytes::Bytes>,
+    /// A multipart body, streamed from its files (instead of `body`).
+    pub multipart: Option<std::sync::Arc<super::multipart::Multipart>>,
 }
 
 /// An answer whose body is still to be read.

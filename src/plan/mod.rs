@@ -142,6 +142,22 @@ pub enum BodyPlan {
     Json(ValueTpl),
     Form(Vec<(String, ValueTpl)>),
     Text(Tpl),
+    /// Parts, and the folder file paths are relative to (the recipe's).
+    Multipart(Vec<PartPlan>, PathBuf),
+}
+
+#[derive(Debug)]
+pub struct PartPlan {
+    pub name: String,
+    pub content: PartContent,
+    pub filename: Option<Tpl>,
+    pub content_type: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum PartContent {
+    Value(ValueTpl),
+    File(Tpl),
 }
 
 #[derive(Clone, Debug)]

@@ -16,4 +16,6 @@ pub use flow::{CursorPaging, OffsetPaging, OnMax, Paginate, Until};
 pub use load::{LoadError, load_file, load_str};
 pub use model::{Backoff, Defaults, Input, InputType, Recipe, Redirects, Retry, SecretSource};
 pub use size::{Rate, Size};
-pub use step::{Capture, CaptureSpec, Check, Concurrency, Expect, ForEach, Request, Step};
+pub use step::{
+    Capture, CaptureSpec, Check, Concurrency, Expect, ForEach, FormPart, Request, Step,
+};

@@ -111,6 +111,29 @@ pub struct Request {
     /// A raw text body.
     #[serde(default)]
     pub body: Option<String>,
+    /// A `multipart/form-data` body: text parts and file parts, files streamed from disk.
+    #[serde(default)]
+    pub multipart: Option<Vec<FormPart>>,
+}
+
+/// One part of a multipart body: exactly one of `value` or `file`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FormPart {
+    /// The field name.
+    pub name: String,
+    /// A text value (templates allowed).
+    #[serde(default)]
+    pub value: Option<serde_json::Value>,
+    /// A file to send, relative to the recipe's folder (templates allowed).
+    #[serde(default)]
+    pub file: Option<String>,
+    /// The file name the server is told (default: the file's own name).
+    #[serde(default)]
+    pub filename: Option<String>,
+    /// The part's content type (files default to `application/octet-stream`).
+    #[serde(default)]
+    pub content_type: Option<String>,
 }
 
 /// What counts as success.

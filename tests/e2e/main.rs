@@ -14,6 +14,7 @@ mod format_example;
 mod harness;
 mod interop;
 mod jsonpath_cts;
+mod multipart;
 mod oauth_refresh;
 mod oauth_support;
 mod outputs;

@@ -353,8 +353,20 @@ impl Dry<'_> {
             word(out.url.as_str(), &references)
         )];
         for (name, value) in &out.headers {
+            // curl writes a multipart body's own type (its boundary) and length.
+            if out.multipart.is_some()
+                && (name == reqwest::header::CONTENT_TYPE
+                    || name == reqwest::header::CONTENT_LENGTH)
+            {
+                continue;
+            }
             let text = format!("{name}: {}", String::from_utf8_lossy(value.as_bytes()));
             lines.push(format!("-H {}", word(&text, &references)));
+        }
+        if let Some(multipart) = &out.multipart {
+            for part in multipart.parts() {
+                lines.push(form_option(part, &references));
+            }
         }
         lines.extend(credential);
         if let Some(body) = &out.body {
@@ -587,5 +599,40 @@ fn describe_wait(wait: Wait) -> String {
             crate::recipe::Duration(initial),
             crate::recipe::Duration(max)
         ),
+    }
+}
+
+/// A multipart part as curl's option: `--form-string` for text (which `-F` would read `@` and
+/// `<` in), `-F name=@path;type=...;filename=...` for a file.
+fn form_option(part: &crate::exec::multipart::Part, references: &[shell::Reference]) -> String {
+    use crate::exec::multipart::Part;
+    match part {
+        Part::Text { name, value, .. } => {
+            format!(
+                "--form-string {}",
+                word(&format!("{name}={value}"), references)
+            )
+        }
+        Part::File {
+            name,
+            path,
+            filename,
+            content_type,
+        } => {
+            let path = path.display().to_string();
+            let quoted = |text: &str| {
+                if text.contains([';', ',', '"']) {
+                    format!("\"{}\"", text.replace('"', "\\\""))
+                } else {
+                    text.to_owned()
+                }
+            };
+            let spec = format!(
+                "{name}=@{};type={content_type};filename={}",
+                quoted(&path),
+                quoted(filename)
+            );
+            format!("-F {}", word(&spec, references))
+        }
     }
 }

@@ -8,7 +8,7 @@ use super::{At, Builder, Cx};
 use crate::diagnostic::{PlanKind, did_you_mean};
 use crate::plan::names::Scope;
 use crate::plan::precheck::Rule;
-use crate::plan::{BodyPlan, RequestPlan, StatusSet, Tpl, ValueTpl};
+use crate::plan::{BodyPlan, PartContent, PartPlan, RequestPlan, StatusSet, Tpl, ValueTpl};
 use crate::recipe::{self, Step};
 use crate::source::FieldPath;
 
@@ -136,11 +136,14 @@ impl Builder {
             request.json.is_some(),
             request.form.is_some(),
             request.body.is_some(),
+            request.multipart.is_some(),
         ];
         Some(if bodies.iter().filter(|b| **b).count() > 1 {
-            let message = "a request has at most one of `json`, `form` and `body`";
+            let message = "a request has at most one of `json`, `form`, `body` and `multipart`";
             self.problem(PlanKind::Request, at, rf, false, message.into(), None);
             BodyPlan::None
+        } else if let Some(parts) = &request.multipart {
+            self.multipart(at, &rf.key("multipart"), parts, scope)?
         } else if let Some(json) = &request.json {
             BodyPlan::Json(self.value(at, &rf.key("json"), json, scope)?)
         } else if let Some(form) = &request.form {
@@ -150,6 +153,82 @@ impl Builder {
         } else {
             BodyPlan::None
         })
+    }
+
+    /// A multipart body: each part a `value` or a `file` (one that exists, when its path is
+    /// written out).
+    fn multipart(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        parts: &[recipe::FormPart],
+        scope: &Scope,
+    ) -> Option<BodyPlan> {
+        let dir = at
+            .source
+            .path
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
+        let mut plans = Vec::new();
+        let mut ok = true;
+        for (i, part) in parts.iter().enumerate() {
+            let f = field.index(i);
+            if part.name.is_empty() {
+                let message = "a part needs a `name`".to_string();
+                self.problem(PlanKind::Request, at, &f.key("name"), false, message, None);
+                ok = false;
+            }
+            let content = match (&part.value, &part.file) {
+                (Some(value), None) => self
+                    .value(at, &f.key("value"), value, scope)
+                    .map(PartContent::Value),
+                (None, Some(file)) => {
+                    let tpl = self.string(at, &f.key("file"), file, scope);
+                    if let Some(Tpl::Literal(serde_json::Value::String(path))) = &tpl
+                        && !dir.join(path).is_file()
+                    {
+                        let message = format!(
+                            "file `{path}` does not exist (paths are relative to the recipe's folder, `{}`)",
+                            dir.display()
+                        );
+                        self.problem(PlanKind::Request, at, &f.key("file"), false, message, None);
+                    }
+                    tpl.map(PartContent::File)
+                }
+                _ => {
+                    let message = "a part has exactly one of `value` and `file`".to_string();
+                    self.problem(PlanKind::Request, at, &f, false, message, None);
+                    None
+                }
+            };
+            let filename = match &part.filename {
+                Some(name) if part.file.is_none() => {
+                    let message = "`filename` applies to a `file` part".to_string();
+                    self.problem(
+                        PlanKind::Request,
+                        at,
+                        &f.key("filename"),
+                        true,
+                        message,
+                        None,
+                    );
+                    None
+                }
+                Some(name) => self.string(at, &f.key("filename"), name, scope),
+                None => None,
+            };
+            match content {
+                Some(content) => plans.push(PartPlan {
+                    name: part.name.clone(),
+                    content,
+                    filename,
+                    content_type: part.content_type.clone(),
+                }),
+                None => ok = false,
+            }
+        }
+        ok.then_some(BodyPlan::Multipart(plans, dir))
     }
 
     /// The auth profile the layered settings name (`none`: no auth), which must exist.

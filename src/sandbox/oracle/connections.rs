@@ -71,7 +71,8 @@ pub(crate) async fn one(
     }
 }
 
-fn authorize(state: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+/// Checks the Oracle bearer token of a design-time API request.
+pub(crate) fn authorize(state: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(token) = bearer(headers) else {
         let message =
             "the request has no bearer token; was the Authorization header dropped on a redirect?";

@@ -1,6 +1,7 @@
 //! Oracle Integration: the identity-domain token endpoint, the design-time connections API,
 //! and the runtime host, which redirects every `/ic/api/...` call to the design-time host.
 
+mod archive;
 mod connections;
 mod runtime;
 mod token;
@@ -22,6 +23,7 @@ pub(crate) fn routes() -> Router<Shared> {
             "/ic/api/integration/v1/connections/{id}",
             get(connections::one),
         )
+        .route(archive::PATH, post(archive::import).layer(archive::limit()))
 }
 
 /// Routes of the runtime listener.
