@@ -14,6 +14,7 @@ use crate::redact::Redactor;
 /// Encoding a value that holds a secret yields a new sensitive value: `redactor` learns it so
 /// that the encoded form is masked like the secret itself.
 pub fn register(env: &mut Environment<'static>, redactor: &Redactor) {
+    env.add_function("range", super::range::range);
     let learner = redactor.clone();
     env.add_filter("b64encode", move |value: String| {
         let encoded = STANDARD.encode(value.as_bytes());

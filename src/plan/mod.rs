@@ -11,6 +11,7 @@ mod interpolate;
 pub mod jsonpath;
 mod names;
 pub mod precheck;
+mod range;
 mod status;
 pub mod template;
 

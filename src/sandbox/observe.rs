@@ -84,7 +84,12 @@ async fn observe(state: Shared, listener: Listener, req: Request, next: Next) ->
             });
             next.run(req).await
         }
-        Some(fault) if fault.status.is_some() => fault.response(fault.status.unwrap_or(500), &path),
+        Some(fault) if fault.status.is_some() => {
+            // Read the request first, as a server that refuses it after parsing does: answering
+            // before a large upload is read would close the connection under the client's feet.
+            let _ = axum::body::to_bytes(req.into_body(), 512 * 1024 * 1024).await;
+            fault.response(fault.status.unwrap_or(500), &path)
+        }
         _ => next.run(req).await,
     };
     // A reset or a hang sends no answer: no status.
