@@ -33,6 +33,9 @@ pub enum ValueTpl {
     Object(Vec<(String, ValueTpl)>),
 }
 
+/// The instructions one render or evaluation may run.
+pub const TEMPLATE_FUEL: u64 = 10_000_000;
+
 /// Collects templates while planning.
 pub struct TemplateBuilder {
     env: Environment<'static>,
@@ -50,6 +53,10 @@ impl TemplateBuilder {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_recursion_limit(64);
+        // A runaway template (a loop over `range(99999999)`) stops with an error instead of
+        // running for minutes: far more than any real template needs. `for_each` lists are
+        // iterated outside templates and do not spend it.
+        env.set_fuel(Some(TEMPLATE_FUEL));
         super::filters::register(&mut env, redactor);
         TemplateBuilder {
             env,
