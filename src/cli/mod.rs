@@ -7,6 +7,7 @@ mod generate;
 mod inputs;
 mod record;
 mod replay;
+mod report;
 mod rows;
 mod run;
 mod sandbox;
@@ -97,6 +98,9 @@ enum Command {
         after_help = "Examples:\n  whisk test runbooks/\n  whisk test runbooks/onboard.cassette.json --update"
     )]
     Test(replay::TestArgs),
+    /// Work with JSON reports: merge the reports of a run's shards.
+    #[command(subcommand)]
+    Report(report::ReportCommand),
     /// Sign in for `authorization_code` profiles, and look after stored tokens.
     #[command(subcommand)]
     Auth(auth::AuthCommand),
@@ -165,6 +169,21 @@ pub struct RunArgs {
     /// After SIGINT/SIGTERM, how long requests in flight may finish.
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub grace: crate::recipe::Duration,
+    /// Run one shard of COUNT: each top-level `for_each` keeps the items that hash to INDEX
+    /// (from 0); steps outside loops run in shard 0 unless `every_shard: true`.
+    #[arg(long, value_name = "INDEX/COUNT", value_parser = parse_shard, conflicts_with = "shard_count")]
+    pub shard: Option<crate::exec::shard::Shard>,
+    /// Run one shard of N, its index from `JOB_COMPLETION_INDEX` (a Kubernetes Indexed Job).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub shard_count: Option<u32>,
+    /// Write the run's figures for a scheduler's monitoring: the Prometheus text format, for
+    /// node_exporter's textfile collector (name the file `*.prom`).
+    #[arg(long, value_name = "FILE.prom")]
+    pub metrics: Option<PathBuf>,
+}
+
+fn parse_shard(text: &str) -> Result<crate::exec::shard::Shard, String> {
+    crate::exec::shard::Shard::parse(text)
 }
 
 fn parse_size(text: &str) -> Result<crate::recipe::Size, String> {
@@ -213,6 +232,7 @@ pub fn main() -> ExitCode {
         Command::Auth(command) => {
             block_on(&console, auth::auth(command, &console, cli.token_store))
         }
+        Command::Report(command) => report::report(command, &console),
         Command::Completions(args) => generate::completions(&args),
         Command::Man(args) => generate::man(&args, &console),
     };

@@ -34,11 +34,46 @@ pub async fn run(args: &RunArgs, console: &Console, token_store: Option<PathBuf>
         let _ = console.stdout().write_all(dry.script.as_bytes());
         return Exit::Success;
     }
+    let shard = match (args.shard, args.shard_count) {
+        (Some(shard), _) => Some(shard),
+        (None, Some(count)) => {
+            let index = std::env::var("JOB_COMPLETION_INDEX").ok();
+            match index
+                .as_deref()
+                .map(|i| i.trim().parse::<u32>().map_err(|_| i.to_owned()))
+            {
+                Some(Ok(index)) => match crate::exec::shard::Shard::new(index, count) {
+                    Ok(shard) => Some(shard),
+                    Err(message) => {
+                        console.problem(super::argument(format!("--shard-count: {message}")));
+                        return Exit::Invalid;
+                    }
+                },
+                Some(Err(text)) => {
+                    console.problem(super::argument(format!(
+                        "--shard-count: JOB_COMPLETION_INDEX is `{text}`, not an index"
+                    )));
+                    return Exit::Invalid;
+                }
+                None => {
+                    console.problem(
+                        super::argument(
+                            "--shard-count: JOB_COMPLETION_INDEX is not set".to_string(),
+                        )
+                        .help("give `--shard INDEX/COUNT`, or run in a Kubernetes Indexed Job"),
+                    );
+                    return Exit::Invalid;
+                }
+            }
+        }
+        (None, None) => None,
+    };
     let outputs = [
         ("--report", &args.report),
         ("--junit", &args.junit),
         ("--summary", &args.summary),
         ("--events", &args.events),
+        ("--metrics", &args.metrics),
     ];
     let problems = session::check_folders(outputs.iter().filter_map(|(flag, path)| {
         let path = path.as_deref().filter(|p| p.as_os_str() != "-")?;
@@ -96,6 +131,8 @@ pub async fn run(args: &RunArgs, console: &Console, token_store: Option<PathBuf>
         },
         events: args.events.clone(),
         transport: crate::exec::Transport::Live,
+        shard,
+        metrics: args.metrics.clone(),
     };
     session::execute(&plan, &bound, provided.env, &settings).await
 }

@@ -105,6 +105,8 @@ pub enum CommandKind {
     Auth,
     /// The process could not set itself up (a runtime, a thread, a sandbox).
     Setup,
+    /// Reports given to `whisk report merge` that are not the shards of one run.
+    Merge,
 }
 
 impl Kind {

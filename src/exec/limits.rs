@@ -63,18 +63,32 @@ pub struct Limits {
 }
 
 impl Limits {
-    pub fn new(max_in_flight: usize) -> Limits {
+    /// `shards`: how many runs share each `rate_limit` (`--shard`): each takes its part.
+    pub fn new(max_in_flight: usize, shards: u32) -> Limits {
         Limits {
-            rates: RateLimits::default(),
+            rates: RateLimits {
+                next: Mutex::default(),
+                shards: shards.max(1),
+            },
             gate: tokio::sync::Semaphore::new(max_in_flight.max(1)),
         }
     }
 }
 
 /// Request schedules per host: each request takes the next free slot of its host.
-#[derive(Default)]
 pub struct RateLimits {
     next: Mutex<HashMap<String, Instant>>,
+    /// Runs sharing the limits (shards): the spacing is that many times wider.
+    shards: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> RateLimits {
+        RateLimits {
+            next: Mutex::default(),
+            shards: 1,
+        }
+    }
 }
 
 impl RateLimits {
@@ -89,7 +103,7 @@ impl RateLimits {
         let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
         let entry = next.entry(host.to_string()).or_insert(now);
         let slot = (*entry).max(now);
-        *entry = slot + rate.interval();
+        *entry = slot + rate.interval() * self.shards;
         slot
     }
 }
@@ -111,5 +125,15 @@ mod tests {
         assert_eq!(b - a, Duration::from_millis(100));
         assert_eq!(c - b, Duration::from_millis(100));
         assert_eq!(other, now);
+    }
+
+    #[test]
+    fn each_of_four_shards_takes_a_quarter_of_the_rate() {
+        let limits = Limits::new(8, 4).rates;
+        let rate = Rate::parse("10/s").unwrap();
+        let now = Instant::now();
+        let a = limits.reserve("h", rate, now);
+        let b = limits.reserve("h", rate, now);
+        assert_eq!(b - a, Duration::from_millis(400));
     }
 }

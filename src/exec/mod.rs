@@ -17,6 +17,7 @@ mod resume;
 mod retry;
 mod run;
 mod schedule;
+pub mod shard;
 mod step_data;
 mod stop;
 mod transport;
@@ -63,6 +64,8 @@ pub struct RunOptions {
     /// The process ends after this run (the CLI): what only the run itself reads is left to the
     /// exit rather than freed piece by piece.
     pub exit_after: bool,
+    /// This run is one shard of several (`--shard`).
+    pub shard: Option<shard::Shard>,
 }
 
 impl Default for RunOptions {
@@ -78,6 +81,7 @@ impl Default for RunOptions {
             transport: Transport::Live,
             threads: 1,
             exit_after: false,
+            shard: None,
         }
     }
 }
@@ -103,7 +107,10 @@ pub async fn run(
             options.token_store.clone(),
         ),
         client,
-        limits: limits::Limits::new(options.max_concurrency),
+        limits: limits::Limits::new(
+            options.max_concurrency,
+            options.shard.map_or(1, |s| s.count),
+        ),
         events: run::Events {
             sink,
             interest: sink.interest(),

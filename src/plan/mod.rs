@@ -86,6 +86,8 @@ pub struct StepPlan {
     /// A request step that polls (`until`) or follows pages (`paginate`).
     pub repeat: Option<flow::Repeat>,
     pub continue_on_error: bool,
+    /// Runs in every shard (`--shard`), not only shard 0.
+    pub every_shard: bool,
     /// Whether a template may read this loop's `steps.<id>.results` (or the whole step value):
     /// if not, a run keeps only the last item's response for `steps.<id>`, not every item's.
     pub results_read: bool,

@@ -85,6 +85,10 @@ pub struct Step {
     /// The run goes on after this step fails (it still ends failed).
     #[serde(default)]
     pub continue_on_error: bool,
+    /// With `--shard`: run this step (outside loops) in every shard, not only in shard 0 —
+    /// for a step whose captures the loops need, such as a listing.
+    #[serde(default)]
+    pub every_shard: bool,
 }
 
 /// An HTTP request. At most one of `json`, `form` and `body`.

@@ -38,6 +38,7 @@ fn write_report<W: Write>(report: &Report, out: &mut W) -> io::Result<()> {
     object.field("ended_at", &report.ended_at)?;
     object.field("duration_ms", &report.duration_ms)?;
     object.optional("resumed_from", &report.resumed_from)?;
+    object.optional("shard", &report.shard)?;
     let result = &report.result;
     object.field("status", &result.status)?;
     object.key("steps")?;
@@ -426,6 +427,7 @@ mod tests {
             ended_at: "t1".into(),
             duration_ms: 9,
             resumed_from: Some("old.json".into()),
+            shard: Some(crate::exec::shard::Shard { index: 1, count: 4 }),
             result: RunResult {
                 status: Status::Failed,
                 steps: vec![full, step(items), empty],

@@ -7,6 +7,8 @@ mod events;
 pub(crate) mod json;
 mod junit;
 mod markdown;
+pub mod merge;
+mod metrics;
 mod progress;
 mod summary;
 mod terminal;
@@ -16,17 +18,18 @@ pub use events::EventStream;
 pub use json::{to_json_text, write_json};
 pub use junit::{to_junit, write_junit};
 pub use markdown::{append_markdown, to_markdown, write_markdown};
+pub use metrics::{MetricsSink, RunFigures, write_metrics};
 pub use summary::{closing, step_lines, summary};
 pub use terminal::TerminalSink;
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::redact::{Mask, Masker};
 use crate::result::RunResult;
 
 /// The report of one run (`--report FILE.json`).
-#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[schemars(title = "whisk run report")]
 pub struct Report {
     /// The version of whisk that ran.
@@ -42,6 +45,10 @@ pub struct Report {
     /// The report given to `--resume`, whose succeeded steps and items were carried over.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resumed_from: Option<String>,
+    /// This run was one shard of several (`--shard`): its loops ran only their share of the
+    /// items; `whisk report merge` joins the shards' reports into one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::exec::shard::Shard>,
     #[serde(flatten)]
     pub result: RunResult,
 }
@@ -60,7 +67,7 @@ impl Mask for Report {
 }
 
 /// Which recipe ran.
-#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct RecipeInfo {
     pub name: String,
     pub path: String,

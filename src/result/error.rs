@@ -1,12 +1,12 @@
 //! Why something failed: a kind and a message that names the step and the field or URL.
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::source::{FieldPath, Location, Source};
 
 /// The kind of a failure.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// A template or expression could not be evaluated.
@@ -42,7 +42,7 @@ pub enum ErrorKind {
 }
 
 /// A failure, with a message that names the step, the field or URL and what went wrong.
-#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct ErrorInfo {
     pub kind: ErrorKind,
     pub message: String,

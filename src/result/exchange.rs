@@ -1,10 +1,10 @@
 //! A request, its attempts and their redirects.
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A request and every attempt made to get an answer to it.
-#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Exchange {
     // Standard methods are named without an allocation (a fan-out keeps thousands).
     pub method: std::borrow::Cow<'static, str>,
@@ -16,13 +16,13 @@ pub struct Exchange {
 }
 
 /// One attempt: a request sent (following redirects) and its answer or failure.
-#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Attempt {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     pub duration_ms: u64,
     /// Redirects followed, in order.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub redirects: Vec<Hop>,
     /// Why this attempt did not count: `retry` (a retried status or error) or
     /// `token_refresh` (the token was refreshed and the request resent).
@@ -36,7 +36,7 @@ pub struct Attempt {
 }
 
 /// One redirect hop.
-#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Hop {
     pub status: u16,
     pub location: String,

@@ -2,20 +2,20 @@
 //! and the last ones, so that a long poll inside a large loop stays small).
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The polls of an `until` step.
-#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Polls {
     pub count: u32,
     pub elapsed_ms: u64,
     /// `satisfied`, `failed_if`, `timed_out`, `max_polls`, `failed` (a poll failed) or
     /// `interrupted`.
-    pub outcome: &'static str,
+    pub outcome: std::borrow::Cow<'static, str>,
     /// The first `FIRST_POLLS` and the last `LAST_POLLS` polls, in order.
     pub entries: Vec<Poll>,
     /// Polls left out between them.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub omitted: u32,
 }
 
@@ -27,7 +27,7 @@ pub const FIRST_POLLS: usize = 5;
 pub const LAST_POLLS: usize = 20;
 
 /// One poll.
-#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Poll {
     pub n: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -48,7 +48,7 @@ impl Polls {
         Polls {
             count: 0,
             elapsed_ms: 0,
-            outcome: "satisfied",
+            outcome: "satisfied".into(),
             entries: Vec::new(),
             omitted: 0,
         }

@@ -59,6 +59,9 @@ impl Mask for Iteration {
         self.item.mask(masker);
         self.run.mask(masker);
         self.error.mask(masker);
+        for warning in &mut self.warnings {
+            warning.mask(masker);
+        }
     }
 }
 

@@ -7,6 +7,7 @@ mod exchange;
 mod flow;
 mod mask;
 mod step;
+mod tally;
 
 pub use error::{ErrorInfo, ErrorKind};
 pub use exchange::{Attempt, Exchange, Hop};
@@ -14,10 +15,10 @@ pub use flow::{Poll, Polls};
 pub use step::{CheckResult, Execution, Iteration, StepResult};
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How a run, step or iteration ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Succeeded,
@@ -30,7 +31,7 @@ pub enum Status {
 }
 
 /// The whole run.
-#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct RunResult {
     pub status: Status,
     pub steps: Vec<StepResult>,

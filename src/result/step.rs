@@ -1,12 +1,12 @@
 //! Steps, the items of a `for_each` step, and what one execution of a step's body did.
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{ErrorInfo, Exchange, Status};
 
 /// One step.
-#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct StepResult {
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -36,7 +36,7 @@ pub struct StepResult {
 }
 
 /// One item of a `for_each` step.
-#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Iteration {
     pub index: usize,
     pub item: serde_json::Value,
@@ -47,7 +47,7 @@ pub struct Iteration {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorInfo>,
     /// This item's warnings; the loop's step lists them, counted (`StepResult::warnings`).
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
     /// Taken from the report given to `--resume` instead of being run again.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -55,12 +55,12 @@ pub struct Iteration {
 }
 
 /// One execution of a step's body: a request, a used recipe or a block.
-#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Execution {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request: Option<Exchange>,
     /// The pages after the first (`request`) of a `paginate` step, in order.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pages: Vec<Exchange>,
     /// The polls of an `until` step; `request` and `captures` are the last poll's.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -68,14 +68,14 @@ pub struct Execution {
     /// Steps of a used recipe or of a block.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub steps: Option<Vec<StepResult>>,
-    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub captures: serde_json::Map<String, serde_json::Value>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<CheckResult>,
 }
 
 /// One check.
-#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct CheckResult {
     pub that: String,
     pub passed: bool,

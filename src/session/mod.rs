@@ -53,6 +53,10 @@ pub struct Settings {
     pub events: Option<std::path::PathBuf>,
     /// Where requests go (`whisk record` keeps every exchange).
     pub transport: crate::exec::Transport,
+    /// This run is one shard of several (`--shard`).
+    pub shard: Option<crate::exec::shard::Shard>,
+    /// `--metrics FILE`: the run's figures in the Prometheus text format.
+    pub metrics: Option<PathBuf>,
 }
 
 impl Settings {
@@ -72,6 +76,8 @@ impl Settings {
             files: Files::default(),
             events: None,
             transport: crate::exec::Transport::Live,
+            shard: None,
+            metrics: None,
         }
     }
 }
@@ -121,6 +127,13 @@ pub async fn execute(
     if let Some(events) = &events {
         sinks.push(Box::new(events.clone()));
     }
+    let counts = settings
+        .metrics
+        .as_ref()
+        .map(|_| Arc::new(crate::report::MetricsSink::default()));
+    if let Some(counts) = &counts {
+        sinks.push(Box::new(counts.clone()));
+    }
     let sink: Arc<dyn EventSink> = Arc::new(Fanout(sinks));
     let options = RunOptions {
         env,
@@ -133,6 +146,7 @@ pub async fn execute(
         transport: settings.transport.clone(),
         threads: settings.threads,
         exit_after: true,
+        shard: settings.shard,
     };
     let watcher = SignalWatcher::start(stop.clone(), settings.grace, sink.clone());
     let started = time::OffsetDateTime::now_utc();
@@ -140,18 +154,17 @@ pub async fn execute(
     let result = crate::exec::run(plan, bound, options, &*sink).await;
     drop(watcher);
     let duration_ms = clock.elapsed().as_millis() as u64;
-    let report = Masked::new(
-        report_of(
-            plan,
-            bound,
-            &settings.recipe_path,
-            started,
-            duration_ms,
-            settings.resume.as_ref().map(|r| r.path.clone()),
-            result,
-        ),
-        &plan.redactor.masker(),
+    let mut report = report_of(
+        plan,
+        bound,
+        &settings.recipe_path,
+        started,
+        duration_ms,
+        settings.resume.as_ref().map(|r| r.path.clone()),
+        result,
     );
+    report.shard = settings.shard;
+    let report = Masked::new(report, &plan.redactor.masker());
     let mut exit = exit_for(&report.result);
     let mut failed_to_write = |problem: Diagnostic| {
         console.problem(problem);
@@ -175,6 +188,20 @@ pub async fn execute(
             Kind::Command(CommandKind::File),
             format!("cannot write events: {error}"),
         ));
+    }
+    if let (Some(path), Some(counts)) = (&settings.metrics, &counts) {
+        let figures = crate::report::RunFigures {
+            report: &report,
+            exit_code: exit as u8,
+            counts,
+            ended_at: time::OffsetDateTime::now_utc().unix_timestamp_nanos() as f64 / 1e9,
+        };
+        if let Err(error) = crate::report::write_metrics(&figures, path) {
+            console.problem(cannot_write("the metrics", path, &error));
+            if exit == Exit::Success {
+                exit = Exit::Failed;
+            }
+        }
     }
     let name = &plan.root.name;
     if settings.verbosity >= 0 {
@@ -250,6 +277,7 @@ pub fn report_of(
         ended_at: timestamp(time::OffsetDateTime::now_utc()),
         duration_ms,
         resumed_from,
+        shard: None,
         result,
     }
 }

@@ -45,6 +45,11 @@ impl FieldPath {
     pub fn is_root(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// How many keys and indexes lead here (`steps[2]` is 2 deep).
+    pub fn depth(&self) -> usize {
+        self.0.len()
+    }
 }
 
 impl fmt::Display for FieldPath {

@@ -26,7 +26,7 @@ const PARALLEL: usize = 8;
 
 /// The shipped recipe, with a request timeout short enough for the `hang` faults (the only
 /// change: 30 s would make each one cost half a minute).
-fn recipe(dir: &Path) -> PathBuf {
+pub fn recipe(dir: &Path) -> PathBuf {
     let shipped =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("recipes/tibco/enable-api-access.yaml");
     let text = std::fs::read_to_string(shipped).expect("the shipped recipe");
@@ -39,11 +39,11 @@ fn recipe(dir: &Path) -> PathBuf {
     path
 }
 
-fn children() -> Vec<String> {
+pub fn children() -> Vec<String> {
     (1..=CHILDREN).map(|n| (100 + n).to_string()).collect()
 }
 
-fn data(seed: u64) -> SandboxData {
+pub fn data(seed: u64) -> SandboxData {
     let mut data = SandboxData::default();
     data.set_access_token_lifetime(LIFETIME);
     data.latency_ms = Some(LATENCY_MS);
@@ -92,7 +92,7 @@ fn run(
 }
 
 /// Every attempt of every request in a report.
-fn attempts(value: &serde_json::Value) -> u64 {
+pub fn attempts(value: &serde_json::Value) -> u64 {
     match value {
         // An exchange (a step's `request`, or one of its `pages`): its attempts.
         serde_json::Value::Object(map) if map.contains_key("method") => map
@@ -106,7 +106,7 @@ fn attempts(value: &serde_json::Value) -> u64 {
 }
 
 /// The end of a long stderr, for failure messages.
-fn tail(text: &str) -> String {
+pub fn tail(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(30)..].join("\n")
 }

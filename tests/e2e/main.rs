@@ -20,6 +20,7 @@ mod oauth_support;
 mod outputs;
 mod resilience;
 mod schema;
+mod shards;
 mod shipped;
 mod terminal;
 mod threads;

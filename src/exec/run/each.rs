@@ -30,7 +30,12 @@ struct Item<'s> {
     /// The scope before the loop.
     base: &'s Scope,
     auth: &'s AuthContext,
+    /// Items this run has (its shard's share).
     length: usize,
+    /// Items of the whole list, and where this run's are in it (`--shard`): an item keeps its
+    /// index in the whole list, so that the shards' reports merge into the single run's.
+    whole: usize,
+    indices: Option<&'s [usize]>,
     top: bool,
 }
 
@@ -58,10 +63,22 @@ impl<'a> Runner<'a> {
             );
             self.finish(step, result, started)
         };
-        let items = match list {
+        let mut items = match list {
             Ok(items) => items,
             Err(message) => return failed(result, "for_each", message),
         };
+        let whole = items.len();
+        let mut indices = None;
+        if top && let Some(shard) = self.options.shard {
+            let (mine, positions): (Vec<_>, Vec<_>) = items
+                .into_iter()
+                .enumerate()
+                .filter(|(_, item)| shard.owns(item))
+                .map(|(i, item)| (item, i))
+                .unzip();
+            items = mine;
+            indices = Some(positions);
+        }
         let concurrency = match self.concurrency(step, &scope.value()) {
             Ok(n) => n,
             Err(message) => return failed(result, "concurrency", message),
@@ -82,6 +99,8 @@ impl<'a> Runner<'a> {
             base,
             auth,
             length,
+            whole,
+            indices: indices.as_deref(),
             top,
         };
         let queue = Queue::new(items);
@@ -96,7 +115,11 @@ impl<'a> Runner<'a> {
             |index, value| self.item(walker, &item, index, value),
         )
         .await;
-        let (iterations, datas) = outcomes.in_order(&queue, interrupted_iteration);
+        // Items that did not start keep their index in the whole list too.
+        let (iterations, datas) = outcomes.in_order(&queue, |position, value| {
+            let index = indices.as_ref().map_or(position, |all| all[position]);
+            interrupted_iteration(index, value)
+        });
         // Captures become lists in item order; a failed item contributes null.
         let mut names: Vec<String> = step.captures.iter().map(|c| c.name.clone()).collect();
         if let Body::Block(block) = &step.body {
@@ -115,58 +138,13 @@ impl<'a> Runner<'a> {
                 .collect();
             scope.set_json(name, &serde_json::Value::Array(list));
         }
-        let succeeded = iterations
-            .iter()
-            .filter(|it| it.status == Status::Succeeded)
-            .count();
-        let failures = iterations
-            .iter()
-            .filter(|it| it.status == Status::Failed)
-            .count();
-        let interrupted = iterations.iter().any(|it| it.status == Status::Interrupted);
+        result.tally(iterations, whole);
         let mut data = datas.last().cloned().unwrap_or_default();
         data.remove("item");
         data.set("results", step_data::results(datas));
-        data.set("succeeded", Value::from(succeeded));
-        data.set("failed", Value::from(failures));
+        data.set("succeeded", Value::from(result.succeeded.unwrap_or(0)));
+        data.set("failed", Value::from(result.failed.unwrap_or(0)));
         scope.set_step(&step.id, data.into_value());
-        if failures > 0 {
-            result.status = Status::Failed;
-            let first = iterations.iter().find_map(|it| it.error.clone());
-            let auth = iterations
-                .iter()
-                .any(|it| it.error.as_ref().is_some_and(|e| e.kind == ErrorKind::Auth));
-            let (first_message, location) =
-                first.map(|e| (e.message, e.location)).unwrap_or_default();
-            let mut error = ErrorInfo::new(
-                if auth {
-                    ErrorKind::Auth
-                } else {
-                    ErrorKind::Iteration
-                },
-                format!(
-                    "{failures} of {} of step `{}` failed; the first: {first_message}",
-                    crate::plural::count(length, "iteration", "iterations"),
-                    step.id
-                ),
-            );
-            // Where the first failure is.
-            error.location = location;
-            result.error = Some(error);
-        }
-        if interrupted && failures == 0 {
-            result.status = Status::Interrupted;
-        }
-        result.succeeded = Some(succeeded);
-        result.failed = Some(failures);
-        result.warnings = loop_warnings(&iterations);
-        if length == 0 {
-            result.warnings.push(format!(
-                "`for_each` gave no items: step `{}` sent nothing",
-                step.id
-            ));
-        }
-        result.iterations = Some(iterations);
         self.finish(step, result, started)
     }
 
@@ -200,10 +178,11 @@ impl<'a> Runner<'a> {
         &self,
         walker: Walker<'_, Runner<'a>>,
         item: &Item<'_>,
-        index: usize,
+        position: usize,
         value: serde_json::Value,
     ) -> (Iteration, StepData) {
         let step = item.step;
+        let index = item.indices.map_or(position, |all| all[position]);
         let started = Instant::now();
         if item.top
             && let Some(resume) = &self.options.resume
@@ -222,10 +201,10 @@ impl<'a> Runner<'a> {
             &item.loop_name,
             shared.clone(),
             index,
-            item.length,
+            item.whole,
         );
         // `steps.<id>` after the loop is the last item's; the others' only make up `results`.
-        let keep = step.results_read || index + 1 == item.length;
+        let keep = step.results_read || position + 1 == item.length;
         let body: BodyOutcome = walker.body(step, &mut scope, item.auth, keep).await;
         let status = match &body.error {
             None => Status::Succeeded,
@@ -261,31 +240,6 @@ impl<'a> Runner<'a> {
             data,
         )
     }
-}
-
-/// The warnings of a loop's items, each once, with how many items had it and the first few.
-fn loop_warnings(iterations: &[Iteration]) -> Vec<String> {
-    let mut seen: indexmap::IndexMap<&str, Vec<usize>> = indexmap::IndexMap::new();
-    for it in iterations {
-        for warning in &it.warnings {
-            seen.entry(warning.as_str()).or_default().push(it.index);
-        }
-    }
-    seen.into_iter()
-        .map(|(warning, items)| {
-            const SHOWN: usize = 10;
-            let mut list: Vec<String> = items.iter().take(SHOWN).map(usize::to_string).collect();
-            if items.len() > SHOWN {
-                list.push("...".into());
-            }
-            format!(
-                "{warning}, in {} of {} (index {})",
-                items.len(),
-                crate::plural::count(iterations.len(), "item", "items"),
-                list.join(", ")
-            )
-        })
-        .collect()
 }
 
 /// An iteration the run did not start because it was interrupted.

@@ -190,7 +190,7 @@ fn finish(
     how: &'static str,
     error: Option<ErrorInfo>,
 ) -> BodyOutcome {
-    polls.outcome = how;
+    polls.outcome = how.into();
     polls.elapsed_ms = started.elapsed().as_millis() as u64;
     if outcome.error.is_none() {
         outcome.error = error;

@@ -44,6 +44,14 @@ impl Runner<'_> {
             steps.interrupted = true;
             return Next::Stop;
         }
+        if top
+            && step.each.is_none()
+            && !step.every_shard
+            && self.options.shard.is_some_and(|s| !s.runs_single_steps())
+        {
+            // Shard 0 runs it; the merged report has it from there.
+            return Next::Instead(blank(step, Status::Skipped));
+        }
         match self.carried(step, scope, top) {
             Some(result) => Next::Instead(result),
             None => Next::Run,
@@ -91,7 +99,10 @@ impl Runner<'_> {
         let mut error = None;
         let mut failed = steps.failed;
         let interrupted = steps.interrupted;
-        let outputs = if steps.aborted || interrupted {
+        // Shard 0 computes the root recipe's outputs, as it runs the steps outside loops.
+        let other_shard =
+            recipe.id == 0 && self.options.shard.is_some_and(|s| !s.runs_single_steps());
+        let outputs = if steps.aborted || interrupted || other_shard {
             None
         } else {
             let ctx = scope.value();

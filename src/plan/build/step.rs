@@ -100,6 +100,27 @@ impl Builder {
                 None
             }
         };
+        if step.every_shard && (step.for_each.is_some() || field.depth() > 2) {
+            let (message, help) = if step.for_each.is_some() {
+                (
+                    "`every_shard` is for steps outside loops: a top-level `for_each` runs in every shard already, on its share of the items",
+                    "remove `every_shard`",
+                )
+            } else {
+                (
+                    "`every_shard` is for top-level steps: the steps of a block run with their item, in the shard that has it",
+                    "move `every_shard` to a top-level step, or remove it",
+                )
+            };
+            self.problem(
+                PlanKind::Structure,
+                at,
+                &field.key("every_shard"),
+                true,
+                message.into(),
+                Some(help.into()),
+            );
+        }
         let kinds = [
             step.request.is_some(),
             step.uses.is_some(),
@@ -171,6 +192,7 @@ impl Builder {
             checks,
             repeat,
             continue_on_error: step.continue_on_error,
+            every_shard: step.every_shard,
             // Known once the whole recipe is built (`StepReads::mark`).
             results_read: true,
         })
@@ -314,6 +336,25 @@ mod tests {
     use super::super::testing::*;
     use crate::diagnostic::PlanKind;
     use crate::plan::{Body, Concurrency};
+
+    #[test]
+    fn every_shard_is_for_top_level_steps_outside_loops() {
+        let ok = plan(&recipe(
+            "steps:\n  - id: a\n    every_shard: true\n    request: { url: '{{ inputs.base }}/a' }\n",
+        ));
+        assert!(ok.root.steps[0].every_shard);
+        let found = problems(&recipe(
+            "steps:\n  - id: a\n    every_shard: true\n    for_each: '[1]'\n    request: { url: '{{ inputs.base }}/a' }\n  - id: b\n    for_each: '[1]'\n    steps:\n      - id: c\n        every_shard: true\n        request: { url: '{{ inputs.base }}/c' }\n",
+        ));
+        assert!(
+            has(&found, PlanKind::Structure, "steps[0].every_shard"),
+            "{found:?}"
+        );
+        assert!(
+            has(&found, PlanKind::Structure, "steps[1].steps[0].every_shard"),
+            "{found:?}"
+        );
+    }
 
     #[test]
     fn steps_have_unique_ids_one_body_and_keys_that_apply() {
