@@ -99,7 +99,7 @@ pub async fn demo(console: &Console) -> Exit {
     };
     let mut settings = Settings::new(RECIPE_PATH, Some(REPORT.into()), 0);
     settings.console = console.masking(&plan.redactor);
-    settings.token_store = Some(store.path().to_path_buf());
+    settings.token_store = Some(crate::store::TokenStore::new(store.path()));
     // The sandbox answers on this thread's runtime, which waits while a loop's threads run.
     settings.threads = 1;
     let exit = execute(&plan, &bound, provided.env.clone(), &settings).await;

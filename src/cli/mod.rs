@@ -31,7 +31,8 @@ Examples:
   whisk schema recipe > recipe.schema.json
   whisk auth login recipes/ibm/get-user-identity.yaml ibm --open
 
-Global options go before or after the command. `--token-store` defaults to
+Global options go before or after the command. `--token-store` (a directory,
+or postgres://USER@HOST:PORT/DB with the password in PGPASSWORD) defaults to
 $WHISK_TOKEN_STORE, else $XDG_STATE_HOME/whisk/tokens, else
 ~/.local/state/whisk/tokens. `--error-format json` prints one object per
 problem on stderr: {kind, severity, message, location, step, field, help}.
@@ -52,7 +53,7 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto, help_heading = GLOBAL, hide_possible_values = true, hide_default_value = true, value_name = "auto|always|never")]
     color: Color,
     /// Where `store:` profiles keep their tokens (see `whisk --help`).
-    #[arg(long, global = true, value_name = "DIR", help_heading = GLOBAL)]
+    #[arg(long, global = true, value_name = "DIR|URL", help_heading = GLOBAL)]
     token_store: Option<PathBuf>,
     /// How problems are printed (see `whisk --help`).
     #[arg(long, global = true, value_enum, default_value_t = ErrorFormat::Human, help_heading = GLOBAL, hide_possible_values = true, hide_default_value = true, value_name = "human|json")]
@@ -255,6 +256,23 @@ fn block_on(console: &Console, future: impl std::future::Future<Output = Exit>) 
             Exit::Failed
         }
     }
+}
+
+/// The token store `--token-store` or the environment names (see `store::location_from_env`);
+/// `Err` (reported) when it names a database whose URL cannot be used.
+fn token_store(
+    flag: Option<PathBuf>,
+    console: &Console,
+) -> Result<Option<crate::store::TokenStore>, Exit> {
+    let Some(location) = crate::store::location_from_env(flag) else {
+        return Ok(None);
+    };
+    crate::store::TokenStore::open(&location)
+        .map(Some)
+        .map_err(|message| {
+            console.problem(argument(message));
+            Exit::Invalid
+        })
 }
 
 /// A problem with a flag's value.

@@ -74,7 +74,10 @@ pub async fn record(args: &RecordArgs, console: &Console, token_store: Option<Pa
         args.report.clone(),
         verbosity,
     );
-    settings.token_store = crate::store::dir_from_env(token_store);
+    settings.token_store = match super::token_store(token_store, &console) {
+        Ok(store) => store,
+        Err(exit) => return exit,
+    };
     settings.ca_certs = ca_certs;
     settings.console = console.clone();
     settings.transport = Transport::Record(recorder.clone());

@@ -130,7 +130,7 @@ pub async fn replay(path: &Path) -> Result<Replayed, Failed> {
     ));
     let options = RunOptions {
         env: provided.env,
-        token_store: Some(store.path().to_path_buf()),
+        token_store: Some(crate::store::TokenStore::new(store.path())),
         transport: Transport::Replay(player.clone()),
         ..RunOptions::default()
     };

@@ -119,7 +119,10 @@ pub async fn run(args: &RunArgs, console: &Console, token_store: Option<PathBuf>
             .threads
             .map_or_else(session::default_threads, usize::from),
         grace: args.grace.0,
-        token_store: crate::store::dir_from_env(token_store),
+        token_store: match super::token_store(token_store, &console) {
+            Ok(store) => store,
+            Err(exit) => return exit,
+        },
         ca_certs,
         console: console.clone(),
         files: Files {

@@ -53,7 +53,7 @@ pub struct RunOptions {
     /// An earlier report whose succeeded steps and iterations are carried over.
     pub resume: Option<Arc<Resume>>,
     /// The token store directory for auth profiles with `store:`.
-    pub token_store: Option<std::path::PathBuf>,
+    pub token_store: Option<crate::store::TokenStore>,
     /// Certificate authorities trusted besides the system's (`--ca-cert`).
     pub ca_certs: CaCerts,
     /// Where requests go: the network, recorded, or a cassette.

@@ -42,7 +42,7 @@ pub struct Settings {
     /// How long requests in flight may finish after SIGINT/SIGTERM.
     pub grace: Duration,
     /// The token store directory, when one is known.
-    pub token_store: Option<PathBuf>,
+    pub token_store: Option<crate::store::TokenStore>,
     /// Certificate authorities trusted besides the system's.
     pub ca_certs: crate::exec::CaCerts,
     /// Where messages go, and how they look.

@@ -1,5 +1,5 @@
-//! Where the token store lives: `--token-store`, else `WHISK_TOKEN_STORE`, else
-//! `$XDG_STATE_HOME/whisk/tokens`, else `~/.local/state/whisk/tokens`.
+//! Where the token store lives: `--token-store`, else `WHISK_TOKEN_STORE` (a directory or a
+//! `postgres://` URL), else `$XDG_STATE_HOME/whisk/tokens`, else `~/.local/state/whisk/tokens`.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -26,8 +26,8 @@ pub fn resolve(flag: Option<PathBuf>, env: impl Fn(&str) -> Option<OsString>) ->
     })
 }
 
-/// The store directory for this process.
-pub fn from_env(flag: Option<PathBuf>) -> Option<PathBuf> {
+/// Where the store of this process is: a directory, or a `postgres://` URL.
+pub fn location_from_env(flag: Option<PathBuf>) -> Option<PathBuf> {
     resolve(flag, |name| std::env::var_os(name))
 }
 

@@ -44,21 +44,9 @@ pub fn read(path: &Path) -> Result<Option<Record>, StoreError> {
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(StoreError::io(path, "read", e)),
     };
-    let record: Record = serde_json::from_str(&text).map_err(|e| StoreError {
-        path: path.to_path_buf(),
-        // serde_json's message names a line and column, never the text itself.
-        kind: StoreErrorKind::Corrupt(e.to_string()),
-    })?;
-    if record.version != VERSION {
-        return Err(StoreError {
-            path: path.to_path_buf(),
-            kind: StoreErrorKind::Corrupt(format!(
-                "format version {} is not {VERSION}",
-                record.version
-            )),
-        });
-    }
-    Ok(Some(record))
+    parse(&text)
+        .map(Some)
+        .map_err(|kind| StoreError::file(path, kind))
 }
 
 /// Replaces `path` with `record` so that readers see the old file or the new one, never a
@@ -66,10 +54,7 @@ pub fn read(path: &Path) -> Result<Option<Record>, StoreError> {
 pub fn write_atomic(path: &Path, record: &Record) -> Result<(), StoreError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     ensure_dir(dir)?;
-    let mut text = serde_json::to_vec_pretty(record).map_err(|e| StoreError {
-        path: path.to_path_buf(),
-        kind: StoreErrorKind::Corrupt(e.to_string()),
-    })?;
+    let mut text = render(record).into_bytes();
     text.push(b'\n');
     let name = path
         .file_name()
@@ -95,6 +80,26 @@ pub fn write_atomic(path: &Path, record: &Record) -> Result<(), StoreError> {
         let _ = fs::remove_file(&temp);
     }
     result
+}
+
+/// A record from its JSON text, of this whisk's format version.
+pub fn parse(text: &str) -> Result<Record, StoreErrorKind> {
+    // serde_json's message names a line and column, never the text itself.
+    let record: Record =
+        serde_json::from_str(text).map_err(|e| StoreErrorKind::Corrupt(e.to_string()))?;
+    if record.version != VERSION {
+        return Err(StoreErrorKind::Corrupt(format!(
+            "format version {} is not {VERSION}",
+            record.version
+        )));
+    }
+    Ok(record)
+}
+
+/// A record as the JSON text the store keeps.
+pub fn render(record: &Record) -> String {
+    // A record is strings and numbers: serialising it cannot fail.
+    serde_json::to_string_pretty(record).unwrap_or_default()
 }
 
 /// Makes a rename in `dir` durable.

@@ -14,13 +14,13 @@ const POLL: Duration = Duration::from_millis(20);
 
 /// A held lock; dropping it (or the process ending, however it ends) releases it.
 #[derive(Debug)]
-pub struct Lock {
+pub struct FileLock {
     _file: File,
     pub path: PathBuf,
 }
 
 /// Waits for the lock at `path` for at most `wait`.
-pub async fn acquire(path: &Path, wait: Duration) -> Result<Lock, StoreError> {
+pub async fn acquire(path: &Path, wait: Duration) -> Result<FileLock, StoreError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     ensure_dir(dir)?;
     let file = private_options(false)
@@ -30,7 +30,7 @@ pub async fn acquire(path: &Path, wait: Duration) -> Result<Lock, StoreError> {
     loop {
         match file.try_lock() {
             Ok(()) => {
-                return Ok(Lock {
+                return Ok(FileLock {
                     _file: file,
                     path: path.to_path_buf(),
                 });
@@ -39,10 +39,7 @@ pub async fn acquire(path: &Path, wait: Duration) -> Result<Lock, StoreError> {
                 tokio::time::sleep(POLL).await;
             }
             Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(StoreError {
-                    path: path.to_path_buf(),
-                    kind: StoreErrorKind::LockTimeout(wait),
-                });
+                return Err(StoreError::file(path, StoreErrorKind::LockTimeout(wait)));
             }
             Err(std::fs::TryLockError::Error(e)) => {
                 return Err(StoreError::io(path, "lock", e));

@@ -18,6 +18,7 @@ mod multipart;
 mod oauth_refresh;
 mod oauth_support;
 mod outputs;
+mod postgres_store;
 mod resilience;
 mod schema;
 mod shards;

@@ -182,7 +182,7 @@ async fn finish(
         "\nsigned in: the tokens of profile `{}` are stored under key `{}` in `{}`; {expiry}",
         args.profile,
         target.key,
-        store.dir().display()
+        store.place()
     ));
     if answer.refresh_token.is_none() {
         console.line(

@@ -35,13 +35,13 @@ pub async fn logout(args: &LogoutArgs, console: &Console, store: &TokenStore) ->
     let mut exit = Exit::Success;
     for (profile, key, _) in profiles {
         let removed = match store.lock(&key).await {
-            Ok(_lock) => store.remove(&key),
+            Ok(_lock) => store.remove(&key).await,
             Err(error) => Err(error),
         };
         match removed {
             Ok(true) => console.line(&format!(
                 "removed the tokens of profile `{profile}` (key `{key}`) from `{}`",
-                store.dir().display()
+                store.place()
             )),
             Ok(false) => console.line(&format!(
                 "profile `{profile}` (key `{key}`) had no stored tokens"

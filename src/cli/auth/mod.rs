@@ -11,7 +11,6 @@ use clap::{Args, Subcommand};
 
 use super::Exit;
 use crate::diagnostic::{CommandKind, Console, Diagnostic, Kind};
-use crate::store::TokenStore;
 
 #[derive(Subcommand, Debug)]
 pub enum AuthCommand {
@@ -68,7 +67,10 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 }
 
 pub async fn auth(command: AuthCommand, console: &Console, token_store: Option<PathBuf>) -> Exit {
-    let store = crate::store::dir_from_env(token_store).map(TokenStore::new);
+    let store = match super::token_store(token_store, console) {
+        Ok(store) => store,
+        Err(exit) => return exit,
+    };
     let Some(store) = store else {
         console.problem(
             problem("no token store directory is known")
@@ -78,7 +80,7 @@ pub async fn auth(command: AuthCommand, console: &Console, token_store: Option<P
     };
     match command {
         AuthCommand::Login(args) => login::login(&args, console, &store).await,
-        AuthCommand::Status(args) => status::status(&args, console, &store),
+        AuthCommand::Status(args) => status::status(&args, console, &store).await,
         AuthCommand::Logout(args) => logout::logout(&args, console, &store).await,
     }
 }

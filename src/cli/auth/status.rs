@@ -10,8 +10,8 @@ use crate::diagnostic::Console;
 use crate::recipe::Grant;
 use crate::store::{Record, TokenStore, unix_now};
 
-pub fn status(args: &StatusArgs, console: &Console, store: &TokenStore) -> Exit {
-    let mut text = format!("token store: {}\n", store.dir().display());
+pub async fn status(args: &StatusArgs, console: &Console, store: &TokenStore) -> Exit {
+    let mut text = format!("token store: {}\n", store.place());
     let mut exit = Exit::Success;
     match &args.recipe {
         Some(path) => {
@@ -39,17 +39,17 @@ pub fn status(args: &StatusArgs, console: &Console, store: &TokenStore) -> Exit 
                     ),
                     _ => "nothing stored yet: the first run stores its tokens".to_string(),
                 };
-                if !describe(&mut text, store, &key, &empty) {
+                if !describe(&mut text, store, &key, &empty).await {
                     exit = Exit::Failed;
                 }
             }
         }
-        None => match store.keys() {
+        None => match store.keys().await {
             Ok(keys) if keys.is_empty() => text.push_str("no stored tokens\n"),
             Ok(keys) => {
                 for key in keys {
                     let _ = writeln!(text, "\nkey `{key}`");
-                    if !describe(&mut text, store, &key, "nothing stored") {
+                    if !describe(&mut text, store, &key, "nothing stored").await {
                         exit = Exit::Failed;
                     }
                 }
@@ -65,9 +65,13 @@ pub fn status(args: &StatusArgs, console: &Console, store: &TokenStore) -> Exit 
 }
 
 /// Appends what `key` holds; `false` when its file cannot be read.
-fn describe(text: &mut String, store: &TokenStore, key: &str, empty: &str) -> bool {
-    let _ = writeln!(text, "  file: {}", store.path(key).display());
-    match store.read(key) {
+async fn describe(text: &mut String, store: &TokenStore, key: &str, empty: &str) -> bool {
+    match store.file_of(key) {
+        Some(file) => writeln!(text, "  file: {}", file.display()),
+        None => writeln!(text, "  row: {}", store.place_of(key)),
+    }
+    .unwrap_or_default();
+    match store.read(key).await {
         Ok(Some(record)) => {
             summary(text, &record, unix_now());
             true

@@ -149,5 +149,5 @@ pub async fn save(
         seed_sha256: None,
         updated_at: now,
     };
-    store.write(&target.key, &record).map_err(fail)
+    store.write(&target.key, &record).await.map_err(fail)
 }

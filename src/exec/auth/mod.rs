@@ -121,12 +121,12 @@ impl AuthManager {
     pub fn new(
         client: crate::exec::Client,
         redactor: Redactor,
-        store_dir: Option<std::path::PathBuf>,
+        store: Option<TokenStore>,
     ) -> AuthManager {
         AuthManager {
             client,
             redactor,
-            store: store_dir.map(TokenStore::new),
+            store,
             sources: Mutex::new(HashMap::new()),
         }
     }

@@ -209,14 +209,14 @@ impl TokenSource {
         };
         let failed = |e: StoreError| self.store_error(e);
         let _lock = store.lock(key).await.map_err(failed)?;
-        let record = store.read(key).map_err(failed)?;
+        let record = store.read(key).await.map_err(failed)?;
         if let Some(record) = &record
             && !record.belongs_to(self.config.token_url.as_str(), &self.config.client_id)
         {
             return Err(AuthError::new(format!(
                 "auth profile `{}`: the token store key `{key}` ({}) holds tokens of another client or token URL; give this profile its own `store:` key, or remove them with `whisk auth logout`",
                 self.config.profile,
-                store.path(key).display()
+                store.place_of(key)
             )));
         }
         self.sync(record.as_ref());
@@ -239,7 +239,7 @@ impl TokenSource {
         }
         let credential = self.request(client, reason, sink).await?;
         self.state().requested = true;
-        store.write(key, &self.record()).map_err(|e| AuthError::new(format!(
+        store.write(key, &self.record()).await.map_err(|e| AuthError::new(format!(
                 "auth profile `{}`: new tokens were issued but not saved, so the next run may not be able to use them: {e}",
                 self.config.profile
             )))?;
@@ -375,7 +375,7 @@ impl TokenSource {
         let what = match &self.store {
             Some((store, key)) => format!(
                 "the refresh token in the token store (key `{key}` in `{}`) was already used or has expired; if it was spent outside whisk, put a new refresh token in the recipe's `refresh_token` secret and run again (a new one replaces the stored one), or remove the stored tokens with `whisk auth logout <recipe> {profile}`",
-                store.dir().display()
+                store.place()
             ),
             None => format!(
                 "the refresh token was already used or has expired: servers that rotate refresh tokens accept each one once, so add `store: <key>` to auth profile `{profile}` to keep the rotated token for the next run, and put a new refresh token in the recipe's `refresh_token` secret"
@@ -392,7 +392,7 @@ impl TokenSource {
         let message = match (&self.store, self.config.grant) {
             (Some((store, key)), Grant::AuthorizationCode) => format!(
                 "auth profile `{profile}` has no stored tokens under key `{key}` in `{}`: sign in once with `whisk auth login <recipe> {profile}`",
-                store.dir().display()
+                store.place()
             ),
             _ => {
                 format!("auth profile `{profile}` has no refresh token to get an access token with")
