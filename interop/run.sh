@@ -5,7 +5,9 @@
 #   bash interop/run.sh [extra cargo test arguments]
 #
 # Needs Node.js 20 or later and npm (the registry only: `npm ci` installs what
-# package-lock.json pins). The tests read the issuer URL from WHISK_OIDC_URL.
+# package-lock.json pins). The tests read the issuer URL from WHISK_OIDC_URL, and the
+# directory holding the server's freshly made private keys (rsa.pem, ec.pem: PKCS#8 PEM)
+# from WHISK_INTEROP_KEYS; both the log and the key directory are removed at exit.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -15,15 +17,19 @@ server="$here/oidc-provider"
 echo "interop: installing oidc-provider (npm ci)"
 (cd "$server" && npm ci --no-audit --no-fund --loglevel=error)
 
+pid=""
 log="$(mktemp -d)"
-node "$server/server.mjs" 0 >"$log/out" 2>"$log/err" &
-pid=$!
+keys="$(mktemp -d)"
 cleanup() {
-  kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  rm -rf "$log"
+  if [ -n "$pid" ]; then
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
+  rm -rf "$log" "$keys"
 }
 trap cleanup EXIT
+WHISK_INTEROP_KEYS="$keys" node "$server/server.mjs" 0 >"$log/out" 2>"$log/err" &
+pid=$!
 
 url=""
 for _ in $(seq 1 150); do
@@ -41,8 +47,14 @@ if [ -z "$url" ]; then
   cat "$log/err" >&2
   exit 1
 fi
+for key in rsa.pem ec.pem; do
+  if [ ! -s "$keys/$key" ]; then
+    echo "interop: oidc-provider listened but wrote no $keys/$key" >&2
+    exit 1
+  fi
+done
 version="$(node -p "require('$server/node_modules/oidc-provider/package.json').version")"
 echo "interop: oidc-provider $version (node $(node --version)) at $url"
 
 cd "$root"
-WHISK_OIDC_URL="$url" cargo test --test e2e interop "$@"
+WHISK_OIDC_URL="$url" WHISK_INTEROP_KEYS="$keys" cargo test --test e2e interop "$@"

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::recipe::{ClientAuth, Grant};
+use crate::recipe::{ClientAuth, Grant, JwtAlg};
 
 use super::Tpl;
 
@@ -37,6 +37,24 @@ pub struct OAuth2Plan {
     pub store: Option<String>,
     /// How a person signs in once (`whisk auth login`); always set for `authorization_code`.
     pub login: Option<LoginPlan>,
+    /// The client assertion of `private_key_jwt` and `client_secret_jwt`.
+    pub client_assertion: Option<AssertionPlan>,
+    /// The assertion of the `jwt_bearer` grant.
+    pub assertion: Option<AssertionPlan>,
+}
+
+/// How a JWT assertion is made (RFC 7523); absent claims take their defaults when sent.
+#[derive(Debug)]
+pub struct AssertionPlan {
+    /// The PEM private key; `None` for `client_secret_jwt` (HS256 with the client secret).
+    pub key: Option<Tpl>,
+    pub alg: Option<JwtAlg>,
+    pub kid: Option<Tpl>,
+    pub audience: Option<Tpl>,
+    pub issuer: Option<Tpl>,
+    pub subject: Option<Tpl>,
+    pub claims: Vec<(String, Tpl)>,
+    pub lifetime: Duration,
 }
 
 /// The authorization request of `whisk auth login`.

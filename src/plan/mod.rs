@@ -15,7 +15,7 @@ mod range;
 mod status;
 pub mod template;
 
-pub use auth::{AuthKind, AuthPlan, LoginPlan, OAuth2Plan, RefreshOnPlan};
+pub use auth::{AssertionPlan, AuthKind, AuthPlan, LoginPlan, OAuth2Plan, RefreshOnPlan};
 pub use build::{build, load_and_build};
 pub use status::StatusSet;
 pub use template::{Templates, Tpl, ValueTpl};

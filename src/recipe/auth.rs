@@ -38,6 +38,8 @@ pub enum Grant {
     ClientCredentials,
     RefreshToken,
     AuthorizationCode,
+    /// The JWT bearer grant (RFC 7523 §2.1): a signed `assertion` stands for the grant.
+    JwtBearer,
 }
 
 impl Grant {
@@ -46,7 +48,22 @@ impl Grant {
             Grant::ClientCredentials => "client_credentials",
             Grant::RefreshToken => "refresh_token",
             Grant::AuthorizationCode => "authorization_code",
+            Grant::JwtBearer => "jwt_bearer",
         }
+    }
+
+    /// The `grant_type` sent to the token endpoint.
+    pub fn grant_type(self) -> &'static str {
+        match self {
+            Grant::JwtBearer => "urn:ietf:params:oauth:grant-type:jwt-bearer",
+            other => other.name(),
+        }
+    }
+
+    /// Whether the client can always get a new token on its own, without a refresh token or a
+    /// person: `client_credentials` and `jwt_bearer`.
+    pub fn self_issued(self) -> bool {
+        matches!(self, Grant::ClientCredentials | Grant::JwtBearer)
     }
 }
 
@@ -59,22 +76,81 @@ pub enum ClientAuth {
     Basic,
     /// `client_id` and `client_secret` as form fields.
     Body,
+    /// A JWT signed with the client's private key (RFC 7523 §2.2; `client_assertion.key`).
+    PrivateKeyJwt,
+    /// A JWT signed (HS256) with the client secret (RFC 7523 §2.2, OpenID Connect §9).
+    ClientSecretJwt,
+}
+
+/// The signature algorithm of an assertion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum JwtAlg {
+    #[serde(rename = "RS256")]
+    Rs256,
+    #[serde(rename = "PS256")]
+    Ps256,
+    #[serde(rename = "ES256")]
+    Es256,
+    #[serde(rename = "HS256")]
+    Hs256,
+}
+
+/// How whisk makes a JWT assertion: the client assertion of `private_key_jwt` and
+/// `client_secret_jwt`, or the `assertion` of the `jwt_bearer` grant. Every field may be a
+/// template of inputs and secrets.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JwtAssertion {
+    /// The PEM private key that signs (PKCS#8, or PKCS#1 RSA, or SEC1 EC; not encrypted),
+    /// usually `"{{ secrets.private_key }}"`. Not for `client_secret_jwt`, which signs with
+    /// the client secret.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// `RS256`, `PS256` or `ES256` with a key (default: RS256 for an RSA key, ES256 for a
+    /// P-256 key); `HS256` for `client_secret_jwt`.
+    #[serde(default)]
+    pub alg: Option<JwtAlg>,
+    /// The `kid` header: which of the client's registered keys signed.
+    #[serde(default)]
+    pub kid: Option<String>,
+    /// The `aud` claim (default: the token URL).
+    #[serde(default)]
+    pub audience: Option<String>,
+    /// The `iss` claim (`jwt_bearer`; a client assertion's is the client id).
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// The `sub` claim (`jwt_bearer`: the user or service account; a client assertion's is the
+    /// client id).
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// More claims, as strings (`scope`, ...).
+    #[serde(default)]
+    pub claims: IndexMap<String, String>,
+    /// How long an assertion is valid: `exp` is this long after `iat` (default `60s`).
+    #[serde(default)]
+    pub lifetime: Option<Duration>,
 }
 
 /// An OAuth 2.0 profile.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OAuth2 {
-    /// `client_credentials`, `refresh_token` or `authorization_code`.
+    /// `client_credentials`, `refresh_token`, `authorization_code` or `jwt_bearer`.
     pub grant: Grant,
     /// The token endpoint; HTTPS unless it is a loopback address.
     pub token_url: String,
     pub client_id: String,
     #[serde(default)]
     pub client_secret: Option<String>,
-    /// `basic` (the default) or `body`.
+    /// `basic` (the default), `body`, `private_key_jwt` or `client_secret_jwt`.
     #[serde(default)]
     pub client_auth: ClientAuth,
+    /// How the client assertion of `private_key_jwt` / `client_secret_jwt` is made.
+    #[serde(default)]
+    pub client_assertion: Option<JwtAssertion>,
+    /// The assertion of the `jwt_bearer` grant.
+    #[serde(default)]
+    pub assertion: Option<JwtAssertion>,
     /// The refresh token for the `refresh_token` grant.
     #[serde(default)]
     pub refresh_token: Option<String>,

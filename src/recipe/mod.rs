@@ -10,7 +10,10 @@ mod positions;
 mod size;
 mod step;
 
-pub use auth::{AuthProfile, BasicAuth, ClientAuth, Grant, HeaderAuth, OAuth2, RefreshOn, Scope};
+pub use auth::{
+    AuthProfile, BasicAuth, ClientAuth, Grant, HeaderAuth, JwtAlg, JwtAssertion, OAuth2, RefreshOn,
+    Scope,
+};
 pub use duration::Duration;
 pub use flow::{CursorPaging, OffsetPaging, OnMax, Paginate, Until};
 pub use load::{LoadError, load_file, load_str};

@@ -39,6 +39,8 @@ pub(crate) struct Inner {
     /// Apps being started, by organization and app id: the polls they still answer
     /// `Starting` to.
     pub tibco_starting: HashMap<(String, String), u32>,
+    /// The `jti` of every Oracle client assertion accepted: each is good once.
+    pub oracle_jtis: std::collections::HashSet<String>,
 }
 
 /// An IBM authorization code waiting for its exchange.

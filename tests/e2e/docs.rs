@@ -332,7 +332,17 @@ fn the_oracle_readme_runs_as_written_twice() {
         "# Oracle Integration",
         |stats| {
             no_token_errors(stats);
-            assert_eq!(total(stats, "runtime_requests"), 2, "two pages: {stats}");
+            // Two pages each for the secret and the private_key_jwt listing.
+            assert_eq!(
+                total(stats, "runtime_requests"),
+                4,
+                "two pages twice: {stats}"
+            );
+            assert_eq!(
+                count(stats, "token_requests", "oracle/client_credentials"),
+                3,
+                "{stats}"
+            );
         },
     );
 }

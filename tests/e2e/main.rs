@@ -13,6 +13,7 @@ mod flow;
 mod format_example;
 mod harness;
 mod interop;
+mod interop_jwt;
 mod jsonpath_cts;
 mod multipart;
 mod oauth_refresh;

@@ -230,6 +230,69 @@ async fn oracle_list_connections_through_the_runtime_host() {
         .bind(|| insta::assert_json_snapshot!("shipped_oracle_list_connections", report));
 }
 
+/// `private_key_jwt`: each token request carries a new RS256 assertion the sandbox verifies
+/// with the client's certificate (tokens live 0.3 s, so the run makes several); a key the
+/// client did not register is refused, and no key or assertion shows in any output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oracle_list_connections_with_a_private_key_jwt() {
+    let mut data = SandboxData::default();
+    data.oracle.access_token_lifetime = Some(0.3);
+    data.latency_ms = Some(120);
+    let sandbox = sandbox(data).await;
+    let urls = sandbox.urls();
+    let oracle = sandbox.credentials().oracle.clone();
+    let key = std::fs::read_to_string(recipe("oracle/examples/sandbox-client-key.pem")).unwrap();
+    let run = |key: &str| {
+        Whisk::new()
+            .input("token_url", &urls.oracle_token_url)
+            .input("runtime_url", &urls.oracle_runtime_base)
+            .input("design_time_host", &sandbox.main_addr().to_string())
+            .input("scope", &oracle.scope)
+            .env("OIC_CLIENT_ID", &oracle.client_id)
+            .env("OIC_CLIENT_KEY", key)
+            .arg("-vv")
+            .run_file(&recipe("oracle/list-connections-jwt.yaml"))
+    };
+    let out = run(&key);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.outputs()["connections"].as_array().unwrap().len(), 4);
+    let stats = sandbox.stats();
+    assert!(
+        stats.token_requests_for("oracle", "client_credentials") >= 2,
+        "{:?}",
+        stats.token_requests
+    );
+    assert!(stats.token_errors.is_empty(), "{:?}", stats.token_errors);
+    let body = key.lines().nth(1).unwrap();
+    assert!(!out.everything().contains(body), "the key leaked");
+    assert!(
+        !out.everything().contains("client_assertion=ey"),
+        "an assertion leaked"
+    );
+    // Another key: the sandbox refuses it as Identity Domains would.
+    let other = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+        ])
+        .output()
+        .expect("openssl");
+    let other = String::from_utf8(other.stdout).unwrap();
+    let refused = run(&other);
+    assert_eq!(refused.code, 3, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("does not verify with the client's certificate"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!refused.everything().contains(other.lines().nth(1).unwrap()));
+}
+
 #[test]
 fn demo_runs_with_no_network_and_no_credentials() {
     let whisk = Whisk::new();

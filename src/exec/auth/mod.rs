@@ -2,13 +2,14 @@
 //! `refresh` replaces a token the server refused, once for all concurrent callers.
 
 mod config;
+pub mod jwt;
 pub mod login;
 mod persist;
 mod source;
 mod token;
 
 pub use config::Config;
-pub use token::{AuthError, TokenAnswer, TokenForm, form as token_form};
+pub use token::{AuthError, Sign, TokenAnswer, TokenForm, form as token_form, own_grant};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -324,10 +324,7 @@ impl TokenSource {
         sink: &dyn EventSink,
     ) -> Result<Credential, AuthError> {
         let mut refresh_token = self.state().refresh_token.clone();
-        if refresh_token.is_none()
-            && client.replaying()
-            && self.config.grant != Grant::ClientCredentials
-        {
+        if refresh_token.is_none() && client.replaying() && !self.config.grant.self_issued() {
             // The recording refreshed with a token from the person's store, which a replay does
             // not have; the cassette holds that request masked, and so will this one be.
             refresh_token = Some(crate::redact::MASK.to_string());
@@ -341,11 +338,12 @@ impl TokenSource {
                 ];
                 match token::request(client, &self.config, fields, &self.redactor, sink).await {
                     Ok(answer) => (answer, "refresh_token"),
-                    Err(_) if self.config.grant == Grant::ClientCredentials => {
+                    Err(_) if self.config.grant.self_issued() => {
                         // A client can always start over with its own credentials.
-                        self.announce(sink, "client_credentials", reason);
-                        let answer = self.client_credentials(client, sink).await?;
-                        (answer, "client_credentials")
+                        let grant = self.config.grant.name();
+                        self.announce(sink, grant, reason);
+                        let answer = self.own_grant(client, sink).await?;
+                        (answer, grant)
                     }
                     Err(error) if self.config.grant == Grant::AuthorizationCode => {
                         return Err(AuthError::new(format!(
@@ -356,10 +354,11 @@ impl TokenSource {
                     Err(error) => return Err(self.explain_refusal(error)),
                 }
             }
-            None if self.config.grant == Grant::ClientCredentials => {
-                self.announce(sink, "client_credentials", reason);
-                let answer = self.client_credentials(client, sink).await?;
-                (answer, "client_credentials")
+            None if self.config.grant.self_issued() => {
+                let grant = self.config.grant.name();
+                self.announce(sink, grant, reason);
+                let answer = self.own_grant(client, sink).await?;
+                (answer, grant)
             }
             None => return Err(self.nothing_to_refresh_with()),
         };
@@ -422,19 +421,14 @@ impl TokenSource {
             .ok_or_else(|| AuthError::new("the access token was lost"))
     }
 
-    async fn client_credentials(
+    /// The profile's own grant: `client_credentials`, or `jwt_bearer` with a new assertion.
+    async fn own_grant(
         &self,
         client: &crate::exec::Client,
         sink: &dyn EventSink,
     ) -> Result<token::TokenAnswer, AuthError> {
-        token::request(
-            client,
-            &self.config,
-            vec![("grant_type", "client_credentials".to_string())],
-            &self.redactor,
-            sink,
-        )
-        .await
+        let fields = token::own_grant(&self.config, token::Sign::Now(&self.redactor))?;
+        token::request(client, &self.config, fields, &self.redactor, sink).await
     }
 
     fn announce(&self, sink: &dyn EventSink, grant: &str, reason: &str) {

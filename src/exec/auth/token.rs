@@ -78,7 +78,7 @@ async fn send(
     redactor: &Redactor,
     answer: &mut Option<(u16, bytes::Bytes)>,
 ) -> Result<TokenAnswer, AuthError> {
-    let TokenForm { grant, form, basic } = form(config, fields);
+    let TokenForm { grant, form, basic } = form(config, fields, Sign::Now(redactor))?;
     let url = &config.token_url;
     let mut sent = reqwest::Request::new(reqwest::Method::POST, url.clone());
     *sent.timeout_mut() = Some(TOKEN_TIMEOUT);
@@ -163,9 +163,55 @@ pub struct TokenForm {
     pub basic: Option<(String, String)>,
 }
 
+/// Whether assertions are signed now (a request is about to go; each is registered as a
+/// secret), or shown as this placeholder (a dry run).
+#[derive(Clone, Copy)]
+pub enum Sign<'a> {
+    Now(&'a Redactor),
+    Shown(&'a str),
+}
+
+impl Sign<'_> {
+    /// The assertion to send, signed or shown.
+    pub fn assertion(
+        self,
+        config: &Config,
+        assertion: &super::jwt::Assertion,
+    ) -> Result<String, AuthError> {
+        match self {
+            Sign::Shown(placeholder) => Ok(placeholder.to_string()),
+            Sign::Now(redactor) => {
+                let jwt = assertion.sign().map_err(|why| {
+                    AuthError::new(format!("auth profile `{}`: {why}", config.profile))
+                })?;
+                redactor.add(&jwt);
+                Ok(jwt)
+            }
+        }
+    }
+}
+
+/// The form fields of the profile's own grant (`client_credentials`, `jwt_bearer`).
+pub fn own_grant(
+    config: &Config,
+    sign: Sign<'_>,
+) -> Result<Vec<(&'static str, String)>, AuthError> {
+    let mut fields = vec![("grant_type", config.grant.grant_type().to_string())];
+    if let Some(assertion) = &config.assertion {
+        fields.push(("assertion", sign.assertion(config, assertion)?));
+    }
+    Ok(fields)
+}
+
+const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
 /// The form of a token request with `fields` (grant_type and the grant's own fields), with the
 /// scope, extra parameters and client authentication the profile asks for.
-pub fn form(config: &Config, fields: Vec<(&str, String)>) -> TokenForm {
+pub fn form(
+    config: &Config,
+    fields: Vec<(&str, String)>,
+    sign: Sign<'_>,
+) -> Result<TokenForm, AuthError> {
     let grant = fields
         .iter()
         .find(|(k, _)| *k == "grant_type")
@@ -176,7 +222,7 @@ pub fn form(config: &Config, fields: Vec<(&str, String)>) -> TokenForm {
         .map(|(k, v)| (k.to_string(), v))
         .collect();
     let with_scope = match grant.as_str() {
-        "client_credentials" => true,
+        "client_credentials" | "urn:ietf:params:oauth:grant-type:jwt-bearer" => true,
         "refresh_token" => config.scope_on_refresh(),
         // The scope of a code was asked for in the authorization request.
         _ => false,
@@ -187,6 +233,16 @@ pub fn form(config: &Config, fields: Vec<(&str, String)>) -> TokenForm {
     form.extend(config.params.iter().cloned());
     let mut basic = None;
     match (config.client_auth, &config.client_secret) {
+        (ClientAuth::PrivateKeyJwt | ClientAuth::ClientSecretJwt, _) => {
+            if let Some(assertion) = &config.client_assertion {
+                form.push(("client_id".into(), config.client_id.clone()));
+                form.push(("client_assertion_type".into(), CLIENT_ASSERTION_TYPE.into()));
+                form.push((
+                    "client_assertion".into(),
+                    sign.assertion(config, assertion)?,
+                ));
+            }
+        }
         (ClientAuth::Basic, Some(secret)) => {
             basic = Some((form_encode(&config.client_id), form_encode(secret)));
         }
@@ -197,7 +253,7 @@ pub fn form(config: &Config, fields: Vec<(&str, String)>) -> TokenForm {
             }
         }
     }
-    TokenForm { grant, form, basic }
+    Ok(TokenForm { grant, form, basic })
 }
 
 /// An RFC 6749 §5.2 error answer (or an error page) as a message.

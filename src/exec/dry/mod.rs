@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use minijinja::Value;
 
-use super::auth::{AuthContext, Config, Resolver, token_form};
+use super::auth::{AuthContext, Config, Resolver, Sign, own_grant, token_form};
 use super::context::Scope;
 use super::request::{self, describe};
 use super::walk::{Next, UsesFailed, Visitor, Walker, WhenUnknown, item_scope, produced};
@@ -22,7 +22,6 @@ use crate::plan::flow::{PageKind, Repeat, Wait};
 use crate::plan::{
     AuthKind, AuthPlan, Plan, RecipePlan, RequestPlan, SecretPlan, StepPlan, UsesPlan,
 };
-use crate::recipe::Grant;
 use crate::redact::Redactor;
 use shell::{Reference, command, word};
 use unknown::{Unknowns, shell_name};
@@ -34,6 +33,9 @@ pub struct DryRun {
 }
 
 /// Renders every request of `plan` with `bound` values (secrets bound to their placeholders).
+/// Where a JWT assertion goes in a dry run's token request (a shell variable there).
+const ASSERTION: &str = "\u{1}whisk-assertion\u{1}";
+
 pub async fn dry_run(plan: &Plan, bound: &Bound, env: &Env, recipe_path: &str) -> DryRun {
     let dry = Dry {
         plan,
@@ -485,8 +487,8 @@ impl Dry<'_> {
                 ("grant_type", "refresh_token".to_string()),
                 ("refresh_token", refresh.clone()),
             ],
-            (None, Grant::ClientCredentials) => {
-                vec![("grant_type", "client_credentials".to_string())]
+            (None, grant) if grant.self_issued() => {
+                own_grant(config, Sign::Shown(ASSERTION)).unwrap_or_default()
             }
             (None, _) => {
                 self.comment(&format!(
@@ -496,8 +498,29 @@ impl Dry<'_> {
                 return vec![format!("-H \"Authorization: Bearer ${var}\"")];
             }
         };
-        let form = token_form(config, fields);
-        let references = self.references();
+        let Ok(form) = token_form(config, fields, Sign::Shown(ASSERTION)) else {
+            return vec![format!("-H \"Authorization: Bearer ${var}\"")];
+        };
+        let mut references = self.references();
+        let jwt = config
+            .client_assertion
+            .as_ref()
+            .or(config.assertion.as_ref());
+        if let Some(jwt) = jwt {
+            let assertion_var = format!("{var}_ASSERTION");
+            self.comment(&format!(
+                "auth profile `{}`: whisk signs a new JWT assertion ({}) for each token request (iss `{}`, sub `{}`, aud `{}`); set {assertion_var} to one",
+                profile.name,
+                jwt.alg_name(),
+                jwt.issuer,
+                jwt.subject,
+                jwt.audience
+            ));
+            references.push(Reference {
+                sentinel: ASSERTION.into(),
+                shell: format!("${assertion_var}"),
+            });
+        }
         let mut note = format!(
             "auth profile `{}`: token request ({} grant)",
             profile.name, form.grant

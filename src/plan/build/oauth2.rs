@@ -7,11 +7,13 @@ use super::{At, Builder};
 use crate::diagnostic::PlanKind;
 use crate::plan::names::Scope;
 use crate::plan::precheck::Rule;
-use crate::plan::{LoginPlan, OAuth2Plan, Tpl};
+use crate::plan::{AssertionPlan, LoginPlan, OAuth2Plan, Tpl};
 use crate::recipe;
 use crate::source::FieldPath;
 
 const DEFAULT_SKEW: Duration = Duration::from_secs(60);
+/// How long an assertion is valid unless the profile says.
+const ASSERTION_LIFETIME: Duration = Duration::from_secs(60);
 
 impl Builder {
     pub(super) fn oauth2(
@@ -73,6 +75,7 @@ impl Builder {
             })
             .collect();
         let params = self.pairs_of(at, &field.key("params"), &oauth2.params, scope);
+        let (client_assertion, assertion) = self.assertions(at, field, oauth2, scope)?;
         Some(OAuth2Plan {
             grant: oauth2.grant,
             token_url: token_url?,
@@ -91,6 +94,193 @@ impl Builder {
                 (recipe::Grant::AuthorizationCode, None) => return None,
                 (_, login) => login,
             },
+            client_assertion,
+            assertion,
+        })
+    }
+
+    /// The client assertion (`private_key_jwt`, `client_secret_jwt`) and the `jwt_bearer`
+    /// grant's assertion, each where it applies and complete; `None` after a problem.
+    #[allow(clippy::type_complexity)]
+    fn assertions(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        oauth2: &recipe::OAuth2,
+        scope: &Scope,
+    ) -> Option<(Option<AssertionPlan>, Option<AssertionPlan>)> {
+        use recipe::{ClientAuth, Grant, JwtAlg};
+        let mut ok = true;
+        let mut refuse = |this: &mut Builder, key: &str, message: String, help: &str| {
+            this.problem(
+                PlanKind::Auth,
+                at,
+                &field.key(key),
+                true,
+                message,
+                Some(help.into()),
+            );
+            ok = false;
+        };
+        let jwt_auth = matches!(
+            oauth2.client_auth,
+            ClientAuth::PrivateKeyJwt | ClientAuth::ClientSecretJwt
+        );
+        let client = oauth2.client_assertion.as_ref();
+        match (oauth2.client_auth, client) {
+            (ClientAuth::PrivateKeyJwt, c) if c.and_then(|c| c.key.as_ref()).is_none() => refuse(
+                self,
+                "client_auth",
+                "`client_auth: private_key_jwt` needs `client_assertion.key`, the client's private key".into(),
+                "add `client_assertion: { key: \"{{ secrets.private_key }}\" }` with the PEM key in a secret",
+            ),
+            (ClientAuth::PrivateKeyJwt, _) if oauth2.client_secret.is_some() => refuse(
+                self,
+                "client_secret",
+                "`client_secret` is not sent with `client_auth: private_key_jwt`: the client proves itself with its private key".into(),
+                "remove `client_secret`",
+            ),
+            (ClientAuth::ClientSecretJwt, _) if oauth2.client_secret.is_none() => refuse(
+                self,
+                "client_auth",
+                "`client_auth: client_secret_jwt` needs `client_secret`: the assertion is signed with it (HS256)".into(),
+                "add `client_secret: \"{{ secrets.client_secret }}\"`",
+            ),
+            (ClientAuth::ClientSecretJwt, Some(c)) if c.key.is_some() => refuse(
+                self,
+                "client_assertion",
+                "`client_assertion.key` is for `private_key_jwt`: `client_secret_jwt` signs with the client secret".into(),
+                "remove `key`, or use `client_auth: private_key_jwt`",
+            ),
+            (ClientAuth::ClientSecretJwt, Some(c)) if c.alg.is_some_and(|a| a != JwtAlg::Hs256) => refuse(
+                self,
+                "client_assertion",
+                "`client_secret_jwt` signs with HS256".into(),
+                "remove `alg`, or use `client_auth: private_key_jwt` with a private key",
+            ),
+            (ClientAuth::PrivateKeyJwt, Some(c)) if c.alg == Some(JwtAlg::Hs256) => refuse(
+                self,
+                "client_assertion",
+                "`private_key_jwt` signs with RS256, PS256 or ES256, not HS256".into(),
+                "choose one of those, or use `client_auth: client_secret_jwt` (HS256 with the client secret)",
+            ),
+            (_, Some(_)) if !jwt_auth => refuse(
+                self,
+                "client_assertion",
+                format!("`client_assertion` applies to `client_auth: private_key_jwt` or `client_secret_jwt`, not `{}`", client_auth_name(oauth2.client_auth)),
+                "set `client_auth`, or remove `client_assertion`",
+            ),
+            (_, Some(c)) if c.issuer.is_some() || c.subject.is_some() => refuse(
+                self,
+                "client_assertion",
+                "a client assertion's `iss` and `sub` are the client id (RFC 7523 §3)".into(),
+                "remove `issuer` and `subject`",
+            ),
+            _ => {}
+        }
+        let bearer = oauth2.assertion.as_ref();
+        match (oauth2.grant, bearer) {
+            (Grant::JwtBearer, None) => refuse(
+                self,
+                "grant",
+                "grant `jwt_bearer` needs `assertion` (its `key`, `issuer` and `subject`)".into(),
+                "add `assertion: { key: \"{{ secrets.private_key }}\", issuer: ..., subject: ... }`",
+            ),
+            (Grant::JwtBearer, Some(a)) => {
+                let missing: Vec<&str> = [
+                    ("key", a.key.is_some()),
+                    ("issuer", a.issuer.is_some()),
+                    ("subject", a.subject.is_some()),
+                ]
+                .into_iter()
+                .filter(|(_, given)| !given)
+                .map(|(k, _)| k)
+                .collect();
+                if !missing.is_empty() {
+                    refuse(
+                        self,
+                        "assertion",
+                        format!(
+                            "the `jwt_bearer` assertion needs `{}`",
+                            missing.join("`, `")
+                        ),
+                        "the key signs; `issuer` is who issued the assertion, `subject` the user or service account the token is for",
+                    );
+                } else if a.alg == Some(JwtAlg::Hs256) {
+                    refuse(
+                        self,
+                        "assertion",
+                        "the `jwt_bearer` assertion signs with a private key: RS256, PS256 or ES256".into(),
+                        "remove `alg: HS256`",
+                    );
+                }
+            }
+            (_, Some(_)) => refuse(
+                self,
+                "assertion",
+                format!(
+                    "`assertion` applies to grant `jwt_bearer`, not `{}`",
+                    oauth2.grant.name()
+                ),
+                "remove `assertion`; for JWT client authentication use `client_auth: private_key_jwt` and `client_assertion`",
+            ),
+            _ => {}
+        }
+        if !ok {
+            return None;
+        }
+        let client = match (jwt_auth, client) {
+            (true, Some(c)) => {
+                Some(self.assertion(at, &field.key("client_assertion"), c, scope)?)
+            }
+            (true, None) => Some(AssertionPlan {
+                key: None,
+                alg: None,
+                kid: None,
+                audience: None,
+                issuer: None,
+                subject: None,
+                claims: Vec::new(),
+                lifetime: ASSERTION_LIFETIME,
+            }),
+            (false, _) => None,
+        };
+        let bearer = match bearer {
+            Some(a) => Some(self.assertion(at, &field.key("assertion"), a, scope)?),
+            None => None,
+        };
+        Some((client, bearer))
+    }
+
+    fn assertion(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        given: &recipe::JwtAssertion,
+        scope: &Scope,
+    ) -> Option<AssertionPlan> {
+        let one = |this: &mut Builder, key: &str, value: &Option<String>| match value {
+            Some(text) => this
+                .string(at, &field.key(key), text, scope)
+                .map(Some)
+                .ok_or(()),
+            None => Ok(None),
+        };
+        let key = one(self, "key", &given.key);
+        let kid = one(self, "kid", &given.kid);
+        let audience = one(self, "audience", &given.audience);
+        let issuer = one(self, "issuer", &given.issuer);
+        let subject = one(self, "subject", &given.subject);
+        let claims = self.pairs_of(at, &field.key("claims"), &given.claims, scope);
+        Some(AssertionPlan {
+            key: key.ok()?,
+            alg: given.alg,
+            kid: kid.ok()?,
+            audience: audience.ok()?,
+            issuer: issuer.ok()?,
+            subject: subject.ok()?,
+            claims: claims?,
+            lifetime: given.lifetime.map(|d| d.0).unwrap_or(ASSERTION_LIFETIME),
         })
     }
 
@@ -216,6 +406,15 @@ impl Builder {
     }
 }
 
+fn client_auth_name(auth: recipe::ClientAuth) -> &'static str {
+    match auth {
+        recipe::ClientAuth::Basic => "basic",
+        recipe::ClientAuth::Body => "body",
+        recipe::ClientAuth::PrivateKeyJwt => "private_key_jwt",
+        recipe::ClientAuth::ClientSecretJwt => "client_secret_jwt",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
@@ -236,6 +435,36 @@ mod tests {
             has(&found, PlanKind::Auth, "auth.c.oauth2.store"),
             "{found:?}"
         );
+    }
+
+    #[test]
+    fn jwt_client_auth_and_the_bearer_grant_need_their_parts() {
+        let cc = "grant: client_credentials, token_url: 'https://idp/t', client_id: c";
+        let found = problems(&recipe(&format!(
+            "auth:\n  a:\n    oauth2: {{ {cc}, client_auth: private_key_jwt }}\n  b:\n    oauth2: {{ {cc}, client_auth: client_secret_jwt }}\n  c:\n    oauth2: {{ {cc}, client_secret: s, client_assertion: {{ kid: k }} }}\n  d:\n    oauth2: {{ grant: jwt_bearer, token_url: 'https://idp/t', client_id: c, assertion: {{ key: k }} }}\n  e:\n    oauth2: {{ {cc}, assertion: {{ key: k }} }}\n  f:\n    oauth2: {{ {cc}, client_auth: private_key_jwt, client_assertion: {{ key: k, subject: me }} }}\n  g:\n    oauth2: {{ {cc}, client_auth: private_key_jwt, client_secret: s, client_assertion: {{ key: k }} }}\nsteps: []\n"
+        )));
+        for field in [
+            "auth.a.oauth2.client_auth",
+            "auth.b.oauth2.client_auth",
+            "auth.c.oauth2.client_assertion",
+            "auth.d.oauth2.assertion",
+            "auth.e.oauth2.assertion",
+            "auth.f.oauth2.client_assertion",
+            "auth.g.oauth2.client_secret",
+        ] {
+            assert!(has(&found, PlanKind::Auth, field), "{field}: {found:?}");
+        }
+        let plan = plan(&recipe(&format!(
+            "auth:\n  a:\n    oauth2: {{ {cc}, client_auth: private_key_jwt, client_assertion: {{ key: k, alg: ES256, lifetime: 5m }} }}\nsteps: []\n"
+        )));
+        let crate::plan::AuthKind::OAuth2(oauth2) = &plan.root.auth["a"].kind else {
+            panic!("an oauth2 profile")
+        };
+        let assertion = oauth2
+            .client_assertion
+            .as_ref()
+            .expect("a client assertion");
+        assert_eq!(assertion.lifetime, std::time::Duration::from_secs(300));
     }
 
     #[test]

@@ -19,7 +19,15 @@ pub struct OracleData {
     pub page_size: usize,
     /// Status of the runtime host's redirect to the design-time host (301, 302, 303, 307, 308).
     pub redirect_status: u16,
+    /// The PEM private key (PKCS#8 RSA) whose certificate the client registered: the token
+    /// endpoint takes RS256 client assertions signed with it (`private_key_jwt`) instead of
+    /// the secret. A test key, shipped in recipes/oracle/examples/.
+    pub client_key: String,
 }
+
+/// The sandbox client's key, as recipes/oracle/examples/sandbox-client-key.pem ships it.
+pub const CLIENT_KEY: &str =
+    include_str!("../../../recipes/oracle/examples/sandbox-client-key.pem");
 
 /// One connection as `GET /ic/api/integration/v1/connections` lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,6 +50,7 @@ impl Default for OracleData {
             connections: defaults::oracle_connections(),
             page_size: 2,
             redirect_status: 307,
+            client_key: CLIENT_KEY.to_owned(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! and the runtime host, which redirects every `/ic/api/...` call to the design-time host.
 
 mod archive;
+mod assertion;
 mod connections;
 mod runtime;
 mod token;

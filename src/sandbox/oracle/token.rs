@@ -1,5 +1,6 @@
-//! `POST /oauth2/v1/token`: client credentials only, Basic client authentication required,
-//! and exactly the application's scope.
+//! `POST /oauth2/v1/token`: client credentials only, with Basic client authentication or an
+//! RS256 client assertion (`private_key_jwt`, see `assertion.rs`), and exactly the
+//! application's scope.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -26,6 +27,45 @@ pub(crate) async fn token(
         return refusal;
     }
     let oracle = &state.data.oracle;
+    if let Some(kind) = params.get("client_assertion_type") {
+        if !matches!(basic(&headers), BasicAuth::Absent) || params.get("client_secret").is_some() {
+            return oauth_error(
+                "invalid_request",
+                "the client authenticated more than one way: send the client assertion alone",
+            );
+        }
+        if kind != super::assertion::ASSERTION_TYPE {
+            let message = format!(
+                "`client_assertion_type` must be `{}`",
+                super::assertion::ASSERTION_TYPE
+            );
+            return oauth_error("invalid_client", &message);
+        }
+        let Some(jwt) = params.get("client_assertion") else {
+            return oauth_error(
+                "invalid_request",
+                "the `client_assertion` parameter is missing",
+            );
+        };
+        let Some(public_key) = super::assertion::public_key(oracle) else {
+            return oauth_error("invalid_client", "the client has no usable certificate");
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        match super::assertion::verify(oracle, &public_key, jwt, now) {
+            Ok(jti) => {
+                if !state.with(|inner| inner.oracle_jtis.insert(jti)) {
+                    return oauth_error(
+                        "invalid_client",
+                        "the client assertion was used before (`jti`)",
+                    );
+                }
+            }
+            Err(message) => return oauth_error("invalid_client", &message),
+        }
+        return issue(&state, &params, oracle.client_id.clone());
+    }
     let (id, secret) = match basic(&headers) {
         BasicAuth::Credentials { id, secret } => (id, secret),
         BasicAuth::Absent => {
@@ -42,6 +82,15 @@ pub(crate) async fn token(
     if id != oracle.client_id || secret != oracle.client_secret {
         return oauth_error("invalid_client", "client authentication failed");
     }
+    issue(&state, &params, id)
+}
+
+/// The grant and scope checks, then an access token for the authenticated client `id`.
+fn issue(state: &Shared, params: &Params, id: String) -> Response {
+    let oauth_error =
+        |code: &str, description: &str| state.refuse_token("oracle", code, description);
+    let oracle = &state.data.oracle;
+    let grant_type = params.get("grant_type");
     match grant_type {
         None => return oauth_error("invalid_request", "the `grant_type` parameter is missing"),
         Some("client_credentials") => {}
