@@ -9,6 +9,7 @@ use reqwest::{Request, Response};
 
 use super::direct::Direct;
 use super::limits::Clients;
+use super::tls::Identity;
 use super::transport::{Answer, Failure, Parts, Transport, rebuild};
 use crate::cassette::{Player, Recorder, Replayed, Sent};
 
@@ -103,33 +104,30 @@ impl Client {
                 *request.body_mut() = Some(reqwest::Body::wrap(body));
             }
         }
-        self.whole_as(request, connect_timeout, canonical)
+        self.whole_as(request, connect_timeout, canonical, parts.identity.clone())
             .await
             .map(Answer::Reqwest)
     }
 
     /// Sends a token request (its body whole, its timeout kept) and returns the answer whole.
-    pub async fn execute(&self, request: Request) -> Result<Response, Failure> {
-        self.whole(request, TOKEN_CONNECT_TIMEOUT).await
+    pub async fn execute(
+        &self,
+        request: Request,
+        identity: Option<Arc<Identity>>,
+    ) -> Result<Response, Failure> {
+        self.whole_as(request, TOKEN_CONNECT_TIMEOUT, None, identity)
+            .await
     }
 
     /// Sends `request` and reads its answer whole: over the network (kept for the cassette
-    /// when recording), or from the cassette.
-    async fn whole(
-        &self,
-        request: Request,
-        connect_timeout: Duration,
-    ) -> Result<Response, Failure> {
-        self.whole_as(request, connect_timeout, None).await
-    }
-
-    /// `whole`, with the body a cassette records in place of the request's own (`canonical`:
-    /// a multipart body's description).
+    /// when recording), or from the cassette; `canonical` is what a cassette records in place
+    /// of the body (a multipart body's description), `identity` the client certificate.
     async fn whole_as(
         &self,
         request: Request,
         connect_timeout: Duration,
         canonical: Option<Vec<u8>>,
+        identity: Option<Arc<Identity>>,
     ) -> Result<Response, Failure> {
         let sent_of = |request: &Request| {
             let mut sent = Sent::of(request);
@@ -139,17 +137,14 @@ impl Client {
             sent
         };
         let client = |clients: &Clients| {
-            clients.get(connect_timeout).map_err(|e| {
-                Failure::Direct(format!(
-                    "cannot set up the HTTP client: {}",
-                    super::http::error_chain(&e)
-                ))
-            })
+            clients
+                .get(connect_timeout, identity.as_deref())
+                .map_err(|e| Failure::Direct(format!("cannot set up the HTTP client: {e}")))
         };
         match self {
             Client::Direct(direct) => {
                 let timeout = request.timeout().copied();
-                let send = whole(direct, request, connect_timeout);
+                let send = whole(direct, request, connect_timeout, identity.clone());
                 match timeout {
                     Some(timeout) => tokio::time::timeout(timeout, send)
                         .await
@@ -206,6 +201,7 @@ async fn whole(
     direct: &Arc<Direct>,
     request: Request,
     connect_timeout: Duration,
+    identity: Option<Arc<Identity>>,
 ) -> Result<Response, Failure> {
     let mut parts = Parts {
         method: request.method().clone(),
@@ -216,6 +212,7 @@ async fn whole(
             .and_then(|b| b.as_bytes())
             .map(bytes::Bytes::copy_from_slice),
         multipart: None,
+        identity,
     };
     let mut answer = direct
         .send(&mut parts, connect_timeout)

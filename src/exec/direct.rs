@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -27,6 +27,8 @@ use super::transport::Parts;
 use reqwest::header::{ACCEPT, HOST, HeaderValue, USER_AGENT};
 
 const MAX_IDLE_PER_ORIGIN: usize = 256;
+
+use super::tls::Identity;
 
 type Sender = SendRequest<OutBody>;
 
@@ -43,10 +45,18 @@ struct Origin {
     thread: std::thread::ThreadId,
     /// The `Host` header of its requests.
     host_header: Option<HeaderValue>,
+    /// The TLS client certificate its connections present (HTTPS only).
+    identity: Option<Arc<Identity>>,
 }
 
 impl Origin {
-    fn new(tls: bool, host: &str, port: u16, thread: std::thread::ThreadId) -> Origin {
+    fn new(
+        tls: bool,
+        host: &str,
+        port: u16,
+        thread: std::thread::ThreadId,
+        identity: Option<Arc<Identity>>,
+    ) -> Origin {
         let default_port = if tls { 443 } else { 80 };
         let header = if port == default_port {
             HeaderValue::from_str(host)
@@ -59,11 +69,23 @@ impl Origin {
             port,
             thread,
             host_header: header.ok(),
+            identity: identity.filter(|_| tls),
         }
     }
 
-    fn is(&self, tls: bool, host: &str, port: u16, thread: std::thread::ThreadId) -> bool {
-        self.tls == tls && self.port == port && self.thread == thread && self.host == host
+    fn is(
+        &self,
+        tls: bool,
+        host: &str,
+        port: u16,
+        thread: std::thread::ThreadId,
+        identity: Option<u64>,
+    ) -> bool {
+        self.tls == tls
+            && self.port == port
+            && self.thread == thread
+            && self.host == host
+            && (!tls || self.identity.as_ref().map(|i| i.id) == identity)
     }
 }
 
@@ -76,7 +98,8 @@ pub struct Direct {
     /// host without allocating a key.
     idle: Mutex<HashMap<Box<str>, Vec<Idle>>>,
     roots: Vec<Vec<u8>>,
-    tls: OnceLock<Result<tokio_rustls::TlsConnector, String>>,
+    /// TLS configurations by client certificate (0: none), made on first use.
+    tls: Mutex<HashMap<u64, Result<tokio_rustls::TlsConnector, String>>>,
 }
 
 /// Whether the environment names a proxy, which reqwest honours and this client does not.
@@ -99,7 +122,7 @@ impl Direct {
         Direct {
             idle: Mutex::new(HashMap::new()),
             roots,
-            tls: OnceLock::new(),
+            tls: Mutex::new(HashMap::new()),
         }
     }
 
@@ -109,7 +132,7 @@ impl Direct {
         parts: &mut Parts,
         connect_timeout: Duration,
     ) -> Result<http::Response<Pooled>, String> {
-        let (origin, idle) = self.checkout(&parts.url);
+        let (origin, idle) = self.checkout(&parts.url, parts.identity.as_ref());
         let mut reused = true;
         let pooled = match idle {
             // Ready once the connection finished with its previous exchange.
@@ -158,23 +181,29 @@ impl Direct {
     }
 
     /// The origin of `url` on this thread, and an idle connection to it if there is one.
-    fn checkout(&self, url: &reqwest::Url) -> (Arc<Origin>, Option<Sender>) {
+    fn checkout(
+        &self,
+        url: &reqwest::Url,
+        identity: Option<&Arc<Identity>>,
+    ) -> (Arc<Origin>, Option<Sender>) {
         let tls = url.scheme() == "https";
-        let host = url.host_str().unwrap_or_default();
+        let id = identity.map(|i| i.id);
+        let host = host_of(url);
         let port = url.port_or_known_default().unwrap_or(80);
         let thread = std::thread::current().id();
+        let new = || Arc::new(Origin::new(tls, host, port, thread, identity.cloned()));
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         if !idle.contains_key(host) {
             idle.insert(host.into(), Vec::new());
         }
         let Some(origins) = idle.get_mut(host) else {
-            return (Arc::new(Origin::new(tls, host, port, thread)), None);
+            return (new(), None);
         };
         let Some((origin, senders)) = origins
             .iter_mut()
-            .find(|(origin, _)| origin.is(tls, host, port, thread))
+            .find(|(origin, _)| origin.is(tls, host, port, thread, id))
         else {
-            let origin = Arc::new(Origin::new(tls, host, port, thread));
+            let origin = new();
             origins.push((origin.clone(), Vec::new()));
             return (origin, None);
         };
@@ -222,7 +251,7 @@ impl Direct {
             };
         let _ = stream.set_nodelay(true);
         if origin.tls {
-            let connector = self.tls()?;
+            let connector = self.tls(origin.identity.as_deref())?;
             let name = rustls_pki_types::ServerName::try_from(
                 origin.host.trim_matches(['[', ']']).to_string(),
             )
@@ -251,8 +280,11 @@ impl Direct {
         }
     }
 
-    fn tls(&self) -> Result<tokio_rustls::TlsConnector, String> {
-        self.tls.get_or_init(|| tls_connector(&self.roots)).clone()
+    fn tls(&self, identity: Option<&Identity>) -> Result<tokio_rustls::TlsConnector, String> {
+        let mut made = self.tls.lock().unwrap_or_else(|e| e.into_inner());
+        made.entry(identity.map_or(0, |i| i.id))
+            .or_insert_with(|| tls_connector(&self.roots, identity))
+            .clone()
     }
 }
 
@@ -269,8 +301,17 @@ where
     Ok(sender)
 }
 
-/// rustls with the platform's verifier and the extra roots, offering HTTP/1.1 only.
-fn tls_connector(roots: &[Vec<u8>]) -> Result<tokio_rustls::TlsConnector, String> {
+/// The host of `url` as the origin names it.
+fn host_of(url: &reqwest::Url) -> &str {
+    url.host_str().unwrap_or_default()
+}
+
+/// rustls with the platform's verifier and the extra roots, offering HTTP/1.1 only, and
+/// presenting `identity` when the server asks for a client certificate.
+fn tls_connector(
+    roots: &[Vec<u8>],
+    identity: Option<&Identity>,
+) -> Result<tokio_rustls::TlsConnector, String> {
     use rustls_pki_types::CertificateDer;
     use rustls_pki_types::pem::PemObject;
     let mut extra = Vec::new();
@@ -283,12 +324,20 @@ fn tls_connector(roots: &[Vec<u8>]) -> Result<tokio_rustls::TlsConnector, String
     let verifier =
         rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
             .map_err(|e| format!("cannot set up certificate verification: {e}"))?;
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("cannot set up TLS: {e}"))?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
+        .with_custom_certificate_verifier(Arc::new(verifier));
+    let mut config = match identity {
+        Some(identity) => {
+            let (chain, key) = identity.rustls();
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| format!("the client certificate is not usable: {e}"))?
+        }
+        None => builder.with_no_client_auth(),
+    };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
 }

@@ -30,6 +30,8 @@ pub struct Outgoing {
     pub multipart: Option<std::sync::Arc<super::multipart::Multipart>>,
     /// The credential header from the auth profile.
     pub auth: Option<(HeaderName, HeaderValue)>,
+    /// The TLS client certificate to present (mutual TLS).
+    pub identity: Option<std::sync::Arc<crate::exec::tls::Identity>>,
 }
 
 /// An answer, after redirects.
@@ -102,6 +104,7 @@ async fn follow(
         headers: out.headers.clone(),
         body: out.body.clone().map(bytes::Bytes::from),
         multipart: out.multipart.clone(),
+        identity: out.identity.clone(),
     };
     credential(&mut parts.headers, true);
     let mut base: Option<HeaderMap> = None;
@@ -112,7 +115,10 @@ async fn follow(
             .await
             .map_err(|e| match e {
                 Failure::Missing(_) => SendError::Missing(describe(&parts.method, &parts.url, &e)),
-                _ => SendError::Network(describe(&parts.method, &parts.url, &e)),
+                _ => {
+                    let text = describe(&parts.method, &parts.url, &e);
+                    SendError::Network(client_cert_hint(text, parts.identity.is_some()))
+                }
             })?;
         let (method, url) = (&parts.method, &parts.url);
         let status = response.status();
@@ -173,6 +179,7 @@ async fn follow(
                 headers,
                 body,
                 multipart,
+                identity: out.identity.clone(),
             };
             continue;
         }
@@ -257,6 +264,33 @@ pub fn forwarded(url: &Url, hosts: &[String]) -> bool {
 
 fn describe(method: &Method, url: &Url, error: &Failure) -> String {
     format!("{method} {url}: {}", error.describe())
+}
+
+/// A TLS alert that means the server wanted another client certificate (or one at all), with
+/// what to do.
+fn client_cert_hint(text: String, presented: bool) -> String {
+    const ALERTS: [&str; 5] = [
+        "CertificateRequired",
+        "UnknownCA",
+        "BadCertificate",
+        "CertificateUnknown",
+        "AccessDenied",
+    ];
+    if !ALERTS
+        .iter()
+        .any(|alert| text.contains(&format!("alert: {alert}")))
+    {
+        return text;
+    }
+    if presented {
+        format!(
+            "{text} (the server refused the TLS client certificate: check that `client_cert` is one its CA issued)"
+        )
+    } else {
+        format!(
+            "{text} (the server asks for a TLS client certificate: set `defaults.client_cert` or the auth profile's `client_cert`)"
+        )
+    }
 }
 
 /// The error and its causes, in one line.

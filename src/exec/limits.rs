@@ -9,7 +9,8 @@ use crate::recipe::Rate;
 
 /// One pooled client per connect timeout (reqwest sets it per client).
 pub struct Clients {
-    clients: Mutex<HashMap<Duration, reqwest::Client>>,
+    /// By connect timeout and client certificate.
+    clients: Mutex<HashMap<(Duration, u64), reqwest::Client>>,
     roots: Vec<reqwest::Certificate>,
 }
 
@@ -22,13 +23,20 @@ impl Clients {
         }
     }
 
-    pub fn get(&self, connect_timeout: Duration) -> reqwest::Result<reqwest::Client> {
+    pub fn get(
+        &self,
+        connect_timeout: Duration,
+        identity: Option<&super::tls::Identity>,
+    ) -> Result<reqwest::Client, String> {
+        let key = (connect_timeout, identity.map_or(0, |i| i.id));
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(client) = clients.get(&connect_timeout) {
+        if let Some(client) = clients.get(&key) {
             return Ok(client.clone());
         }
-        let client = build(connect_timeout, &self.roots)?;
-        clients.insert(connect_timeout, client.clone());
+        let identity = identity.map(|i| i.reqwest()).transpose()?;
+        let client = build(connect_timeout, &self.roots, identity)
+            .map_err(|e| super::http::error_chain(&e))?;
+        clients.insert(key, client.clone());
         Ok(client)
     }
 }
@@ -40,8 +48,12 @@ pub const USER_AGENT: &str = concat!("whisk/", env!("CARGO_PKG_VERSION"));
 fn build(
     connect_timeout: Duration,
     roots: &[reqwest::Certificate],
+    identity: Option<reqwest::Identity>,
 ) -> reqwest::Result<reqwest::Client> {
-    let builder = reqwest::Client::builder();
+    let mut builder = reqwest::Client::builder();
+    if let Some(identity) = identity {
+        builder = builder.identity(identity);
+    }
     let builder = if roots.is_empty() {
         builder
     } else {

@@ -20,6 +20,7 @@ mod schedule;
 pub mod shard;
 mod step_data;
 mod stop;
+pub mod tls;
 mod transport;
 mod url_cache;
 mod walk;

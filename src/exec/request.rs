@@ -132,6 +132,14 @@ pub async fn perform(
         // The newest credential for every try: another iteration may have refreshed it, and a
         // token that runs out during a wait is refreshed before it is sent.
         let mut credential = None;
+        // The recipe's client certificate, unless the profile has its own.
+        out.identity = match &auth_ctx.identity {
+            Ok(identity) => identity.clone(),
+            Err(message) => {
+                let error = crate::exec::auth::AuthError::new(message.clone());
+                return (Some(exchange), Err(auth_error(step_id, error)));
+            }
+        };
         if let Some(profile) = plan.auth.as_ref().filter(|_| send_auth) {
             match runner
                 .auth
@@ -140,6 +148,7 @@ pub async fn perform(
             {
                 Ok(found) => {
                     out.auth = Some(found.header.clone());
+                    out.identity = found.identity.clone();
                     credential = Some(found);
                 }
                 Err(error) => return (Some(exchange), Err(auth_error(step_id, error))),
@@ -560,6 +569,7 @@ pub fn render(
         body,
         multipart,
         auth: None,
+        identity: None,
     })
 }
 

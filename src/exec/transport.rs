@@ -73,6 +73,8 @@ pub struct Parts {
     pub body: Option<bytes::Bytes>,
     /// A multipart body, streamed from its files (instead of `body`).
     pub multipart: Option<std::sync::Arc<super::multipart::Multipart>>,
+    /// The TLS client certificate to present.
+    pub identity: Option<std::sync::Arc<crate::exec::tls::Identity>>,
 }
 
 /// An answer whose body is still to be read.

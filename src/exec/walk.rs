@@ -188,7 +188,8 @@ impl<'v, V: Visitor> Walker<'v, V> {
         Box::pin(async move {
             let secrets = &self.visitor.bound().secrets[recipe.id];
             let mut scope = Scope::new(inputs, secrets);
-            let auth = AuthContext::new(scope.value());
+            let templates = &self.visitor.plan().templates;
+            let auth = AuthContext::new(scope.value(), recipe.client_cert.as_ref(), templates);
             let top = recipe.id == 0;
             let steps = self.steps(&recipe.steps, &mut scope, &auth, top).await;
             self.visitor.recipe_done(recipe, scope, steps)

@@ -12,6 +12,15 @@ pub struct AuthPlan {
     pub kind: AuthKind,
     /// When to refresh and resend (oauth2 only); never empty for oauth2.
     pub refresh_on: Vec<RefreshOnPlan>,
+    /// The TLS client certificate of its requests and token requests.
+    pub client_cert: Option<CertPlan>,
+}
+
+/// A TLS client certificate and key, as templates of inputs and secrets.
+#[derive(Debug)]
+pub struct CertPlan {
+    pub cert: Tpl,
+    pub key: Tpl,
 }
 
 #[derive(Debug)]

@@ -15,7 +15,7 @@ mod range;
 mod status;
 pub mod template;
 
-pub use auth::{AssertionPlan, AuthKind, AuthPlan, LoginPlan, OAuth2Plan, RefreshOnPlan};
+pub use auth::{AssertionPlan, AuthKind, AuthPlan, CertPlan, LoginPlan, OAuth2Plan, RefreshOnPlan};
 pub use build::{build, load_and_build};
 pub use status::StatusSet;
 pub use template::{Templates, Tpl, ValueTpl};
@@ -54,6 +54,8 @@ pub struct RecipePlan {
     pub outputs: Vec<(String, Tpl)>,
     /// Fields checked once inputs and secrets are bound (see `precheck`).
     pub prechecks: Vec<precheck::Precheck>,
+    /// `defaults.client_cert`: the TLS client certificate of every request.
+    pub client_cert: Option<CertPlan>,
 }
 
 #[derive(Clone, Debug)]

@@ -29,6 +29,21 @@ pub struct AuthProfile {
     /// Default: any 401.
     #[serde(default)]
     pub refresh_on: Option<Vec<RefreshOn>>,
+    /// A TLS client certificate for the requests sent with this profile and its token
+    /// requests (mutual TLS), instead of `defaults.client_cert`.
+    #[serde(default)]
+    pub client_cert: Option<ClientCert>,
+}
+
+/// A TLS client certificate and its private key, in PEM: usually `{{ secrets.… }}`, each
+/// from an environment variable or a file.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientCert {
+    /// The certificate, then any intermediate certificates, in PEM.
+    pub cert: String,
+    /// Its private key in PEM (PKCS#8, PKCS#1 RSA or SEC1 EC; not encrypted).
+    pub key: String,
 }
 
 /// The OAuth 2.0 grant whisk uses to get tokens.

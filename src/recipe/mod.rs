@@ -11,8 +11,8 @@ mod size;
 mod step;
 
 pub use auth::{
-    AuthProfile, BasicAuth, ClientAuth, Grant, HeaderAuth, JwtAlg, JwtAssertion, OAuth2, RefreshOn,
-    Scope,
+    AuthProfile, BasicAuth, ClientAuth, ClientCert, Grant, HeaderAuth, JwtAlg, JwtAssertion,
+    OAuth2, RefreshOn, Scope,
 };
 pub use duration::Duration;
 pub use flow::{CursorPaging, OffsetPaging, OnMax, Paginate, Until};

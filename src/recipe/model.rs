@@ -125,6 +125,10 @@ pub struct Defaults {
     /// How redirects are followed.
     #[serde(default)]
     pub redirects: Option<Redirects>,
+    /// A TLS client certificate for every request of the recipe (mutual TLS), token requests
+    /// included; an auth profile's own `client_cert` wins for its requests.
+    #[serde(default)]
+    pub client_cert: Option<super::ClientCert>,
 }
 
 /// Retry policy: which answers are retried, how often, how long to wait.

@@ -15,6 +15,7 @@ mod harness;
 mod interop;
 mod interop_jwt;
 mod jsonpath_cts;
+mod mtls;
 mod multipart;
 mod oauth_refresh;
 mod oauth_support;

@@ -31,6 +31,8 @@ pub struct Config {
     /// A digest of what signs the assertions, so that profiles with other keys or subjects do
     /// not share tokens.
     assertion_digest: String,
+    /// The TLS client certificate token requests present (set by the manager).
+    pub identity: Option<std::sync::Arc<crate::exec::tls::Identity>>,
 }
 
 impl Config {
@@ -122,13 +124,14 @@ impl Config {
             client_assertion,
             assertion,
             assertion_digest: crate::store::seed_digest(&digest.join("\u{0}")),
+            identity: None,
         })
     }
 
     /// Profiles that render to the same settings share their tokens.
     pub fn key(&self) -> String {
         format!(
-            "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{:?}\u{0}{:?}\u{0}{}\u{0}{:?}\u{0}{}",
+            "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{:?}\u{0}{:?}\u{0}{}\u{0}{:?}\u{0}{}\u{0}{:?}",
             self.profile,
             self.grant.name(),
             self.token_url,
@@ -141,6 +144,7 @@ impl Config {
                 .unwrap_or_default(),
             self.store,
             self.assertion_digest,
+            self.identity.as_ref().map(|i| i.id),
         )
     }
 

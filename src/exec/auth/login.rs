@@ -54,12 +54,20 @@ pub fn target(plan: &Plan, bound: &Bound, name: &str) -> Result<LoginTarget, Aut
         )));
     };
     let ctx = profile_context(&bound.inputs, &bound.secrets[recipe.id]);
+    let recipe_identity = recipe
+        .client_cert
+        .as_ref()
+        .map(|cert| crate::exec::tls::render(cert, &plan.templates, &ctx, "`defaults.client_cert`"))
+        .transpose()
+        .map_err(fail)?;
     let resolver = Resolver {
         templates: &plan.templates,
         ctx: &ctx,
         cache: None,
+        identity: recipe_identity,
     };
-    let config = Config::render(profile, plan_oauth2, &resolver, &plan.redactor)?;
+    let mut config = Config::render(profile, plan_oauth2, &resolver, &plan.redactor)?;
+    config.identity = super::identity_of(profile, &resolver)?;
     let key = config.store.clone().ok_or_else(|| {
         fail(format!(
             "auth profile `{name}` has no `store:` key to keep the tokens under"

@@ -20,6 +20,7 @@ use minijinja::Value;
 use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 
 use crate::event::EventSink;
+use crate::exec::tls::{self, Identity};
 use crate::plan::{AuthKind, AuthPlan, Templates, Tpl};
 use crate::redact::Redactor;
 use crate::store::TokenStore;
@@ -29,6 +30,8 @@ use crate::store::TokenStore;
 pub struct Credential {
     pub header: (HeaderName, HeaderValue),
     pub generation: u64,
+    /// The TLS client certificate requests with this credential present, if any.
+    pub identity: Option<Arc<Identity>>,
 }
 
 /// The outcome of `refresh`: the credential to send now, and whether a token request was made
@@ -56,6 +59,8 @@ pub struct Resolver<'a> {
     pub ctx: &'a Value,
     /// What was worked out already for these profiles with this `ctx`.
     pub cache: Option<&'a ProfileCache>,
+    /// The recipe's client certificate (`defaults.client_cert`), for profiles without one.
+    pub identity: Option<Arc<Identity>>,
 }
 
 /// Credentials and token sources worked out for the profiles of one run of a recipe: a
@@ -88,13 +93,25 @@ impl ProfileCache {
 pub struct AuthContext {
     pub ctx: Value,
     pub cache: ProfileCache,
+    /// The recipe's client certificate (`defaults.client_cert`), or why it cannot be used.
+    pub identity: Result<Option<Arc<Identity>>, String>,
 }
 
 impl AuthContext {
-    pub fn new(ctx: Value) -> AuthContext {
+    /// The context of a recipe run with `ctx` (its inputs and secrets), its client certificate
+    /// rendered and parsed once.
+    pub fn new(
+        ctx: Value,
+        cert: Option<&crate::plan::CertPlan>,
+        templates: &Templates,
+    ) -> AuthContext {
+        let identity = cert
+            .map(|cert| tls::render(cert, templates, &ctx, "`defaults.client_cert`"))
+            .transpose();
         AuthContext {
             ctx,
             cache: ProfileCache::default(),
+            identity,
         }
     }
 
@@ -103,6 +120,7 @@ impl AuthContext {
             templates,
             ctx: &self.ctx,
             cache: Some(&self.cache),
+            identity: self.identity.clone().ok().flatten(),
         }
     }
 }
@@ -140,14 +158,22 @@ impl AuthManager {
         sink: &dyn EventSink,
     ) -> Result<Credential, AuthError> {
         match resolver.cache.and_then(|c| c.get(profile)) {
-            Some(Cached::Source(source)) => return source.credential(&self.client, sink).await,
+            Some(Cached::Source(source)) => {
+                return source
+                    .credential(&self.client, sink)
+                    .await
+                    .map(|c| source.with_identity(c));
+            }
             Some(Cached::Fixed(credential)) => return Ok(credential),
             None => {}
         }
         let fixed = match &profile.kind {
             AuthKind::OAuth2(plan) => {
                 let source = self.source(profile, plan, resolver)?;
-                return source.credential(&self.client, sink).await;
+                return source
+                    .credential(&self.client, sink)
+                    .await
+                    .map(|c| source.with_identity(c));
             }
             AuthKind::Bearer(token) => {
                 let token = resolver.text(profile, "bearer", token)?;
@@ -174,6 +200,10 @@ impl AuthManager {
                 fixed(profile, name, value)
             }
         }?;
+        let fixed = Credential {
+            identity: identity_of(profile, resolver)?,
+            ..fixed
+        };
         if let Some(cache) = resolver.cache {
             cache.put(profile, Cached::Fixed(fixed.clone()));
         }
@@ -193,7 +223,9 @@ impl AuthManager {
         match &profile.kind {
             AuthKind::OAuth2(plan) => {
                 let source = self.source(profile, plan, resolver)?;
-                source.refresh(&self.client, seen.generation, sink).await
+                let mut refreshed = source.refresh(&self.client, seen.generation, sink).await?;
+                refreshed.credential = source.with_identity(refreshed.credential);
+                Ok(refreshed)
             }
             // Nothing newer can come: the refusal stands after this resend.
             _ => Ok(Refreshed {
@@ -212,7 +244,8 @@ impl AuthManager {
         if let Some(Cached::Source(source)) = resolver.cache.and_then(|c| c.get(profile)) {
             return Ok(source);
         }
-        let config = Config::render(profile, plan, resolver, &self.redactor)?;
+        let mut config = Config::render(profile, plan, resolver, &self.redactor)?;
+        config.identity = identity_of(profile, resolver)?;
         if config.store.is_some() && self.store.is_none() {
             return Err(no_store_dir(&profile.name));
         }
@@ -235,6 +268,22 @@ impl AuthManager {
     }
 }
 
+/// The client certificate of `profile`'s requests: its own `client_cert`, else the recipe's.
+pub fn identity_of(
+    profile: &AuthPlan,
+    resolver: &Resolver<'_>,
+) -> Result<Option<Arc<Identity>>, AuthError> {
+    match &profile.client_cert {
+        Some(cert) => {
+            let place = format!("auth profile `{}`, `client_cert`", profile.name);
+            tls::render(cert, resolver.templates, resolver.ctx, &place)
+                .map(Some)
+                .map_err(AuthError::new)
+        }
+        None => Ok(resolver.identity.clone()),
+    }
+}
+
 fn fixed(profile: &AuthPlan, name: HeaderName, value: String) -> Result<Credential, AuthError> {
     let mut value = HeaderValue::from_str(&value).map_err(|_| {
         AuthError::new(format!(
@@ -246,6 +295,7 @@ fn fixed(profile: &AuthPlan, name: HeaderName, value: String) -> Result<Credenti
     Ok(Credential {
         header: (name, value),
         generation: 0,
+        identity: None,
     })
 }
 

@@ -96,6 +96,7 @@ impl State {
         Some(Credential {
             header: (AUTHORIZATION, access.header.clone()),
             generation: self.generation,
+            identity: None,
         })
     }
 }
@@ -111,6 +112,14 @@ pub struct TokenSource {
 }
 
 impl TokenSource {
+    /// `credential` with the profile's client certificate.
+    pub fn with_identity(&self, credential: Credential) -> Credential {
+        Credential {
+            identity: self.config.identity.clone(),
+            ..credential
+        }
+    }
+
     pub fn new(config: Config, redactor: Redactor, store: Option<TokenStore>) -> TokenSource {
         let refresh_token = config.refresh_token.clone();
         let store = store.zip(config.store.clone());

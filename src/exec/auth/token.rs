@@ -100,16 +100,19 @@ async fn send(
         .extend_pairs(&form)
         .finish();
     *sent.body_mut() = Some(body.into());
-    let response = client.execute(sent).await.map_err(|e| {
-        AuthError::new(if e.is_timeout() {
-            format!(
-                "the token endpoint {url} did not answer within {}s",
-                TOKEN_TIMEOUT.as_secs()
-            )
-        } else {
-            format!("cannot reach the token endpoint {url}: {}", e.describe())
-        })
-    })?;
+    let response = client
+        .execute(sent, config.identity.clone())
+        .await
+        .map_err(|e| {
+            AuthError::new(if e.is_timeout() {
+                format!(
+                    "the token endpoint {url} did not answer within {}s",
+                    TOKEN_TIMEOUT.as_secs()
+                )
+            } else {
+                format!("cannot reach the token endpoint {url}: {}", e.describe())
+            })
+        })?;
     let status = response.status();
     let body = response.bytes().await.map_err(|e| {
         AuthError::new(format!(

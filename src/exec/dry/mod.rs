@@ -385,6 +385,22 @@ impl Dry<'_> {
                 "--location-trusted".to_string()
             });
         }
+        let profile_cert = plan
+            .auth
+            .as_ref()
+            .filter(|p| p.client_cert.is_some())
+            .map(|p| format!("auth profile `{}`'s `client_cert`", p.name));
+        let recipe_cert = self
+            .plan
+            .recipes
+            .iter()
+            .any(|r| r.client_cert.is_some())
+            .then(|| "`defaults.client_cert`".to_string());
+        if let Some(cert) = profile_cert.or(recipe_cert) {
+            self.comment(&format!(
+                "presents the TLS client certificate of {cert}: give curl `--cert CERT.pem --key KEY.pem`"
+            ));
+        }
         match &step.repeat {
             Some(Repeat::Until(until)) => self.comment(&format!(
                 "sent again every {} until `{}`, for at most {}",
@@ -416,6 +432,7 @@ impl Dry<'_> {
             templates: &self.plan.templates,
             ctx: auth_ctx,
             cache: None,
+            identity: None,
         };
         let references = self.references();
         let text = |field: &str, tpl| {

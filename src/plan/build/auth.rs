@@ -126,10 +126,31 @@ impl Builder {
                 Vec::new()
             }
         };
+        let client_cert = match &profile.client_cert {
+            Some(cert) => Some(self.client_cert(at, &field.key("client_cert"), cert, scope)?),
+            None => None,
+        };
         Some(AuthPlan {
             name: name.to_string(),
             kind,
             refresh_on,
+            client_cert,
+        })
+    }
+
+    /// A client certificate's templates, compiled.
+    pub(super) fn client_cert(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        cert: &recipe::ClientCert,
+        scope: &Scope,
+    ) -> Option<crate::plan::CertPlan> {
+        let pem = self.string(at, &field.key("cert"), &cert.cert, scope);
+        let key = self.string(at, &field.key("key"), &cert.key, scope);
+        Some(crate::plan::CertPlan {
+            cert: pem?,
+            key: key?,
         })
     }
 }

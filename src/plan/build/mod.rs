@@ -162,6 +162,17 @@ impl Builder {
         let inputs = self.inputs(at, recipe, &mut scope);
         let secrets = self.secrets(at, recipe, &mut scope);
         let auth = self.auth(at, recipe, &scope);
+        // Like the auth profiles, it sees inputs and secrets only.
+        let cert_scope = Scope {
+            inputs: scope.inputs.clone(),
+            secrets: scope.secrets.clone(),
+            globals: scope.globals.clone(),
+            ..Scope::default()
+        };
+        let client_cert = recipe.defaults.client_cert.as_ref().and_then(|cert| {
+            let field = root.key("defaults").key("client_cert");
+            self.client_cert(at, &field, cert, &cert_scope)
+        });
         let placeholder = Arc::new(RecipePlan {
             id,
             name: recipe.name.clone(),
@@ -172,6 +183,7 @@ impl Builder {
             steps: Vec::new(),
             outputs: Vec::new(),
             prechecks: Vec::new(),
+            client_cert: None,
         });
         self.recipes.push(placeholder);
         self.reads.push(StepReads::default());
@@ -202,6 +214,7 @@ impl Builder {
             steps,
             outputs,
             prechecks,
+            client_cert,
         });
         self.recipes[id] = plan.clone();
         plan
