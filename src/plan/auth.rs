@@ -46,6 +46,9 @@ pub struct OAuth2Plan {
     pub store: Option<String>,
     /// How a person signs in once (`whisk auth login`); always set for `authorization_code`.
     pub login: Option<LoginPlan>,
+    /// The device authorization endpoint (`whisk auth login --device`); always set for
+    /// `device_code`.
+    pub device_authorization_url: Option<Tpl>,
     /// The client assertion of `private_key_jwt` and `client_secret_jwt`.
     pub client_assertion: Option<AssertionPlan>,
     /// The assertion of the `jwt_bearer` grant.

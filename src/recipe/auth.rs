@@ -55,6 +55,9 @@ pub enum Grant {
     AuthorizationCode,
     /// The JWT bearer grant (RFC 7523 §2.1): a signed `assertion` stands for the grant.
     JwtBearer,
+    /// The device authorization grant (RFC 8628): a person signs in once on another device
+    /// (`whisk auth login --device`); runs use the stored refresh token.
+    DeviceCode,
 }
 
 impl Grant {
@@ -64,6 +67,7 @@ impl Grant {
             Grant::RefreshToken => "refresh_token",
             Grant::AuthorizationCode => "authorization_code",
             Grant::JwtBearer => "jwt_bearer",
+            Grant::DeviceCode => "device_code",
         }
     }
 
@@ -71,6 +75,7 @@ impl Grant {
     pub fn grant_type(self) -> &'static str {
         match self {
             Grant::JwtBearer => "urn:ietf:params:oauth:grant-type:jwt-bearer",
+            Grant::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
             other => other.name(),
         }
     }
@@ -79,6 +84,12 @@ impl Grant {
     /// person: `client_credentials` and `jwt_bearer`.
     pub fn self_issued(self) -> bool {
         matches!(self, Grant::ClientCredentials | Grant::JwtBearer)
+    }
+
+    /// Whether a person signs in once (`whisk auth login`) and runs live on the stored
+    /// refresh token: `authorization_code` and `device_code`.
+    pub fn signed_in(self) -> bool {
+        matches!(self, Grant::AuthorizationCode | Grant::DeviceCode)
     }
 }
 
@@ -150,7 +161,8 @@ pub struct JwtAssertion {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OAuth2 {
-    /// `client_credentials`, `refresh_token`, `authorization_code` or `jwt_bearer`.
+    /// `client_credentials`, `refresh_token`, `authorization_code`, `jwt_bearer` or
+    /// `device_code`.
     pub grant: Grant,
     /// The token endpoint; HTTPS unless it is a loopback address.
     pub token_url: String,
@@ -192,6 +204,11 @@ pub struct OAuth2 {
     /// Use PKCE (RFC 7636, S256) in the authorization request (default `true`).
     #[serde(default)]
     pub pkce: Option<bool>,
+    /// The device authorization endpoint (RFC 8628 §3.1): `grant: device_code` signs in there
+    /// with `whisk auth login`, an `authorization_code` profile with `--device`. HTTPS unless it
+    /// is a loopback address.
+    #[serde(default)]
+    pub device_authorization_url: Option<String>,
     /// Refresh a token this long before it expires, at most half its lifetime (default `60s`).
     #[serde(default)]
     pub refresh_skew: Option<Duration>,

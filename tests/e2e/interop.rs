@@ -319,3 +319,179 @@ impl Jar {
             .join("; ")
     }
 }
+
+const DEVICE_RECIPE: &str = r#"
+version: 1
+name: oidc-device
+inputs:
+  issuer: { type: string }
+auth:
+  device:
+    oauth2:
+      grant: device_code
+      device_authorization_url: "{{ inputs.issuer }}/device/auth"
+      token_url: "{{ inputs.issuer }}/token"
+      client_id: whisk-device
+      scope: [openid, offline_access, "api:read"]
+      params: { resource: "urn:whisk:api" }
+      store: oidc-device
+defaults:
+  auth: device
+steps:
+  - id: whoami
+    request: { url: "{{ inputs.issuer }}/api/whoami" }
+    capture:
+      sub: { jsonpath: $.sub, single: true }
+outputs:
+  sub: sub
+"#;
+
+/// `whisk auth login --device`: whisk prints the address and the code and polls (slowly
+/// enough for the server's `interval`); the person approves on "another device" (plain HTTP
+/// here); runs then use the stored, rotating refresh token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interop_device_authorization_grant() {
+    use std::io::BufRead;
+    let Some(issuer) = issuer("interop_device_authorization_grant") else {
+        return;
+    };
+    let space = Workspace::new();
+    let recipe = space.file("device.yaml", DEVICE_RECIPE);
+    let recipe_arg = recipe.display().to_string();
+    let input = format!("issuer={issuer}");
+    let store = space.store_arg();
+    let mut command = whisk(
+        space.path(),
+        &[
+            "auth",
+            "login",
+            &recipe_arg,
+            "device",
+            "--input",
+            &input,
+            "--token-store",
+            &store,
+            "--device",
+            "--timeout",
+            "60s",
+        ],
+        &[],
+    );
+    command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().expect("whisk starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let mut printed = Vec::new();
+    let complete = loop {
+        let line = lines
+            .next()
+            .expect("whisk printed where to sign in")
+            .expect("a line");
+        printed.push(line.clone());
+        if let Some(rest) = line.strip_prefix("(or open ") {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    let code = printed
+        .iter()
+        .map(|l| l.trim())
+        .find(|l| l.len() == 9 && l.as_bytes()[4] == b'-')
+        .unwrap_or_else(|| panic!("no user code in {printed:?}"))
+        .to_string();
+    assert!(
+        complete.contains(&code.replace('-', "")) || complete.contains(&code),
+        "{complete}"
+    );
+    approve_device(&complete).await;
+    let signed_in = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .expect("whisk ends");
+    let stderr = String::from_utf8_lossy(&signed_in.stderr).into_owned();
+    assert_eq!(signed_in.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("signed in"), "{stderr}");
+    let stored = stored(&space.store(), "oidc-device");
+    assert_eq!(stored["obtained_by"], "device_code");
+    let first_refresh = stored_refresh(&space.store(), "oidc-device");
+    for round in 0..2 {
+        let out = run(&space, &recipe, &issuer, ("UNUSED", "x"));
+        assert_eq!(out.code, 0, "run {round}: {}", out.stderr);
+        assert_eq!(out.outputs(), serde_json::json!({"sub": "dana"}));
+        // The next run refreshes: the access token lives 4 s.
+        tokio::time::sleep(TOKEN_TTL + Duration::from_millis(300)).await;
+    }
+    assert_ne!(
+        stored_refresh(&space.store(), "oidc-device"),
+        first_refresh,
+        "rotated"
+    );
+}
+
+/// Approves a device code on the server's pages: the code's page, its confirmation, then
+/// the development login and consent, to "Sign-in Success".
+async fn approve_device(complete_uri: &str) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let mut jar = Jar::default();
+    let mut next = complete_uri.to_string();
+    let mut form: Option<Vec<(String, String)>> = None;
+    let inputs = regex::Regex::new(r"<input[^>]*>").unwrap();
+    for _ in 0..20 {
+        let request = match form.take() {
+            Some(fields) => client.post(&next).form(&fields),
+            None => client.get(&next),
+        };
+        let response = request
+            .header("cookie", jar.header())
+            .send()
+            .await
+            .expect("request to oidc-provider");
+        jar.keep(response.headers());
+        if response.status().is_redirection() {
+            let location = response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .expect("a Location");
+            next = reqwest::Url::parse(&next)
+                .and_then(|base| base.join(location))
+                .expect("a URL")
+                .to_string();
+            continue;
+        }
+        let status = response.status();
+        let page = response.text().await.unwrap_or_default();
+        if page.contains("Sign-in Success") {
+            return;
+        }
+        let action = capture(&page, r#"<form[^>]*action="([^"]+)""#)
+            .unwrap_or_else(|| panic!("no form in a {status} page:\n{page}"));
+        let mut fields: Vec<(String, String)> = Vec::new();
+        for tag in inputs.find_iter(&page) {
+            let tag = tag.as_str();
+            let Some(name) = capture(tag, r#"name="([^"]*)""#) else {
+                continue;
+            };
+            if name == "abort" {
+                continue;
+            }
+            let value = capture(tag, r#"value="([^"]*)""#).unwrap_or_default();
+            fields.push((name, value));
+        }
+        if fields.iter().any(|(n, v)| n == "prompt" && v == "login") {
+            fields.retain(|(n, _)| n != "login" && n != "password");
+            fields.push(("login".into(), "dana".into()));
+            fields.push(("password".into(), "any-password".into()));
+        }
+        form = Some(fields);
+        next = reqwest::Url::parse(&next)
+            .and_then(|base| base.join(&action.replace("&amp;", "&")))
+            .expect("a URL")
+            .to_string();
+    }
+    panic!("oidc-provider never said the sign-in succeeded");
+}

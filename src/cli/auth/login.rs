@@ -35,6 +35,12 @@ pub async fn login(args: &LoginArgs, console: &Console, store: &TokenStore) -> E
             return Exit::Invalid;
         }
     };
+    let device_grant = plan.root.auth.get(&args.profile).is_some_and(|p| {
+        matches!(&p.kind, crate::plan::AuthKind::OAuth2(o) if o.grant == crate::recipe::Grant::DeviceCode)
+    });
+    if args.device || device_grant {
+        return super::device::login(args, &console, store, &plan, &bound).await;
+    }
     let target = match login::target(&plan, &bound, &args.profile) {
         Ok(target) => target,
         Err(error) => return fail(&console, &error.message, Exit::Invalid),
@@ -171,17 +177,35 @@ async fn finish(
         Ok(answer) => answer,
         Err(error) => return fail(console, &error.message, Exit::Auth),
     };
-    if let Err(error) = login::save(store, target, &answer).await {
+    if let Err(error) = login::save(
+        store,
+        &target.config,
+        &target.key,
+        &answer,
+        crate::recipe::Grant::AuthorizationCode,
+    )
+    .await
+    {
         return fail(console, &error.message, Exit::Failed);
     }
+    finished(console, &args.profile, &target.key, store, &answer);
+    Exit::Success
+}
+
+/// Says where the tokens went and how long they last.
+pub(super) fn finished(
+    console: &Console,
+    profile: &str,
+    key: &str,
+    store: &TokenStore,
+    answer: &crate::exec::auth::TokenAnswer,
+) {
     let expiry = answer
         .expires_in
         .map(|d| format!("the access token is good for {}", human(d)))
         .unwrap_or_else(|| "the access token's lifetime is unknown".into());
     console.line(&format!(
-        "\nsigned in: the tokens of profile `{}` are stored under key `{}` in `{}`; {expiry}",
-        args.profile,
-        target.key,
+        "\nsigned in: the tokens of profile `{profile}` are stored under key `{key}` in `{}`; {expiry}",
         store.place()
     ));
     if answer.refresh_token.is_none() {
@@ -189,7 +213,6 @@ async fn finish(
             "warning: the server returned no refresh token, so runs work only until the access token expires; many servers issue one only for scope `offline_access` or with `prompt=consent` in `authorization_params`",
         );
     }
-    Exit::Success
 }
 
 /// Waits for the redirect from the listener, stdin, or both, for at most `timeout`.
@@ -247,7 +270,7 @@ async fn pasted() -> Result<Redirect, String> {
     crate::login::from_pasted(&line)
 }
 
-fn open_browser(url: &str) {
+pub(super) fn open_browser(url: &str) {
     let opener = if cfg!(target_os = "macos") {
         "open"
     } else {
@@ -262,7 +285,7 @@ fn open_browser(url: &str) {
         .spawn();
 }
 
-fn human(duration: Duration) -> String {
+pub(super) fn human(duration: Duration) -> String {
     let secs = duration.as_secs();
     match secs {
         0..=119 => format!("{secs} s"),
@@ -271,7 +294,7 @@ fn human(duration: Duration) -> String {
     }
 }
 
-fn fail(console: &Console, message: &str, exit: Exit) -> Exit {
+pub(super) fn fail(console: &Console, message: &str, exit: Exit) -> Exit {
     console.problem(problem(message));
     exit
 }

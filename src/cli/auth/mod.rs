@@ -1,6 +1,7 @@
 //! `whisk auth login|status|logout`: a person's one-time sign-in for `authorization_code`
 //! profiles, and a look at (or removal of) the tokens in the token store.
 
+mod device;
 mod login;
 mod logout;
 mod status;
@@ -41,9 +42,13 @@ pub struct LoginArgs {
     #[arg(long)]
     pub open: bool,
     /// Do not listen on the redirect URI: read the redirected URL (or the code) from stdin.
-    #[arg(long, alias = "no-listen")]
+    #[arg(long, alias = "no-listen", conflicts_with = "device")]
     pub paste: bool,
-    /// How long to wait for the redirect.
+    /// Sign in on another device (RFC 8628): print an address and a code to enter there, and
+    /// wait; for machines without a browser. Needs the profile's `device_authorization_url`.
+    #[arg(long)]
+    pub device: bool,
+    /// How long to wait for the redirect (or, with `--device`, the approval).
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
     pub timeout: std::time::Duration,
 }

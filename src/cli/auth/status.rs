@@ -33,7 +33,7 @@ pub async fn status(args: &StatusArgs, console: &Console, store: &TokenStore) ->
             for (profile, key, grant) in profiles {
                 let _ = writeln!(text, "\nprofile `{profile}`, key `{key}`");
                 let empty = match grant {
-                    Grant::AuthorizationCode => format!(
+                    Grant::AuthorizationCode | Grant::DeviceCode => format!(
                         "nothing stored: sign in with `whisk auth login {} {profile}`",
                         path.display()
                     ),

@@ -151,7 +151,7 @@ impl Config {
     /// Whether `scope` goes with refresh requests: a code grant's scope was settled when the
     /// person signed in, and a refresh without `scope` keeps it (RFC 6749 §6).
     pub fn scope_on_refresh(&self) -> bool {
-        self.grant != Grant::AuthorizationCode
+        !self.grant.signed_in()
     }
 }
 

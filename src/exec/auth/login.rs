@@ -7,7 +7,7 @@ use reqwest::Url;
 use super::token::{self, AuthError, TokenAnswer};
 use super::{Config, Resolver, profile_context};
 use crate::plan::bind::Bound;
-use crate::plan::{AuthKind, Plan};
+use crate::plan::{AuthKind, AuthPlan, OAuth2Plan, Plan};
 use crate::recipe::Grant;
 use crate::store::{Record, TokenStore, VERSION, unix_now, unix_now_ms};
 
@@ -22,8 +22,35 @@ pub struct LoginTarget {
     pub key: String,
 }
 
-/// Renders profile `name` of the plan's root recipe for a sign-in.
-pub fn target(plan: &Plan, bound: &Bound, name: &str) -> Result<LoginTarget, AuthError> {
+/// A profile of the root recipe, rendered for a sign-in: its settings, and the key its tokens
+/// go under.
+pub struct SignIn<'p> {
+    pub profile: &'p AuthPlan,
+    pub oauth2: &'p OAuth2Plan,
+    pub config: Config,
+    pub key: String,
+    ctx: minijinja::Value,
+    identity: Option<std::sync::Arc<crate::exec::tls::Identity>>,
+}
+
+impl SignIn<'_> {
+    /// The inputs and secrets of the profile's recipe.
+    pub fn context(&self) -> &minijinja::Value {
+        &self.ctx
+    }
+
+    fn resolver<'a>(&'a self, plan: &'a Plan) -> Resolver<'a> {
+        Resolver {
+            templates: &plan.templates,
+            ctx: &self.ctx,
+            cache: None,
+            identity: self.identity.clone(),
+        }
+    }
+}
+
+/// Renders `oauth2` profile `name` of the plan's root recipe, which must keep its tokens.
+pub fn sign_in<'p>(plan: &'p Plan, bound: &Bound, name: &str) -> Result<SignIn<'p>, AuthError> {
     let recipe = &plan.root;
     let fail = |message: String| AuthError::new(message);
     let Some(profile) = recipe.auth.get(name) else {
@@ -38,41 +65,62 @@ pub fn target(plan: &Plan, bound: &Bound, name: &str) -> Result<LoginTarget, Aut
             }
         )));
     };
-    let AuthKind::OAuth2(plan_oauth2) = &profile.kind else {
+    let AuthKind::OAuth2(oauth2) = &profile.kind else {
         return Err(fail(format!(
             "auth profile `{name}` is not an `oauth2` profile: there is nothing to sign in to"
         )));
     };
-    let Some(login) = plan_oauth2
-        .login
-        .as_ref()
-        .filter(|_| plan_oauth2.grant == Grant::AuthorizationCode)
-    else {
-        return Err(fail(format!(
-            "auth profile `{name}` uses grant `{}`; `whisk auth login` is for grant `authorization_code`",
-            plan_oauth2.grant.name()
-        )));
-    };
     let ctx = profile_context(&bound.inputs, &bound.secrets[recipe.id]);
-    let recipe_identity = recipe
+    let identity = recipe
         .client_cert
         .as_ref()
         .map(|cert| crate::exec::tls::render(cert, &plan.templates, &ctx, "`defaults.client_cert`"))
         .transpose()
         .map_err(fail)?;
-    let resolver = Resolver {
-        templates: &plan.templates,
-        ctx: &ctx,
-        cache: None,
-        identity: recipe_identity,
+    let mut signing = SignIn {
+        profile,
+        oauth2,
+        config: Config::render(
+            profile,
+            oauth2,
+            &Resolver {
+                templates: &plan.templates,
+                ctx: &ctx,
+                cache: None,
+                identity: identity.clone(),
+            },
+            &plan.redactor,
+        )?,
+        key: String::new(),
+        ctx: ctx.clone(),
+        identity,
     };
-    let mut config = Config::render(profile, plan_oauth2, &resolver, &plan.redactor)?;
-    config.identity = super::identity_of(profile, &resolver)?;
-    let key = config.store.clone().ok_or_else(|| {
+    signing.config.identity = super::identity_of(profile, &signing.resolver(plan))?;
+    signing.key = signing.config.store.clone().ok_or_else(|| {
         fail(format!(
             "auth profile `{name}` has no `store:` key to keep the tokens under"
         ))
     })?;
+    Ok(signing)
+}
+
+/// Renders profile `name` of the plan's root recipe for a sign-in in a browser.
+pub fn target(plan: &Plan, bound: &Bound, name: &str) -> Result<LoginTarget, AuthError> {
+    let fail = |message: String| AuthError::new(message);
+    let signing = sign_in(plan, bound, name)?;
+    let Some(login) = signing
+        .oauth2
+        .login
+        .as_ref()
+        .filter(|_| signing.oauth2.grant == Grant::AuthorizationCode)
+    else {
+        return Err(fail(format!(
+            "auth profile `{name}` uses grant `{}`; `whisk auth login` opens a browser for grant `authorization_code`",
+            signing.oauth2.grant.name()
+        )));
+    };
+    let profile = signing.profile;
+    let resolver = signing.resolver(plan);
     let text = |field: &str, tpl| resolver.text(profile, field, tpl);
     let url_text = text("authorization_url", &login.authorization_url)?;
     crate::urls::check_authorization_url(&url_text)
@@ -93,13 +141,14 @@ pub fn target(plan: &Plan, bound: &Bound, name: &str) -> Result<LoginTarget, Aut
         .iter()
         .map(|(k, t)| Ok((k.clone(), text("authorization_params", t)?)))
         .collect::<Result<_, AuthError>>()?;
+    drop(resolver);
     Ok(LoginTarget {
-        config,
+        config: signing.config,
         authorization_url,
         redirect_uri,
         params,
         pkce: login.pkce,
-        key,
+        key: signing.key,
     })
 }
 
@@ -133,19 +182,21 @@ pub async fn exchange(
 /// Stores the tokens of a sign-in under the target's key, replacing what was there.
 pub async fn save(
     store: &TokenStore,
-    target: &LoginTarget,
+    config: &Config,
+    key: &str,
     answer: &TokenAnswer,
+    obtained_by: Grant,
 ) -> Result<(), AuthError> {
     let fail = |e: crate::store::StoreError| {
-        AuthError::new(format!("auth profile `{}`: {e}", target.config.profile))
+        AuthError::new(format!("auth profile `{}`: {e}", config.profile))
     };
-    let _lock = store.lock(&target.key).await.map_err(fail)?;
+    let _lock = store.lock(key).await.map_err(fail)?;
     let now = unix_now();
     let record = Record {
         version: VERSION,
-        token_url: target.config.token_url.to_string(),
-        client_id: target.config.client_id.clone(),
-        obtained_by: Grant::AuthorizationCode.name().to_string(),
+        token_url: config.token_url.to_string(),
+        client_id: config.client_id.clone(),
+        obtained_by: obtained_by.name().to_string(),
         access_token: Some(answer.access_token.clone()),
         expires_at: answer.expires_in.map(|d| now + d.as_secs()),
         expires_at_ms: answer
@@ -157,5 +208,5 @@ pub async fn save(
         seed_sha256: None,
         updated_at: now,
     };
-    store.write(&target.key, &record).await.map_err(fail)
+    store.write(key, &record).await.map_err(fail)
 }

@@ -2,6 +2,7 @@
 //! `refresh` replaces a token the server refused, once for all concurrent callers.
 
 mod config;
+pub mod device;
 pub mod jwt;
 pub mod login;
 mod persist;

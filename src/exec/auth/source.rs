@@ -12,7 +12,6 @@ use super::persist::{Held, store_wins};
 use super::token::{self, AuthError, TokenAnswer};
 use super::{Credential, Refreshed};
 use crate::event::{Event, EventSink};
-use crate::recipe::Grant;
 use crate::redact::Redactor;
 use crate::store::{Record, StoreError, TokenStore, VERSION, seed_digest, unix_now, unix_now_ms};
 
@@ -354,7 +353,7 @@ impl TokenSource {
                         let answer = self.own_grant(client, sink).await?;
                         (answer, grant)
                     }
-                    Err(error) if self.config.grant == Grant::AuthorizationCode => {
+                    Err(error) if self.config.grant.signed_in() => {
                         return Err(AuthError::new(format!(
                             "{}; sign in again with `whisk auth login <recipe> {}`",
                             error.message, self.config.profile
@@ -398,7 +397,7 @@ impl TokenSource {
     fn nothing_to_refresh_with(&self) -> AuthError {
         let profile = &self.config.profile;
         let message = match (&self.store, self.config.grant) {
-            (Some((store, key)), Grant::AuthorizationCode) => format!(
+            (Some((store, key)), grant) if grant.signed_in() => format!(
                 "auth profile `{profile}` has no stored tokens under key `{key}` in `{}`: sign in once with `whisk auth login <recipe> {profile}`",
                 store.place()
             ),

@@ -76,6 +76,7 @@ impl Builder {
             .collect();
         let params = self.pairs_of(at, &field.key("params"), &oauth2.params, scope);
         let (client_assertion, assertion) = self.assertions(at, field, oauth2, scope)?;
+        let device_authorization_url = self.device(at, field, oauth2, scope, store.is_some());
         Some(OAuth2Plan {
             grant: oauth2.grant,
             token_url: token_url?,
@@ -96,7 +97,65 @@ impl Builder {
             },
             client_assertion,
             assertion,
+            device_authorization_url: match (oauth2.grant, device_authorization_url) {
+                (recipe::Grant::DeviceCode, None) => return None,
+                (_, device) => device,
+            },
         })
+    }
+
+    /// The device authorization endpoint: required (with `store`) for `device_code`, allowed
+    /// for `authorization_code` (`whisk auth login --device`), refused for other grants.
+    fn device(
+        &mut self,
+        at: At<'_>,
+        field: &FieldPath,
+        oauth2: &recipe::OAuth2,
+        scope: &Scope,
+        has_store: bool,
+    ) -> Option<Tpl> {
+        use recipe::Grant;
+        let url = oauth2.device_authorization_url.as_ref();
+        if oauth2.grant == Grant::DeviceCode && (url.is_none() || !has_store) {
+            let missing = match (url.is_none(), has_store) {
+                (true, false) => "`device_authorization_url` and `store`",
+                (true, true) => "`device_authorization_url`",
+                _ => "`store`",
+            };
+            self.problem(
+                PlanKind::Auth,
+                at,
+                field,
+                true,
+                format!("grant `device_code` needs {missing}"),
+                Some("a person signs in once on another device (`whisk auth login <recipe> <profile>` prints where and the code), and the tokens are kept under the `store` key for later runs".into()),
+            );
+            return None;
+        }
+        match (oauth2.grant, url) {
+            (Grant::DeviceCode | Grant::AuthorizationCode, Some(url)) => self.checked(
+                at,
+                &field.key("device_authorization_url"),
+                url,
+                scope,
+                Rule::AuthorizationUrl,
+            ),
+            (_, Some(_)) => {
+                self.problem(
+                    PlanKind::Auth,
+                    at,
+                    &field.key("device_authorization_url"),
+                    true,
+                    format!(
+                        "`device_authorization_url` applies only to grants `device_code` and `authorization_code`, not `{}`",
+                        oauth2.grant.name()
+                    ),
+                    Some("remove it, or use `grant: device_code`".into()),
+                );
+                None
+            }
+            (_, None) => None,
+        }
     }
 
     /// The client assertion (`private_key_jwt`, `client_secret_jwt`) and the `jwt_bearer`
@@ -465,6 +524,31 @@ mod tests {
             .as_ref()
             .expect("a client assertion");
         assert_eq!(assertion.lifetime, std::time::Duration::from_secs(300));
+    }
+
+    #[test]
+    fn the_device_grant_needs_its_endpoint_and_a_store() {
+        let found = problems(&recipe(
+            "auth:\n  a:\n    oauth2: { grant: device_code, token_url: 'https://idp/t', client_id: c }\n  b:\n    oauth2: { grant: device_code, token_url: 'https://idp/t', client_id: c, device_authorization_url: 'https://idp/d' }\n  c:\n    oauth2: { grant: client_credentials, token_url: 'https://idp/t', client_id: c, device_authorization_url: 'https://idp/d' }\n  d:\n    oauth2: { grant: device_code, token_url: 'https://idp/t', client_id: c, device_authorization_url: 'http://idp/d', store: d }\nsteps: []\n",
+        ));
+        assert!(has(&found, PlanKind::Auth, "auth.a.oauth2"), "{found:?}");
+        assert!(has(&found, PlanKind::Auth, "auth.b.oauth2"), "{found:?}");
+        assert!(
+            has(
+                &found,
+                PlanKind::Auth,
+                "auth.c.oauth2.device_authorization_url"
+            ),
+            "{found:?}"
+        );
+        assert!(
+            has(
+                &found,
+                PlanKind::Url,
+                "auth.d.oauth2.device_authorization_url"
+            ),
+            "{found:?}"
+        );
     }
 
     #[test]
