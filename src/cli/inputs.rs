@@ -95,7 +95,7 @@ pub fn provided(
         }
     }
     if let Some(path) = env_file {
-        match std::fs::read_to_string(path) {
+        match crate::source::read::text(path, crate::source::read::ENV_FILE) {
             Ok(text) => match parse_env_file(&text) {
                 Ok(vars) => {
                     provided.env = Env {
@@ -180,7 +180,7 @@ fn read_rows(
             input.kind.name()
         )));
     }
-    let text = std::fs::read_to_string(path).map_err(|error| {
+    let text = crate::source::read::text(path, crate::source::read::INPUTS).map_err(|error| {
         Diagnostic::new(
             Kind::Load(LoadKind::Read),
             format!("cannot read inputs file `{}`: {error}", path.display()),
@@ -200,7 +200,7 @@ fn argument(message: String) -> Diagnostic {
 fn read_inputs_file(
     path: &Path,
 ) -> Result<(serde_json::Map<String, serde_json::Value>, Source), Diagnostic> {
-    let text = std::fs::read_to_string(path).map_err(|error| {
+    let text = crate::source::read::text(path, crate::source::read::INPUTS).map_err(|error| {
         Diagnostic::new(
             Kind::Load(LoadKind::Read),
             format!("cannot read inputs file `{}`: {error}", path.display()),

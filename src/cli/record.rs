@@ -121,8 +121,14 @@ pub async fn record(args: &RecordArgs, console: &Console, token_store: Option<Pa
         }
     };
     text.push('\n');
-    // Everything was masked; this is the last guard before the file is written.
-    if plan.redactor.touches(&text) {
+    // Everything was masked; this is the last guard before the file is written: no secret in
+    // any form the masker knows, nor decoded (percent-encoding, `+`, JSON escapes), any case.
+    let secrets: Vec<&str> = bound
+        .secrets
+        .iter()
+        .flat_map(|s| s.values().map(String::as_str))
+        .collect();
+    if plan.redactor.touches(&text) || holds_decoded(&text, &secrets) {
         console.problem(cassette_problem(
             "the cassette would hold a secret; nothing was written".into(),
         ));
@@ -176,4 +182,66 @@ pub async fn record(args: &RecordArgs, console: &Console, token_store: Option<Pa
         ));
     }
     exit
+}
+
+/// Whether any string of the JSON `text`, decoded, holds one of `secrets` (4 characters or
+/// more), whatever its case.
+fn holds_decoded(text: &str, secrets: &[&str]) -> bool {
+    fn strings<'v>(value: &'v serde_json::Value, out: &mut Vec<&'v str>) {
+        match value {
+            serde_json::Value::String(s) => out.push(s),
+            serde_json::Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
+            serde_json::Value::Object(map) => map.iter().for_each(|(k, v)| {
+                out.push(k);
+                strings(v, out);
+            }),
+            _ => {}
+        }
+    }
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
+        return false;
+    };
+    let mut found = Vec::new();
+    strings(&value, &mut found);
+    let secrets: Vec<String> = secrets
+        .iter()
+        .filter(|s| s.chars().count() >= 4)
+        .map(|s| s.to_lowercase())
+        .collect();
+    found.iter().any(|s| {
+        let decoded = percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned();
+        let plus = percent_encoding::percent_decode_str(&s.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned();
+        let nested: Vec<String> = [s.to_string(), decoded, plus]
+            .into_iter()
+            .flat_map(|t| {
+                // A JSON body inside the cassette's string: its own escapes undone too.
+                let unescaped = serde_json::from_str::<serde_json::Value>(&t)
+                    .ok()
+                    .map(|v| v.to_string());
+                std::iter::once(t).chain(unescaped)
+            })
+            .map(|t| t.to_lowercase())
+            .collect();
+        nested
+            .iter()
+            .any(|t| secrets.iter().any(|secret| t.contains(secret.as_str())))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn decoded_secrets_are_found() {
+        let secrets = ["Ab3+Xy/9"];
+        assert!(super::holds_decoded(
+            r#"{"u": "x?k=ab3%2Bxy%2F9"}"#,
+            &secrets
+        ));
+        assert!(super::holds_decoded(r#"{"u": "AB3+XY/9"}"#, &secrets));
+        assert!(!super::holds_decoded(r#"{"u": "x?k=***"}"#, &secrets));
+    }
 }

@@ -78,7 +78,7 @@ fn cassette_problem(message: String) -> Failed {
 /// Replays the recipe of the cassette at `path` against it: its recorded inputs, secrets
 /// replaced by placeholders, a fresh token store, no network and no waiting.
 pub async fn replay(path: &Path) -> Result<Replayed, Failed> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = crate::source::read::text(path, crate::source::read::REPORT).map_err(|e| {
         cassette_problem(format!(
             "cannot read the cassette `{}`: {e}",
             path.display()

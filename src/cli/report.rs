@@ -99,7 +99,7 @@ fn merge_reports(args: &MergeArgs, console: &Console) -> Exit {
 
 /// A shard's report, read and parsed.
 fn read(path: &std::path::Path) -> Result<Report, Diagnostic> {
-    let text = std::fs::read(path).map_err(|error| {
+    let text = crate::source::read::bytes(path, crate::source::read::REPORT).map_err(|error| {
         file(format!("cannot read `{}`: {error}", path.display()))
             .help("give the JSON reports the shards wrote with `--report`")
     })?;

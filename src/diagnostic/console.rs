@@ -68,18 +68,33 @@ impl Console {
         self.problems(std::slice::from_ref(&diagnostic));
     }
 
+    /// The secrets this console masks, as they are now.
+    pub fn masker(&self) -> crate::redact::Masker {
+        self.redactor.masker()
+    }
+
     /// A line of text on stderr (a summary, a notice).
     pub fn line(&self, text: &str) {
         let _ = writeln!(self.stderr(), "{text}");
     }
 
-    /// Stderr, masked.
+    /// Stderr, masked (and, on a terminal, with control characters escaped).
     pub fn stderr(&self) -> MaskedWrite<std::io::StderrLock<'static>> {
-        MaskedWrite::new(std::io::stderr().lock(), self.redactor.masker())
+        let masker = self.redactor.masker();
+        if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            MaskedWrite::for_terminal(std::io::stderr().lock(), masker, self.color)
+        } else {
+            MaskedWrite::new(std::io::stderr().lock(), masker)
+        }
     }
 
-    /// Stdout, masked.
+    /// Stdout, masked (and, on a terminal, with control characters escaped).
     pub fn stdout(&self) -> MaskedWrite<std::io::StdoutLock<'static>> {
-        MaskedWrite::new(std::io::stdout().lock(), self.redactor.masker())
+        let masker = self.redactor.masker();
+        if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+            MaskedWrite::for_terminal(std::io::stdout().lock(), masker, self.color)
+        } else {
+            MaskedWrite::new(std::io::stdout().lock(), masker)
+        }
     }
 }

@@ -5,6 +5,8 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 /// The most of a body an event carries, in bytes. `-v` shows less (see the terminal writer).
+use crate::redact::Masker;
+
 pub const PREVIEW_BYTES: usize = 16 * 1024;
 
 /// Header lines in order, one per name (repeated headers joined with `, `).
@@ -47,7 +49,8 @@ impl Serialize for Headers {
 
 /// The first `PREVIEW_BYTES` of a body as text (invalid UTF-8 replaced), cut at a character
 /// boundary.
-pub fn preview(body: &[u8]) -> String {
+pub fn preview(body: &[u8], masker: &Masker) -> String {
+    let body = masked_window(body, PREVIEW_BYTES, masker);
     let mut end = body.len().min(PREVIEW_BYTES);
     // Back off over UTF-8 continuation bytes so that the cut does not split a character.
     while end < body.len() && end > 0 && body[end] & 0xC0 == 0x80 {
@@ -56,15 +59,28 @@ pub fn preview(body: &[u8]) -> String {
     String::from_utf8_lossy(&body[..end]).into_owned()
 }
 
+/// The start of `body`, long enough to hold `keep` bytes and any secret that begins in them,
+/// with its secrets masked: cutting after masking never leaves part of a secret.
+fn masked_window<'a>(body: &'a [u8], keep: usize, masker: &Masker) -> std::borrow::Cow<'a, [u8]> {
+    let window = body.len().min(keep.saturating_add(masker.longest()));
+    match masker.mask_bytes(&body[..window]) {
+        std::borrow::Cow::Borrowed(_) if window == body.len() => std::borrow::Cow::Borrowed(body),
+        masked => std::borrow::Cow::Owned(masked.into_owned()),
+    }
+}
+
 /// The start of a body for a one-line message: at most 120 bytes, control characters as
 /// spaces, `…` when cut.
-pub fn excerpt(body: &[u8]) -> String {
+pub fn excerpt(body: &[u8], masker: &Masker) -> String {
+    let whole = body.len();
+    let masked = masked_window(body, 120, masker);
+    let body: &[u8] = &masked;
     let text = String::from_utf8_lossy(&body[..body.len().min(120)]);
     let mut text: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
-    if body.len() > 120 {
+    if whole > 120 || body.len() > 120 {
         text.push('…');
     }
     text.trim().to_string()
@@ -112,8 +128,11 @@ mod tests {
 
     #[test]
     fn excerpts_and_shortened_texts_say_when_they_are_cut() {
-        assert_eq!(excerpt(b"  a\nb  "), "a b");
-        assert_eq!(excerpt(&[b'x'; 130]).chars().count(), 121);
+        assert_eq!(excerpt(b"  a\nb  ", &Masker::default()), "a b");
+        assert_eq!(
+            excerpt(&[b'x'; 130], &Masker::default()).chars().count(),
+            121
+        );
         assert_eq!(shorten("héllo", 2), "hé…");
         assert_eq!(shorten("abc", 3), "abc");
     }
@@ -121,10 +140,24 @@ mod tests {
     #[test]
     fn previews_and_truncation_respect_characters() {
         let long = "é".repeat(PREVIEW_BYTES);
-        let text = preview(long.as_bytes());
+        let text = preview(long.as_bytes(), &Masker::default());
         assert_eq!(text.len(), PREVIEW_BYTES);
         assert!(!text.contains('\u{FFFD}'));
         assert_eq!(truncate("héllo", 2), ("h", true));
         assert_eq!(truncate("abc", 5), ("abc", false));
+    }
+
+    #[test]
+    fn a_secret_across_the_cut_is_masked_whole() {
+        let redactor = crate::redact::Redactor::new();
+        redactor.add("plainSECRETzq7abcd");
+        let mut body = "x".repeat(120 - 5).into_bytes();
+        body.extend_from_slice(b"plainSECRETzq7abcd and more");
+        let cut = excerpt(&body, &redactor.masker());
+        assert!(!cut.contains("plain"), "{cut}");
+        let mut long = vec![b'y'; PREVIEW_BYTES - 3];
+        long.extend_from_slice(b"plainSECRETzq7abcd");
+        let shown = preview(&long, &redactor.masker());
+        assert!(!shown.contains("pla"), "{}", &shown[shown.len() - 10..]);
     }
 }

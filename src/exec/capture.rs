@@ -9,6 +9,8 @@ pub struct ResponseView<'a> {
     pub body: &'a [u8],
     /// The body parsed as JSON, when it is JSON.
     pub json: Option<&'a serde_json::Value>,
+    /// The run's secrets, masked in excerpts before they are cut.
+    pub masker: &'a crate::redact::Masker,
 }
 
 /// Extracts one capture's value, or says why it cannot.
@@ -22,7 +24,7 @@ pub fn extract(
                 return Err(format!(
                     "capture `{}`: JSONPath `{text}` needs a JSON body, but the response is not JSON (it starts with `{}`)",
                     capture.name,
-                    crate::event::excerpt(response.body)
+                    crate::event::excerpt(response.body, response.masker)
                 ));
             };
             let matches = path.query(json).all();
@@ -140,6 +142,7 @@ mod tests {
             headers: &headers,
             body: b"",
             json: Some(&json),
+            masker: &crate::redact::Masker::default(),
         };
         assert_eq!(
             extract(&plan(path("$[*].name"), false, false), &view).unwrap(),
@@ -173,6 +176,7 @@ mod tests {
             headers: &headers,
             body: b"token=abc123;",
             json: None,
+            masker: &crate::redact::Masker::default(),
         };
         assert_eq!(
             extract(

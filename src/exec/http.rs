@@ -140,6 +140,12 @@ async fn follow(
                     "{method} {url}: bad redirect location `{location}`: {e}"
                 ))
             })?;
+            if !matches!(next.scheme(), "http" | "https") {
+                return Err(SendError::Redirect(format!(
+                    "{method} {url} redirects to `{}:` ({next}); whisk follows redirects to http and https only, and never sends a request's credential or body elsewhere",
+                    next.scheme()
+                )));
+            }
             if downgrades(url, &next, policy.allow_insecure) {
                 return Err(SendError::Redirect(format!(
                     "{method} {url} redirects from HTTPS to plain HTTP ({next}); whisk refuses to follow unless `redirects.allow_insecure` is true"
@@ -221,9 +227,10 @@ async fn read_body(response: &mut Answer, max_body: usize) -> Result<Vec<u8>, Bo
     Ok(body)
 }
 
-/// Whether following `from` → `to` would leave HTTPS for plain HTTP without permission.
+/// Whether following `from` → `to` would leave HTTPS for anything but HTTPS without
+/// permission (`redirects.allow_insecure` permits plain HTTP, and nothing else).
 pub fn downgrades(from: &Url, to: &Url, allow_insecure: bool) -> bool {
-    from.scheme() == "https" && to.scheme() == "http" && !allow_insecure
+    from.scheme() == "https" && to.scheme() != "https" && !(allow_insecure && to.scheme() == "http")
 }
 
 fn human_size(bytes: usize) -> String {
@@ -320,6 +327,10 @@ mod tests {
         assert!(!downgrades(&https, &http, true));
         assert!(!downgrades(&http, &https, false));
         assert!(!downgrades(&http, &http, false));
+        for scheme in ["ws", "ftp", "gopher", "file"] {
+            let other = Url::parse(&format!("{scheme}://b.example/x")).unwrap();
+            assert!(downgrades(&https, &other, true), "{scheme}");
+        }
         assert_eq!(human_size(16 << 20), "16 MiB");
         assert_eq!(human_size(1024), "1 KiB");
         assert_eq!(human_size(1000), "1000 bytes");

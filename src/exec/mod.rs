@@ -150,7 +150,7 @@ pub struct CaCerts {
 
 /// Reads a PEM file of certificate authorities to trust besides the system's.
 pub fn read_ca_certs(path: &std::path::Path) -> Result<CaCerts, String> {
-    let pem = std::fs::read(path)
+    let pem = crate::source::read::bytes(path, crate::source::read::CA_CERT)
         .map_err(|e| format!("cannot read CA certificates `{}`: {e}", path.display()))?;
     let certs = reqwest::Certificate::from_pem_bundle(&pem)
         .map_err(|e| format!("`{}` is not a PEM certificate bundle: {e}", path.display()))?;

@@ -157,11 +157,22 @@ pub async fn perform(
         if let Some(rate) = plan.rate_limit
             && !runner.client.replaying()
         {
-            runner
-                .limits
-                .rates
-                .wait(out.url.host_str().unwrap_or_default(), rate)
-                .await;
+            let host = out.url.host_str().unwrap_or_default();
+            // A stop ends the wait: the request is not sent (below).
+            tokio::select! {
+                () = runner.limits.rates.wait(host, rate) => {}
+                () = runner.options.stop.soft_stopped() => {}
+            }
+            if runner.options.stop.stopping() {
+                let error = ErrorInfo::new(
+                    ErrorKind::Interrupted,
+                    format!(
+                        "step `{step_id}`: interrupted while waiting for `rate_limit` before {} {}",
+                        exchange.method, exchange.url
+                    ),
+                );
+                return (Some(exchange), Err(error));
+            }
         }
         let Ok(permit) = runner.limits.gate.acquire().await else {
             return (
@@ -180,7 +191,9 @@ pub async fn perform(
                 attempt: progress.attempt,
                 headers: shown(&out.headers, out.auth.as_ref()),
                 body_preview: if detail {
-                    out.body.as_deref().map(preview)
+                    out.body
+                        .as_deref()
+                        .map(|body| preview(body, &runner.plan.redactor.masker()))
                 } else {
                     None
                 },
@@ -235,7 +248,7 @@ pub async fn perform(
                         duration_ms: tried.duration_ms,
                         headers: shown(&response.headers, None),
                         body_preview: if detail {
-                            preview(&response.body)
+                            preview(&response.body, &runner.plan.redactor.masker())
                         } else {
                             String::new()
                         },

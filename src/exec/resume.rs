@@ -34,7 +34,7 @@ pub struct Resume {
 impl Resume {
     /// Reads an earlier report of recipe `recipe`.
     pub fn load(path: &std::path::Path, recipe: &str) -> Result<Resume, String> {
-        let text = std::fs::read_to_string(path)
+        let text = crate::source::read::text(path, crate::source::read::REPORT)
             .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
         let report: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| format!("`{}` is not a whisk report: {e}", path.display()))?;

@@ -256,12 +256,13 @@ fn read_secret(
         },
         SecretPlan::File(path) => {
             let path = secret_file(recipe, path);
-            let text = std::fs::read_to_string(&path).map_err(|error| {
-                (
-                    format!("cannot read secret file `{}`: {error}", path.display()),
-                    "secret files are read relative to the recipe's folder".to_string(),
-                )
-            })?;
+            let text =
+                crate::source::read::text(&path, crate::source::read::SECRET).map_err(|error| {
+                    (
+                        format!("cannot read secret file `{}`: {error}", path.display()),
+                        "secret files are read relative to the recipe's folder".to_string(),
+                    )
+                })?;
             let value = text
                 .strip_suffix('\n')
                 .map(|t| t.strip_suffix('\r').unwrap_or(t))

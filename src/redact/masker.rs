@@ -88,7 +88,8 @@ impl Masker {
         self.matcher.as_ref()
     }
 
-    pub(super) fn longest(&self) -> usize {
+    /// The length of the longest value.
+    pub fn longest(&self) -> usize {
         self.longest
     }
 

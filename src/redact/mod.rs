@@ -3,6 +3,7 @@
 //! `Masker` (its values at one moment) replaces each with `***`. Writers never mask by hand:
 //! results reach them as `Masked` values, and text goes out through `MaskedWrite`.
 
+mod forms;
 mod masked;
 mod masker;
 mod write;
@@ -12,9 +13,6 @@ pub use masker::Masker;
 pub use write::MaskedWrite;
 
 use std::sync::{Arc, RwLock};
-
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 
 pub const MASK: &str = "***";
 
@@ -35,22 +33,13 @@ impl Redactor {
         Redactor::default()
     }
 
-    /// Adds a secret together with the forms it is commonly sent in (base64, percent-encoded,
-    /// JSON-escaped).
+    /// Adds a secret together with the forms it travels in (see `forms`: percent-encoded by
+    /// every URL encode set, JSON-escaped, base64, upper- and lower-cased, reversed).
     pub fn add(&self, secret: &str) {
         if secret.is_empty() {
             return;
         }
-        let mut forms = vec![secret.to_string(), STANDARD.encode(secret)];
-        let encoded =
-            percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC)
-                .to_string();
-        forms.push(encoded);
-        forms.push(form_urlencoded(secret));
-        if let Ok(json) = serde_json::to_string(secret) {
-            forms.push(json.trim_matches('"').to_string());
-        }
-        self.add_exact(forms);
+        self.add_exact(forms::forms(secret));
     }
 
     /// Adds values exactly as given (a derived credential such as a Basic header's payload).
@@ -111,23 +100,11 @@ pub fn is_credential_header(name: &str) -> bool {
     .any(|h| name.eq_ignore_ascii_case(h))
 }
 
-fn form_urlencoded(text: &str) -> String {
-    let mut out = String::new();
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
-                out.push(byte as char)
-            }
-            b' ' => out.push('+'),
-            other => out.push_str(&format!("%{other:02X}")),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
 
     #[test]
     fn masks_secrets_and_their_encodings() {

@@ -14,6 +14,10 @@ pub struct MaskedWrite<W: Write> {
     masker: Masker,
     /// Bytes not written yet: they could be the start of a secret the next write completes.
     held: Vec<u8>,
+    /// For a terminal: control characters are shown escaped, except colour codes (SGR) when
+    /// `Some(true)`, so that text from a server cannot move the cursor, retitle the window or
+    /// hide what is printed.
+    escape: Option<bool>,
 }
 
 impl<W: Write> MaskedWrite<W> {
@@ -22,6 +26,17 @@ impl<W: Write> MaskedWrite<W> {
             inner,
             masker,
             held: Vec::new(),
+            escape: None,
+        }
+    }
+
+    /// The same, for a terminal: control characters escaped, colour codes kept when `colors`.
+    pub fn for_terminal(inner: W, masker: Masker, colors: bool) -> MaskedWrite<W> {
+        MaskedWrite {
+            inner,
+            masker,
+            held: Vec::new(),
+            escape: Some(colors),
         }
     }
 
@@ -40,7 +55,10 @@ impl<W: Write> MaskedWrite<W> {
 
 impl<W: Write> Write for MaskedWrite<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.held.extend_from_slice(buf);
+        match self.escape {
+            Some(colors) => self.held.extend_from_slice(&escape_controls(buf, colors)),
+            None => self.held.extend_from_slice(buf),
+        }
         self.drain(false)?;
         Ok(buf.len())
     }
@@ -55,6 +73,55 @@ impl<W: Write> Drop for MaskedWrite<W> {
     fn drop(&mut self) {
         let _ = self.flush();
     }
+}
+
+/// `text` with control characters (C0 but newline and tab, DEL, C1) shown as `\xNN` /
+/// `\u{NN}`, and escape sequences with them; `ESC [ digits ; m` colour codes kept when
+/// `colors`.
+pub fn escape_controls(text: &[u8], colors: bool) -> std::borrow::Cow<'_, [u8]> {
+    let needs = text
+        .iter()
+        .any(|&b| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f)
+        || text
+            .windows(2)
+            .any(|w| w[0] == 0xC2 && (0x80..=0x9F).contains(&w[1]));
+    if !needs {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = Vec::with_capacity(text.len() + 16);
+    let mut i = 0;
+    while i < text.len() {
+        let b = text[i];
+        if b == 0x1b && colors {
+            // Keep `ESC [ [0-9;]* m`.
+            let mut j = i + 1;
+            if text.get(j) == Some(&b'[') {
+                j += 1;
+                while text
+                    .get(j)
+                    .is_some_and(|c| c.is_ascii_digit() || *c == b';')
+                {
+                    j += 1;
+                }
+                if text.get(j) == Some(&b'm') {
+                    out.extend_from_slice(&text[i..=j]);
+                    i = j + 1;
+                    continue;
+                }
+            }
+        }
+        if (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f {
+            out.extend_from_slice(format!("\\x{b:02x}").as_bytes());
+            i += 1;
+        } else if b == 0xC2 && text.get(i + 1).is_some_and(|c| (0x80..=0x9F).contains(c)) {
+            out.extend_from_slice(format!("\\u{{{:x}}}", text[i + 1]).as_bytes());
+            i += 2;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 impl Masker {
@@ -128,6 +195,18 @@ mod tests {
             "an incomplete longer one is not a secret"
         );
         assert_eq!(written(&["clean ", "text"]), "clean text");
+    }
+
+    #[test]
+    fn a_terminal_sees_control_characters_escaped_and_colours_kept() {
+        let text = b"\x1b[31mred\x1b[0m \x1b]0;pwned\x07 \x1b[2J\rX\xc2\x9b1m ok\n";
+        let out = escape_controls(text, true);
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "\x1b[31mred\x1b[0m \\x1b]0;pwned\\x07 \\x1b[2J\\x0dX\\u{9b}1m ok\n"
+        );
+        let plain = escape_controls(b"\x1b[31mred", false);
+        assert_eq!(String::from_utf8_lossy(&plain), "\\x1b[31mred");
     }
 
     #[test]

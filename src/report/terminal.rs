@@ -84,7 +84,15 @@ impl EventSink for TerminalSink {
                 if v >= 2 {
                     header_lines(&mut out, step, '>', headers);
                     if let Some(body) = body_preview {
-                        body_lines(&mut out, step, '>', body, None, self.body_limit());
+                        body_lines(
+                            &mut out,
+                            step,
+                            '>',
+                            body,
+                            None,
+                            self.body_limit(),
+                            &self.console.masker(),
+                        );
                     }
                 }
                 out
@@ -109,6 +117,7 @@ impl EventSink for TerminalSink {
                     body_preview,
                     Some(*body_bytes),
                     self.body_limit(),
+                    &self.console.masker(),
                 );
                 out
             }
@@ -170,7 +179,15 @@ impl EventSink for TerminalSink {
                 let who = format!("auth {profile}");
                 let mut out =
                     format!("[{who}] < {status} in {duration_ms}ms (POST {url}, {grant})");
-                body_lines(&mut out, &who, '<', body_preview, None, self.body_limit());
+                body_lines(
+                    &mut out,
+                    &who,
+                    '<',
+                    body_preview,
+                    None,
+                    self.body_limit(),
+                    &self.console.masker(),
+                );
                 out
             }
             Event::Interrupted { grace_ms } => {
@@ -220,11 +237,14 @@ fn body_lines(
     body: &str,
     total: Option<usize>,
     limit: usize,
+    masker: &crate::redact::Masker,
 ) {
     if body.is_empty() {
         return;
     }
-    let (head, cut) = truncate(body, limit);
+    // Masked before it is cut, so that the cut never leaves part of a secret.
+    let masked = masker.mask(body);
+    let (head, cut) = truncate(&masked, limit);
     for line in head.lines() {
         let _ = write!(out, "\n[{step}] {arrow} {line}");
     }
@@ -271,10 +291,18 @@ mod tests {
     #[test]
     fn bodies_are_cut_with_the_rest_counted() {
         let mut out = String::new();
-        body_lines(&mut out, "s", '<', "ab\ncd", Some(100), 4);
+        body_lines(
+            &mut out,
+            "s",
+            '<',
+            "ab\ncd",
+            Some(100),
+            4,
+            &Default::default(),
+        );
         assert_eq!(out, "\n[s] < ab\n[s] < c\n[s] < … 96 more bytes");
         let mut out = String::new();
-        body_lines(&mut out, "s", '<', "ok", Some(2), 4);
+        body_lines(&mut out, "s", '<', "ok", Some(2), 4, &Default::default());
         assert_eq!(out, "\n[s] < ok");
     }
 

@@ -78,8 +78,17 @@ async fn observe(state: Shared, listener: Listener, req: Request, next: Next) ->
         }
         Some(fault) if fault.revoke => {
             let now = Instant::now();
+            // A scheduled storm spares tokens younger than its interval: revoking the token a
+            // client just got for the last refusal would be a server refusing every token.
+            let spare = state
+                .data
+                .fault_schedule
+                .as_ref()
+                .map_or(std::time::Duration::ZERO, |s| {
+                    std::time::Duration::from_millis(s.revoke_interval_ms)
+                });
             state.with(|inner| {
-                inner.tokens.revoke_all_access(now);
+                inner.tokens.revoke_all_access(now, spare);
                 inner.stats.revocations += 1;
             });
             next.run(req).await

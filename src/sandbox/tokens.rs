@@ -133,10 +133,14 @@ impl TokenStore {
         (token, replaced)
     }
 
-    /// Revokes every access token issued so far; returns how many were still valid.
-    pub(crate) fn revoke_all_access(&mut self, now: Instant) -> usize {
+    /// Revokes every access token issued before `spare` ago; returns how many were still
+    /// valid.
+    pub(crate) fn revoke_all_access(&mut self, now: Instant, spare: Duration) -> usize {
         let mut revoked = 0;
         for entry in self.access.values_mut() {
+            if entry.issued_at + spare > now {
+                continue;
+            }
             if !entry.revoked && now < entry.expires_at {
                 revoked += 1;
             }
@@ -327,7 +331,7 @@ mod tests {
         let (_, replaced) = store.issue_access(Platform::Tibco, grant(), ttl);
         assert_eq!(replaced, Replaced::Early, "the first had 60 s to go");
         let now = Instant::now();
-        assert_eq!(store.revoke_all_access(now), 2);
+        assert_eq!(store.revoke_all_access(now, Duration::ZERO), 2);
         assert_eq!(
             store.check_access(Platform::Tibco, &first, now),
             AccessCheck::Revoked

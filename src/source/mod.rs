@@ -2,6 +2,7 @@
 
 mod field_path;
 mod index;
+pub mod read;
 
 pub use field_path::FieldPath;
 pub use index::PositionIndex;
@@ -56,7 +57,7 @@ impl Source {
     }
 
     pub fn read(path: &Path) -> std::io::Result<Source> {
-        Ok(Source::new(path, std::fs::read_to_string(path)?))
+        Ok(Source::new(path, read::text(path, read::RECIPE)?))
     }
 
     /// The display name of the file, as the user gave it.

@@ -33,7 +33,12 @@ pub fn private_options(create_new: bool) -> OpenOptions {
         options.create(true).truncate(false);
     }
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+        // A symlink planted at the name is refused, not followed.
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
     options
 }
 

@@ -23,6 +23,7 @@ mod outputs;
 mod postgres_store;
 mod resilience;
 mod schema;
+mod security;
 mod shards;
 mod shipped;
 mod terminal;

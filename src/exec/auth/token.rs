@@ -64,7 +64,7 @@ pub async fn request(
         duration_ms: started.elapsed().as_millis() as u64,
         body_preview: body
             .as_deref()
-            .map(crate::event::preview)
+            .map(|body| crate::event::preview(body, &redactor.masker()))
             .unwrap_or_default(),
     });
     result
@@ -122,16 +122,30 @@ async fn send(
     *answer = Some((status.as_u16(), body.clone()));
     let json: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
     if !status.is_success() {
-        return Err(refusal(url, &grant, status.as_u16(), json.as_ref(), &body));
+        return Err(refusal(
+            url,
+            &grant,
+            status.as_u16(),
+            json.as_ref(),
+            &body,
+            &redactor.masker(),
+        ));
     }
     let Some(json) = json else {
         return Err(AuthError::new(format!(
             "the token endpoint {url} answered {status} with a body that is not JSON: `{}`",
-            preview(&body)
+            preview(&body, &redactor.masker())
         )));
     };
     let Some(access_token) = json.get("access_token").and_then(|v| v.as_str()) else {
-        return Err(refusal(url, &grant, status.as_u16(), Some(&json), &body));
+        return Err(refusal(
+            url,
+            &grant,
+            status.as_u16(),
+            Some(&json),
+            &body,
+            &redactor.masker(),
+        ));
     };
     redactor.add(access_token);
     let refresh_token = json
@@ -266,6 +280,7 @@ fn refusal(
     status: u16,
     json: Option<&serde_json::Value>,
     body: &[u8],
+    masker: &crate::redact::Masker,
 ) -> AuthError {
     let code = json
         .and_then(|j| j.get("error"))
@@ -283,11 +298,11 @@ fn refusal(
         }
         _ if json.is_some() => format!(
             "the token endpoint {url} answered {status} without an access token: `{}`",
-            preview(body)
+            preview(body, masker)
         ),
         _ => format!(
             "the token endpoint {url} refused the `{grant}` grant with {status} and a non-JSON body: `{}`",
-            preview(body)
+            preview(body, masker)
         ),
     };
     AuthError { message, code }

@@ -30,7 +30,7 @@ impl Runner<'_> {
                         response.status,
                         exchange.map(|e| e.method.as_ref()).unwrap_or_default(),
                         exchange.map(|e| e.url.as_str()).unwrap_or_default(),
-                        crate::event::excerpt(&response.body)
+                        crate::event::excerpt(&response.body, &self.plan.redactor.masker())
                     ),
                 )
                 .in_field(FieldPath::root().key("expect").key("status")),
@@ -44,10 +44,12 @@ impl Runner<'_> {
             } else {
                 serde_json::from_slice(&response.body).ok()
             };
+        let masker = self.plan.redactor.masker();
         let view = ResponseView {
             headers: &response.headers,
             body: &response.body,
             json: json.as_ref(),
+            masker: &masker,
         };
         for plan in &step.captures {
             match capture::extract(plan, &view) {
