@@ -150,6 +150,10 @@ pub struct RunArgs {
     /// same recipe, and run the rest.
     #[arg(long, value_name = "REPORT.json")]
     pub resume: Option<PathBuf>,
+    /// With `--resume`: send again the requests the earlier run abandoned in flight that are
+    /// not safe to send twice (a POST without `idempotent: true`), whose outcome is unknown.
+    #[arg(long, requires = "resume")]
+    pub resend_unknown: bool,
     /// A PEM file of certificate authorities to trust besides the system's (a corporate or test
     /// CA).
     #[arg(long, value_name = "FILE", env = "WHISK_CA_CERT")]

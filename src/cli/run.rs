@@ -84,8 +84,16 @@ pub async fn run(args: &RunArgs, console: &Console, token_store: Option<PathBuf>
         return Exit::Invalid;
     }
     let resume = match &args.resume {
-        Some(path) => match Resume::load(path, &plan.root.name) {
-            Ok(resume) => Some(Arc::new(resume)),
+        Some(path) => match Resume::load(
+            path,
+            &plan.root.name,
+            &session::recipe_digest(&plan),
+            &masked_inputs(&bound.inputs, &plan.redactor),
+        ) {
+            Ok(mut resume) => {
+                resume.resend_unknown = args.resend_unknown;
+                Some(Arc::new(resume))
+            }
             Err(message) => {
                 let kind = Kind::Command(CommandKind::Resume);
                 console.problem(Diagnostic::new(kind, format!("--resume: {message}")));
@@ -169,5 +177,18 @@ pub fn prepare(
             console.masking(&failed.redactor).problems(&failed.problems);
             None
         }
+    }
+}
+
+/// The inputs as a report shows them: every secret in them masked.
+fn masked_inputs(
+    inputs: &serde_json::Map<String, serde_json::Value>,
+    redactor: &crate::redact::Redactor,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut value = serde_json::Value::Object(inputs.clone());
+    redactor.mask_value(&mut value);
+    match value {
+        serde_json::Value::Object(map) => map,
+        _ => serde_json::Map::new(),
     }
 }

@@ -12,7 +12,7 @@ pub(crate) mod http;
 mod limits;
 pub mod link;
 pub mod multipart;
-mod request;
+pub(crate) mod request;
 mod resume;
 mod retry;
 mod run;

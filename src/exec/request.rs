@@ -16,6 +16,9 @@ use crate::plan::{AuthKind, BodyPlan, RequestPlan};
 use crate::result::{Attempt, ErrorInfo, ErrorKind, Exchange};
 use crate::source::FieldPath;
 
+/// The outcome of an attempt abandoned in flight that is not safe to send twice.
+pub const UNKNOWN_OUTCOME: &str = "unknown";
+
 /// Where a request goes: the URL its template renders to, a later page's URL (a `Link` or a
 /// URL from the body), or the rendered URL with some query parameters set (offset, cursor).
 #[derive(Clone, Debug)]
@@ -203,9 +206,25 @@ pub async fn perform(
         let (result, hops) = tokio::select! {
             sent = http::send(&runner.client, &out, &policy_of_send) => sent,
             _ = runner.options.stop.hard_stopped() => {
+                // Whether the server acted on a request abandoned in flight is unknown: one
+                // that is not safe to send twice is marked so, and `--resume` does not resend it.
+                let unknown = !policy.resend_after_error;
+                exchange.attempts.push(Attempt {
+                    status: None,
+                    duration_ms: started.elapsed().as_millis() as u64,
+                    redirects: Vec::new(),
+                    outcome: unknown.then(|| UNKNOWN_OUTCOME.to_string()),
+                    wait_ms: None,
+                    error: Some("abandoned in flight".into()),
+                });
                 let error = ErrorInfo::new(
                     ErrorKind::Interrupted,
-                    format!("step `{step_id}`: {} {} was abandoned when the run was interrupted", exchange.method, exchange.url),
+                    format!(
+                        "step `{step_id}`: {} {} was abandoned when the run was interrupted{}",
+                        exchange.method,
+                        exchange.url,
+                        if unknown { "; whether the server acted on it is unknown" } else { "" }
+                    ),
                 );
                 return (Some(exchange), Err(error));
             }

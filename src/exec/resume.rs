@@ -29,11 +29,32 @@ pub struct Resume {
     steps: HashMap<String, DoneStep>,
     /// Succeeded iterations by step id, then by the item's JSON text (a list: items may repeat).
     iterations: Mutex<HashMap<String, HashMap<String, Vec<Iteration>>>>,
+    /// Requests the earlier run abandoned in flight that are not safe to send twice, by step
+    /// id and item JSON text (`""` for a step without `for_each`).
+    unknown: std::collections::HashSet<(String, String)>,
+    /// `--resend-unknown`: send those again anyway.
+    pub resend_unknown: bool,
+}
+
+/// Whether a step's or item's JSON says its request was abandoned with an unknown outcome.
+fn abandoned(value: &serde_json::Value) -> bool {
+    value["status"] == "interrupted"
+        && value["request"]["attempts"]
+            .as_array()
+            .and_then(|a| a.last())
+            .is_some_and(|a| a["outcome"] == crate::exec::request::UNKNOWN_OUTCOME)
 }
 
 impl Resume {
-    /// Reads an earlier report of recipe `recipe`.
-    pub fn load(path: &std::path::Path, recipe: &str) -> Result<Resume, String> {
+    /// Reads an earlier report of recipe `recipe`, whose text has SHA-256 `digest`, run with
+    /// `inputs` (masked as reports mask them): a report of another text or other inputs is
+    /// refused, since its items were sent elsewhere or differently.
+    pub fn load(
+        path: &std::path::Path,
+        recipe: &str,
+        digest: &str,
+        inputs: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Resume, String> {
         let text = crate::source::read::text(path, crate::source::read::REPORT)
             .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
         let report: serde_json::Value = serde_json::from_str(&text)
@@ -45,6 +66,35 @@ impl Resume {
                 path.display()
             ));
         }
+        if let Some(theirs) = report["recipe"]["sha256"].as_str()
+            && theirs != digest
+        {
+            return Err(format!(
+                "`{}` is a report of another text of recipe `{recipe}` (SHA-256 {}…, this one {}…); resume with the recipe that ran, or start afresh without `--resume`",
+                path.display(),
+                &theirs[..theirs.len().min(12)],
+                &digest[..digest.len().min(12)]
+            ));
+        }
+        let theirs = report["inputs"].as_object().cloned().unwrap_or_default();
+        let names: std::collections::BTreeSet<&String> =
+            theirs.keys().chain(inputs.keys()).collect();
+        for name in names {
+            let (a, b) = (theirs.get(name), inputs.get(name));
+            if a != b {
+                let show = |v: Option<&serde_json::Value>| {
+                    v.map_or("(none)".to_string(), |v| {
+                        crate::event::shorten(&v.to_string(), 60)
+                    })
+                };
+                return Err(format!(
+                    "`{}` is a report of a run with input `{name}` = {}, and this run has {}: its items were sent with other inputs; resume with the same inputs, or start afresh without `--resume`",
+                    path.display(),
+                    show(a),
+                    show(b)
+                ));
+            }
+        }
         let mut resume = Resume {
             path: path.display().to_string(),
             ..Resume::default()
@@ -54,9 +104,17 @@ impl Resume {
             let Some(id) = step["id"].as_str() else {
                 continue;
             };
+            if abandoned(step) {
+                resume.unknown.insert((id.to_string(), String::new()));
+            }
             if let Some(items) = step["iterations"].as_array() {
                 let mut done: HashMap<String, Vec<Iteration>> = HashMap::new();
                 for item in items {
+                    if abandoned(item) {
+                        resume
+                            .unknown
+                            .insert((id.to_string(), item["item"].to_string()));
+                    }
                     if item["status"] == "succeeded"
                         && let Ok(mut iteration) =
                             serde_json::from_value::<IterationRecord>(item.clone())
@@ -135,6 +193,11 @@ impl Resume {
         if step.each.is_some() {
             return None;
         }
+        if !self.resend_unknown && self.unknown.contains(&(step.id.clone(), String::new())) {
+            let mut result = crate::exec::run::blank_result(step, Status::Failed);
+            result.error = Some(unknown_error(&step.id));
+            return Some(result);
+        }
         let done = self.step(&step.id)?.clone();
         for (name, value) in &done.captures {
             scope.set_json(name, value);
@@ -175,7 +238,9 @@ impl Resume {
         item: &serde_json::Value,
         sink: &dyn EventSink,
     ) -> Option<(Iteration, StepData)> {
-        let mut done = self.take_iteration(&step.id, item)?;
+        let Some(mut done) = self.take_iteration(&step.id, item) else {
+            return self.unknown_iteration(step, index, item, sink);
+        };
         done.index = index;
         let mut data = StepData::default();
         data.set_json("item", item);
@@ -189,6 +254,51 @@ impl Resume {
     }
 }
 
+impl Resume {
+    /// An item whose request the earlier run abandoned in flight, not safe to send twice:
+    /// failed, unsent, unless `--resend-unknown`.
+    fn unknown_iteration(
+        &self,
+        step: &StepPlan,
+        index: usize,
+        item: &serde_json::Value,
+        sink: &dyn EventSink,
+    ) -> Option<(Iteration, StepData)> {
+        if self.resend_unknown || !self.unknown.contains(&(step.id.clone(), item.to_string())) {
+            return None;
+        }
+        let mut data = StepData::default();
+        data.set_json("item", item);
+        sink.emit(&Event::IterationFinished {
+            step: step.id.clone(),
+            index,
+            succeeded: false,
+        });
+        Some((
+            Iteration {
+                index,
+                item: item.clone(),
+                status: Status::Failed,
+                duration_ms: 0,
+                run: Execution::default(),
+                error: Some(unknown_error(&step.id)),
+                warnings: Vec::new(),
+                carried_over: true,
+            },
+            data,
+        ))
+    }
+}
+
+fn unknown_error(step: &str) -> crate::result::ErrorInfo {
+    crate::result::ErrorInfo::new(
+        crate::result::ErrorKind::Interrupted,
+        format!(
+            "step `{step}`: the earlier run abandoned this request in flight, and whether the server acted on it is unknown; whisk does not send it again: check on the server, then resume with `--resend-unknown` to send it anyway"
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,7 +310,8 @@ mod tests {
         std::fs::write(
             &path,
             serde_json::json!({
-                "recipe": {"name": "r"},
+                "recipe": {"name": "r", "sha256": "abc"},
+                "inputs": {"base": "http://a"},
                 "steps": [
                     {"id": "a", "status": "succeeded", "duration_ms": 3, "request": {"status": 204}, "captures": {"x": 1}},
                     {"id": "b", "status": "failed"},
@@ -213,7 +324,10 @@ mod tests {
             .to_string(),
         )
         .unwrap();
-        let resume = Resume::load(&path, "r").unwrap();
+        let inputs = |base: &str| {
+            serde_json::Map::from_iter([("base".to_string(), serde_json::json!(base))])
+        };
+        let resume = Resume::load(&path, "r", "abc", &inputs("http://a")).unwrap();
         assert_eq!(resume.step("a").unwrap().status, Some(204));
         assert!(resume.step("b").is_none());
         let item = resume
@@ -231,9 +345,16 @@ mod tests {
                 .is_none()
         );
         assert!(
-            Resume::load(&path, "other")
+            Resume::load(&path, "other", "abc", &inputs("http://a"))
                 .unwrap_err()
                 .contains("not of `other`")
+        );
+        let edited = Resume::load(&path, "r", "abd", &inputs("http://a")).unwrap_err();
+        assert!(edited.contains("another text of recipe `r`"), "{edited}");
+        let moved = Resume::load(&path, "r", "abc", &inputs("http://b")).unwrap_err();
+        assert!(
+            moved.contains("input `base` = \"http://a\", and this run has \"http://b\""),
+            "{moved}"
         );
     }
 }

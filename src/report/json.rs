@@ -421,6 +421,7 @@ mod tests {
             recipe: RecipeInfo {
                 name: "r".into(),
                 path: "r.yaml".into(),
+                sha256: None,
             },
             inputs: std::sync::Arc::new(serde_json::Map::new()),
             started_at: "t0".into(),

@@ -186,6 +186,18 @@ fn check_same_run(parts: &[Part]) -> Result<(), MergeError> {
                 SAME,
             ));
         }
+        if a.recipe.sha256.is_some()
+            && b.recipe.sha256.is_some()
+            && a.recipe.sha256 != b.recipe.sha256
+        {
+            return Err(refuse(
+                format!(
+                    "`{}` and `{}` ran different texts of recipe `{}`",
+                    base.path, part.path, a.recipe.name
+                ),
+                SAME,
+            ));
+        }
         if a.inputs != b.inputs {
             let differs = a
                 .inputs
@@ -404,6 +416,7 @@ mod tests {
                 recipe: RecipeInfo {
                     name: "r".into(),
                     path: "r.yaml".into(),
+                    sha256: None,
                 },
                 inputs: Default::default(),
                 started_at: format!("2026-12-01T10:00:0{index}Z"),

@@ -249,6 +249,7 @@ mod tests {
                 recipe: RecipeInfo {
                     name: "say \"hi\"".into(),
                     path: "r.yaml".into(),
+                    sha256: None,
                 },
                 inputs: Default::default(),
                 started_at: String::new(),

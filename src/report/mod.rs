@@ -71,6 +71,9 @@ impl Mask for Report {
 pub struct RecipeInfo {
     pub name: String,
     pub path: String,
+    /// The SHA-256 of the recipe file as it ran: `--resume` refuses a report of another text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 /// The current time as RFC 3339.

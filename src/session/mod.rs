@@ -271,6 +271,7 @@ pub fn report_of(
         recipe: RecipeInfo {
             name: plan.root.name.clone(),
             path: recipe_path.to_string(),
+            sha256: Some(recipe_digest(plan)),
         },
         inputs: bound.inputs.clone(),
         started_at: timestamp(started),
@@ -280,4 +281,13 @@ pub fn report_of(
         shard: None,
         result,
     }
+}
+
+/// The SHA-256 (hex) of the root recipe's text.
+pub fn recipe_digest(plan: &crate::plan::Plan) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(plan.root.source.text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

@@ -163,6 +163,7 @@ pub fn report_settings(dir: &Path) -> insta::Settings {
     settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]");
     settings.add_filter(r#""(duration_ms|wait_ms)": \d+"#, "\"$1\": \"[ms]\"");
     settings.add_filter(r#""(started_at|ended_at)": "[^"]+""#, "\"$1\": \"[time]\"");
+    settings.add_filter(r#""sha256": "[0-9a-f]{64}""#, "\"sha256\": \"[sha256]\"");
     settings.add_filter(
         r#""whisk_version": "[^"]+""#,
         "\"whisk_version\": \"[version]\"",

@@ -252,3 +252,117 @@ fn files_that_are_not_regular_files_are_refused() {
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("not a regular file"), "{}", out.stderr);
 }
+
+/// A POST abandoned in flight has an unknown outcome: `--resume` does not send it again (the
+/// server counts one), unless `--resend-unknown`; a report of other inputs is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_never_resends_an_abandoned_post_unless_asked() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path_regex("^/items/3$"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(60)))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let whisk = Whisk::new();
+    let recipe = whisk.file(
+        "post.yaml",
+        "version: 1\nname: post\ninputs:\n  base: { type: string }\nsteps:\n  - id: send\n    for_each: '[1, 2, 3, 4, 5]'\n    concurrency: 5\n    request: { method: POST, url: '{{ inputs.base }}/items/{{ item }}' }\n",
+    );
+    let dir = whisk.dir.path().to_path_buf();
+    let base = format!("base={}", server.uri());
+    let run = |report: &str, extra: &[&str]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_whisk"));
+        command
+            .args([
+                "run",
+                recipe.to_str().unwrap(),
+                "--input",
+                &base,
+                "--grace",
+                "1s",
+            ])
+            .arg("--report")
+            .arg(dir.join(report))
+            .args(extra)
+            .current_dir(&dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        command
+    };
+    let child = run("first.json", &[]).spawn().unwrap();
+    while server.received_requests().await.unwrap_or_default().len() < 5 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let first = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        first.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let second = run("second.json", &["--resume", "first.json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("whether the server acted on it is unknown"),
+        "{stderr}"
+    );
+    assert_eq!(hits_of(&server, "/items/3").await, 1, "not sent again");
+    let third = run(
+        "third.json",
+        &["--resume", "first.json", "--resend-unknown"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(
+        third.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&third.stderr)
+    );
+    assert_eq!(hits_of(&server, "/items/3").await, 2, "sent when asked");
+    for item in ["/items/1", "/items/2", "/items/4", "/items/5"] {
+        assert_eq!(hits_of(&server, item).await, 1, "{item} carried over");
+    }
+    // Another base URL: the report's items went elsewhere.
+    let other = std::process::Command::new(env!("CARGO_BIN_EXE_whisk"))
+        .args([
+            "run",
+            recipe.to_str().unwrap(),
+            "--input",
+            "base=http://127.0.0.1:9",
+        ])
+        .args(["--resume", "first.json"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(other.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&other.stderr).contains("input `base`"));
+}
+
+/// Requests the server received for `path`.
+async fn hits_of(server: &MockServer, path: &str) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.url.path() == path)
+        .count()
+}

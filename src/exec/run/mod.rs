@@ -10,6 +10,8 @@ mod response;
 mod step;
 mod steps;
 
+pub(crate) use steps::blank as blank_result;
+
 pub use steps::{RecipeOutcome, StepsOutcome};
 
 use std::time::Instant;

@@ -151,7 +151,7 @@ impl Runner<'_> {
 }
 
 /// The result of `step` before anything is known about its run.
-pub(super) fn blank(step: &StepPlan, status: Status) -> StepResult {
+pub(crate) fn blank(step: &StepPlan, status: Status) -> StepResult {
     StepResult {
         id: step.id.clone(),
         name: step.name.clone(),

@@ -45,6 +45,24 @@ impl Builder {
             );
             return None;
         }
+        // Only recipe files: an error in another file (an `.env`, a key) would quote its lines.
+        if !path
+            .extension()
+            .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+        {
+            self.problem(
+                PlanKind::Uses,
+                at,
+                &field.key("uses"),
+                false,
+                format!(
+                    "`uses` names `{}`, which is not a recipe file (`.yaml`, `.yml` or `.json`)",
+                    path.display()
+                ),
+                Some("`uses` runs another recipe; whisk reads nothing else through it".into()),
+            );
+            return None;
+        }
         let recipe = match self.loaded.get(&key) {
             Some(plan) => plan.clone(),
             None => {
@@ -141,6 +159,17 @@ mod tests {
             "{found:?}"
         );
         assert!(has(&found, PlanKind::Uses, "steps[0].with"), "{found:?}");
+    }
+
+    #[test]
+    fn only_recipe_files_are_used_and_nothing_else_is_quoted() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        write(dir.path(), ".env", "API_KEY=hunter2-from-the-env-file\n");
+        let root = "version: 1\nname: root\nsteps:\n  - id: a\n    uses: .env\n";
+        let path = write(dir.path(), "root.yaml", root);
+        let found = build_at(&path, root).expect_err("problems");
+        assert!(has(&found, PlanKind::Uses, "steps[0].uses"), "{found:?}");
+        assert!(!format!("{found:?}").contains("hunter2"), "{found:?}");
     }
 
     #[test]
