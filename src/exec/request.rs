@@ -463,6 +463,10 @@ pub fn describe(error: &minijinja::Error) -> String {
         .unwrap_or_else(|| error.kind().to_string());
     match error.kind() {
         minijinja::ErrorKind::UndefinedError => format!("undefined value: {detail}"),
+        minijinja::ErrorKind::OutOfFuel => format!(
+            "the template ran more than {} million instructions and was stopped (a runaway loop?); templates build values, `for_each` is for long lists",
+            crate::plan::TEMPLATE_FUEL / 1_000_000
+        ),
         _ => detail,
     }
 }

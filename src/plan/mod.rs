@@ -18,7 +18,7 @@ pub mod template;
 pub use auth::{AssertionPlan, AuthKind, AuthPlan, CertPlan, LoginPlan, OAuth2Plan, RefreshOnPlan};
 pub use build::{build, load_and_build};
 pub use status::StatusSet;
-pub use template::{Templates, Tpl, ValueTpl};
+pub use template::{TEMPLATE_FUEL, Templates, Tpl, ValueTpl};
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -366,3 +366,17 @@ async fn hits_of(server: &MockServer, path: &str) -> usize {
         .filter(|r| r.url.path() == path)
         .count()
 }
+
+#[test]
+fn a_runaway_template_stops_with_a_clear_error() {
+    let out = Whisk::new().run(
+        "version: 1\nname: loop\nsteps:\n  - id: s\n    request:\n      url: \"http://127.0.0.1:9/{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}\"\n",
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("field `request.url`: the template ran more than 10 million instructions"),
+        "{}",
+        out.stderr
+    );
+}
