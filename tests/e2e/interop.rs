@@ -233,14 +233,24 @@ async fn interop_authorization_code_with_pkce_then_rotating_refresh() {
 /// Drives the development login and consent pages from the authorize URL to the redirect
 /// back to `REDIRECT_URI`, which it returns.
 async fn sign_in_and_consent(authorize_url: &str) -> String {
+    walk_pages(authorize_url, Some(REDIRECT_URI))
+        .await
+        .unwrap_or_else(|| panic!("oidc-provider did not redirect back to {REDIRECT_URI}"))
+}
+
+/// Follows oidc-provider's pages from `start`, posting back each page's form (every input
+/// but `abort`; the development login as `dana`), until a redirect to `until` (returned) or a
+/// "Sign-in Success" page (`None`).
+async fn walk_pages(start: &str, until: Option<&str>) -> Option<String> {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
     let mut jar = Jar::default();
-    let mut next = authorize_url.to_string();
+    let mut next = start.to_string();
     let mut form: Option<Vec<(String, String)>> = None;
-    for _ in 0..16 {
+    let inputs = regex::Regex::new(r"<input[^>]*>").unwrap();
+    for _ in 0..20 {
         let request = match form.take() {
             Some(fields) => client.post(&next).form(&fields),
             None => client.get(&next),
@@ -257,30 +267,45 @@ async fn sign_in_and_consent(authorize_url: &str) -> String {
                 .get("location")
                 .and_then(|v| v.to_str().ok())
                 .expect("a Location");
-            let location = reqwest::Url::parse(&next)
+            next = reqwest::Url::parse(&next)
                 .and_then(|base| base.join(location))
                 .expect("a URL")
                 .to_string();
-            if location.starts_with(REDIRECT_URI) {
-                return location;
+            if until.is_some_and(|until| next.starts_with(until)) {
+                return Some(next);
             }
-            next = location;
             continue;
         }
         let status = response.status();
         let page = response.text().await.unwrap_or_default();
+        if page.contains("Sign-in Success") {
+            return None;
+        }
         let action = capture(&page, r#"<form[^>]*action="([^"]+)""#)
             .unwrap_or_else(|| panic!("no form in a {status} page:\n{page}"));
-        let prompt = capture(&page, r#"name="prompt" value="([^"]+)""#).unwrap_or_default();
-        let mut fields = vec![("prompt".to_string(), prompt.clone())];
-        if prompt == "login" {
+        let mut fields: Vec<(String, String)> = Vec::new();
+        for tag in inputs.find_iter(&page) {
+            let tag = tag.as_str();
+            let Some(name) = capture(tag, r#"name="([^"]*)""#) else {
+                continue;
+            };
+            if name == "abort" || name == "login" || name == "password" {
+                continue;
+            }
+            let value = capture(tag, r#"value="([^"]*)""#).unwrap_or_default();
+            fields.push((name, value));
+        }
+        if fields.iter().any(|(n, v)| n == "prompt" && v == "login") {
             fields.push(("login".into(), "dana".into()));
             fields.push(("password".into(), "any-password".into()));
         }
         form = Some(fields);
-        next = action.replace("&amp;", "&");
+        next = reqwest::Url::parse(&next)
+            .and_then(|base| base.join(&action.replace("&amp;", "&")))
+            .expect("a URL")
+            .to_string();
     }
-    panic!("oidc-provider did not redirect back to {REDIRECT_URI}");
+    panic!("oidc-provider's pages went on for more than 20 steps");
 }
 
 fn capture(text: &str, pattern: &str) -> Option<String> {
@@ -432,66 +457,5 @@ async fn interop_device_authorization_grant() {
 /// Approves a device code on the server's pages: the code's page, its confirmation, then
 /// the development login and consent, to "Sign-in Success".
 async fn approve_device(complete_uri: &str) {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let mut jar = Jar::default();
-    let mut next = complete_uri.to_string();
-    let mut form: Option<Vec<(String, String)>> = None;
-    let inputs = regex::Regex::new(r"<input[^>]*>").unwrap();
-    for _ in 0..20 {
-        let request = match form.take() {
-            Some(fields) => client.post(&next).form(&fields),
-            None => client.get(&next),
-        };
-        let response = request
-            .header("cookie", jar.header())
-            .send()
-            .await
-            .expect("request to oidc-provider");
-        jar.keep(response.headers());
-        if response.status().is_redirection() {
-            let location = response
-                .headers()
-                .get("location")
-                .and_then(|v| v.to_str().ok())
-                .expect("a Location");
-            next = reqwest::Url::parse(&next)
-                .and_then(|base| base.join(location))
-                .expect("a URL")
-                .to_string();
-            continue;
-        }
-        let status = response.status();
-        let page = response.text().await.unwrap_or_default();
-        if page.contains("Sign-in Success") {
-            return;
-        }
-        let action = capture(&page, r#"<form[^>]*action="([^"]+)""#)
-            .unwrap_or_else(|| panic!("no form in a {status} page:\n{page}"));
-        let mut fields: Vec<(String, String)> = Vec::new();
-        for tag in inputs.find_iter(&page) {
-            let tag = tag.as_str();
-            let Some(name) = capture(tag, r#"name="([^"]*)""#) else {
-                continue;
-            };
-            if name == "abort" {
-                continue;
-            }
-            let value = capture(tag, r#"value="([^"]*)""#).unwrap_or_default();
-            fields.push((name, value));
-        }
-        if fields.iter().any(|(n, v)| n == "prompt" && v == "login") {
-            fields.retain(|(n, _)| n != "login" && n != "password");
-            fields.push(("login".into(), "dana".into()));
-            fields.push(("password".into(), "any-password".into()));
-        }
-        form = Some(fields);
-        next = reqwest::Url::parse(&next)
-            .and_then(|base| base.join(&action.replace("&amp;", "&")))
-            .expect("a URL")
-            .to_string();
-    }
-    panic!("oidc-provider never said the sign-in succeeded");
+    assert!(walk_pages(complete_uri, None).await.is_none());
 }

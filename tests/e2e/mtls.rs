@@ -226,6 +226,11 @@ outputs:
 "#;
 
 fn run(dir: &Path, port: u16, key: &str, reqwest: bool) -> Output {
+    run_recipe(dir, port, &RECIPE.replace("KEY", key), reqwest)
+}
+
+/// `recipe` against the server on `port`, with every client's certificate and key beside it.
+fn run_recipe(dir: &Path, port: u16, recipe: &str, reqwest: bool) -> Output {
     let mut whisk = Whisk::new();
     for name in [
         "alice.pem",
@@ -248,7 +253,7 @@ fn run(dir: &Path, port: u16, key: &str, reqwest: bool) -> Output {
             .env("HTTPS_PROXY", "http://127.0.0.1:9")
             .env("NO_PROXY", "127.0.0.1");
     }
-    whisk.run(&RECIPE.replace("KEY", key))
+    whisk.run(recipe)
 }
 
 fn keys(dir: &Path) -> Vec<String> {
@@ -305,18 +310,7 @@ async fn certificates_the_server_does_not_take_are_refused() {
     let foreign = RECIPE
         .replace("{ file: alice.pem }", "{ file: mallory.pem }")
         .replace("KEY", "mallory.key");
-    let whisk = Whisk::new();
-    for name in ["bob.pem", "bob.key", "mallory.pem", "mallory.key"] {
-        whisk.file(
-            name,
-            &std::fs::read_to_string(dir.path().join(name)).unwrap(),
-        );
-    }
-    let out = whisk
-        .input("base", &format!("https://127.0.0.1:{port}"))
-        .arg("--ca-cert")
-        .arg(dir.path().join("test-ca.pem").display().to_string())
-        .run(&foreign);
+    let out = run_recipe(dir.path(), port, &foreign, false);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(
         out.stderr
@@ -329,18 +323,7 @@ async fn certificates_the_server_does_not_take_are_refused() {
     let none = RECIPE
         .replace("defaults:\n  client_cert: { cert: \"{{ secrets.cert }}\", key: \"{{ secrets.key }}\" }\n", "")
         .replace("KEY", "alice.key");
-    let whisk = Whisk::new();
-    for name in ["alice.pem", "alice.key", "bob.pem", "bob.key"] {
-        whisk.file(
-            name,
-            &std::fs::read_to_string(dir.path().join(name)).unwrap(),
-        );
-    }
-    let out = whisk
-        .input("base", &format!("https://127.0.0.1:{port}"))
-        .arg("--ca-cert")
-        .arg(dir.path().join("test-ca.pem").display().to_string())
-        .run(&none);
+    let out = run_recipe(dir.path(), port, &none, false);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(
         out.stderr

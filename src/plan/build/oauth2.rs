@@ -246,15 +246,11 @@ impl Builder {
                 "add `assertion: { key: \"{{ secrets.private_key }}\", issuer: ..., subject: ... }`",
             ),
             (Grant::JwtBearer, Some(a)) => {
-                let missing: Vec<&str> = [
+                let missing = missing(&[
                     ("key", a.key.is_some()),
                     ("issuer", a.issuer.is_some()),
                     ("subject", a.subject.is_some()),
-                ]
-                .into_iter()
-                .filter(|(_, given)| !given)
-                .map(|(k, _)| k)
-                .collect();
+                ]);
                 if !missing.is_empty() {
                     refuse(
                         self,
@@ -380,15 +376,11 @@ impl Builder {
             }
             return None;
         }
-        let missing: Vec<&str> = [
+        let missing = missing(&[
             ("authorization_url", oauth2.authorization_url.is_some()),
             ("redirect_uri", oauth2.redirect_uri.is_some()),
             ("store", oauth2.store.is_some()),
-        ]
-        .into_iter()
-        .filter(|(_, given)| !given)
-        .map(|(key, _)| key)
-        .collect();
+        ]);
         let complete = missing.is_empty();
         if !complete {
             let names: Vec<String> = missing.iter().map(|k| format!("`{k}`")).collect();
@@ -463,6 +455,15 @@ impl Builder {
             .map(|(k, v)| v.map(|v| (k, v)))
             .collect()
     }
+}
+
+/// The keys of `given` that are not given.
+fn missing<'k>(given: &[(&'k str, bool)]) -> Vec<&'k str> {
+    given
+        .iter()
+        .filter(|(_, given)| !given)
+        .map(|(key, _)| *key)
+        .collect()
 }
 
 fn client_auth_name(auth: recipe::ClientAuth) -> &'static str {
