@@ -15,6 +15,7 @@ use crate::redact::Redactor;
 /// that the encoded form is masked like the secret itself.
 pub fn register(env: &mut Environment<'static>, redactor: &Redactor) {
     env.add_function("range", super::range::range);
+    env.add_filter("urlencode", urlencode);
     let learner = redactor.clone();
     env.add_filter("b64encode", move |value: String| {
         let encoded = STANDARD.encode(value.as_bytes());
@@ -62,6 +63,36 @@ fn now() -> String {
 
 fn uuid() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// The prefix a dry run's stand-in for `urlencode` of a secret starts with: the dry run prints
+/// it as the secret percent-encoded by the script (see `exec::dry`).
+pub const URLENCODED: &str = "WHISK_URLENCODED_";
+
+/// minijinja's `urlencode`, except that a dry run's stand-in for a secret
+/// (`bind::secret_placeholder`) becomes a stand-in for the secret encoded, so that the printed
+/// script encodes the value it reads as whisk would.
+fn urlencode(value: &Value) -> Result<String, Error> {
+    const PLACEHOLDER: &str = "WHISK_SECRET_";
+    let Some(text) = value.as_str().filter(|t| t.contains(PLACEHOLDER)) else {
+        return minijinja::filters::urlencode(value);
+    };
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(PLACEHOLDER) {
+        out.push_str(&minijinja::filters::urlencode(&Value::from(&rest[..at]))?);
+        // WHISK_SECRET_<recipe>_<name>_ : letters, digits and `_` up to the last `_`.
+        let tail = &rest[at..];
+        let end = tail
+            .char_indices()
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+            .map_or(tail.len(), |(i, _)| i);
+        out.push_str(URLENCODED);
+        out.push_str(&tail[..end]);
+        rest = &tail[end..];
+    }
+    out.push_str(&minijinja::filters::urlencode(&Value::from(rest))?);
+    Ok(out)
 }
 
 #[cfg(test)]

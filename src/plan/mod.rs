@@ -5,7 +5,7 @@
 mod auth;
 pub mod bind;
 mod build;
-mod filters;
+pub(crate) mod filters;
 pub mod flow;
 mod interpolate;
 pub mod jsonpath;

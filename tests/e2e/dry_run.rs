@@ -215,3 +215,68 @@ fn dry_run_needs_no_secret_and_refuses_report_flags() {
         refused.stderr
     );
 }
+
+/// The dry run's script sends what whisk sends, byte for byte, for a secret full of characters
+/// that need encoding: `urlencode` in the URL, JSON escapes in a body, a header as it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_script_sends_byte_identical_requests_for_awkward_secrets() {
+    const AWKWARD: &str = "Ab3+Xy/9 ~\"q\\u'z&=<\u{e4}>%";
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let recipe = r#"
+version: 1
+name: awkward
+inputs:
+  base: { type: string }
+secrets:
+  key: { env: AWKWARD_KEY }
+steps:
+  - id: probe
+    request:
+      method: POST
+      url: "{{ inputs.base }}/p?k={{ secrets.key | urlencode }}&plain=1"
+      headers: { X-Key: "{{ secrets.key }}" }
+      json: { key: "{{ secrets.key }}", note: "a {{ secrets.key | urlencode }} b" }
+"#;
+    let real = Whisk::new()
+        .input("base", &server.uri())
+        .env("AWKWARD_KEY", AWKWARD)
+        .run(recipe);
+    assert_eq!(real.code, 0, "{}", real.stderr);
+    let whisk = Whisk::new();
+    let dir = whisk.dir.path().to_path_buf();
+    let dry = whisk
+        .arg("--dry-run")
+        .input("base", &server.uri())
+        .command_with_recipe(recipe);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    let script = dir.join("dry-run.sh");
+    std::fs::write(&script, &dry.stdout).unwrap();
+    let ran = std::process::Command::new("sh")
+        .arg(&script)
+        .env("AWKWARD_KEY", AWKWARD)
+        .output()
+        .expect("sh runs the script");
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 2);
+    let (a, b) = (&requests[0], &requests[1]);
+    assert_eq!(a.url.query(), b.url.query(), "the query differs");
+    assert_eq!(
+        String::from_utf8_lossy(&a.body),
+        String::from_utf8_lossy(&b.body),
+        "the body differs"
+    );
+    assert_eq!(
+        a.headers.get("x-key"),
+        b.headers.get("x-key"),
+        "the header differs"
+    );
+}

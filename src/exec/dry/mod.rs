@@ -71,6 +71,21 @@ pub async fn dry_run(plan: &Plan, bound: &Bound, env: &Env, recipe_path: &str) -
     if form_encode {
         script.push_str("form_encode() { printf %s \"$1\" | jq -sRr @uri; }\n");
     }
+    // minijinja's `urlencode`: letters, digits and `-._/` kept, every other byte as `%XX`
+    // (jq's `@uri` keeps more, so ASCII is encoded by hand).
+    if body.contains("$(whisk_urlencode ") {
+        script.push_str(concat!(
+            "whisk_urlencode() { printf %s \"$1\" | jq -sRr 'def h: \"0123456789ABCDEF\"[.:.+1];",
+            " explode | map(if (. >= 48 and . <= 57) or (. >= 65 and . <= 90) or (. >= 97 and . <= 122)",
+            " or . == 45 or . == 46 or . == 47 or . == 95 then [.] | implode",
+            " elif . < 128 then \"%\" + ((./16|floor)|h) + ((.%16)|h) else [.] | implode | @uri end)",
+            " | join(\"\")'; }\n"
+        ));
+    }
+    // The content of a JSON string, escaped as serde_json escapes it.
+    if body.contains("$(whisk_json ") {
+        script.push_str("whisk_json() { printf %s \"$1\" | jq -sR . | sed 's/^\"//; s/\"$//'; }\n");
+    }
     script.push_str(&body);
     let shown: Vec<_> = dry
         .unknowns
@@ -372,10 +387,20 @@ impl Dry<'_> {
         }
         lines.extend(credential);
         if let Some(body) = &out.body {
-            lines.push(format!(
-                "--data-binary {}",
-                word(&String::from_utf8_lossy(body), &references)
-            ));
+            let text = String::from_utf8_lossy(body);
+            let json = out
+                .headers
+                .get(reqwest::header::CONTENT_TYPE)
+                .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+            // Inside a JSON body a secret is a JSON string's content: escaped as whisk escapes it.
+            let in_json: Vec<Reference>;
+            let references = if json {
+                in_json = self.json_references(&references);
+                &in_json
+            } else {
+                &references
+            };
+            lines.push(format!("--data-binary {}", word(&text, references)));
         }
         if plan.redirects.follow {
             lines.push(if plan.redirects.forward_auth_to.is_empty() {
@@ -583,9 +608,19 @@ impl Dry<'_> {
         let mut references: Vec<Reference> = self
             .secrets
             .iter()
-            .map(|r| Reference {
-                sentinel: r.sentinel.clone(),
-                shell: r.shell.clone(),
+            .flat_map(|r| {
+                // `urlencode` of a secret: the script encodes it as minijinja does.
+                let encoded = Reference {
+                    sentinel: format!("{}{}", crate::plan::filters::URLENCODED, r.sentinel),
+                    shell: format!("$(whisk_urlencode \"{}\")", r.shell),
+                };
+                [
+                    encoded,
+                    Reference {
+                        sentinel: r.sentinel.clone(),
+                        shell: r.shell.clone(),
+                    },
+                ]
             })
             .collect();
         references.extend(
@@ -598,6 +633,24 @@ impl Dry<'_> {
                 }),
         );
         references
+    }
+
+    /// `references` for text inside a JSON body: secrets JSON-escaped by the script.
+    fn json_references(&self, references: &[Reference]) -> Vec<Reference> {
+        references
+            .iter()
+            .map(|r| {
+                let secret = self.secrets.iter().any(|s| s.sentinel == r.sentinel);
+                Reference {
+                    sentinel: r.sentinel.clone(),
+                    shell: if secret {
+                        format!("$(whisk_json \"{}\")", r.shell)
+                    } else {
+                        r.shell.clone()
+                    },
+                }
+            })
+            .collect()
     }
 
     fn comment(&self, text: &str) {
