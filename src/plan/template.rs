@@ -43,6 +43,11 @@ pub struct TemplateBuilder {
     /// For each text template, its interpolation shape when it has one.
     shapes: Vec<Option<Shape>>,
     exprs: Vec<String>,
+    /// The text templates and expressions that read `secrets`: what they render is searched
+    /// for pieces of a secret (a slice, say), which the redactor then learns.
+    secret_texts: HashSet<usize>,
+    secret_exprs: HashSet<usize>,
+    redactor: Redactor,
 }
 
 /// A compile error with the names a template reads.
@@ -63,6 +68,9 @@ impl TemplateBuilder {
             texts: 0,
             shapes: Vec::new(),
             exprs: Vec::new(),
+            secret_texts: HashSet::new(),
+            secret_exprs: HashSet::new(),
+            redactor: redactor.clone(),
         }
     }
 
@@ -91,6 +99,10 @@ impl TemplateBuilder {
         self.texts += 1;
         self.shapes.push(Shape::of(source));
         let vars = self.env.get_template(&name)?.undeclared_variables(true);
+        // By the text: minijinja's variable list misses names under a slice (`secrets.k[:8]`).
+        if source.contains("secrets") {
+            self.secret_texts.insert(self.texts - 1);
+        }
         Ok((Tpl::Text(self.texts - 1), vars))
     }
 
@@ -107,6 +119,9 @@ impl TemplateBuilder {
             .compile_expression(source)?
             .undeclared_variables(true);
         self.exprs.push(source.to_string());
+        if source.contains("secrets") {
+            self.secret_exprs.insert(self.exprs.len() - 1);
+        }
         Ok((Tpl::Expr(self.exprs.len() - 1), vars))
     }
 
@@ -152,6 +167,9 @@ impl TemplateBuilder {
             texts: self.texts,
             shapes: self.shapes,
             exprs: self.exprs,
+            secret_texts: self.secret_texts,
+            secret_exprs: self.secret_exprs,
+            redactor: self.redactor,
         };
         let inner = Inner::try_new(owner, |owner| {
             let templates = (0..owner.texts)
@@ -173,6 +191,9 @@ struct Owner {
     texts: usize,
     shapes: Vec<Option<Shape>>,
     exprs: Vec<String>,
+    secret_texts: HashSet<usize>,
+    secret_exprs: HashSet<usize>,
+    redactor: Redactor,
 }
 
 struct Parts<'a> {
@@ -202,10 +223,80 @@ impl Templates {
     /// Evaluates a compiled string to a native value (a string for text templates).
     pub fn eval(&self, tpl: &Tpl, ctx: &Value) -> Result<Value, minijinja::Error> {
         let parts = self.0.borrow_dependent();
-        match tpl {
-            Tpl::Literal(value) => Ok(to_value(value)),
-            Tpl::Text(i) => parts.templates[*i].render(ctx).map(Value::from),
-            Tpl::Expr(i) => parts.exprs[*i].eval(ctx),
+        let value = match tpl {
+            Tpl::Literal(value) => return Ok(to_value(value)),
+            Tpl::Text(i) => parts.templates[*i].render(ctx).map(Value::from)?,
+            Tpl::Expr(i) => parts.exprs[*i].eval(ctx)?,
+        };
+        self.learn(tpl, &value.to_string(), ctx);
+        Ok(value)
+    }
+
+    /// When `tpl` reads `secrets`: teaches the redactor every piece of a secret (8 characters
+    /// or more) that `out` holds without the whole — a slice such as `secrets.key[:12]`,
+    /// or a secret cut by `truncate` — so that it is masked like the secret.
+    fn learn(&self, tpl: &Tpl, out: &str, ctx: &Value) {
+        const PIECE: usize = 8;
+        let owner = self.0.borrow_owner();
+        let reads = match tpl {
+            Tpl::Text(i) => owner.secret_texts.contains(i),
+            Tpl::Expr(i) => owner.secret_exprs.contains(i),
+            Tpl::Literal(_) => false,
+        };
+        if !reads || out.len() < PIECE {
+            return;
+        }
+        let Ok(secrets) = ctx.get_attr("secrets") else {
+            return;
+        };
+        let Ok(names) = secrets.try_iter() else {
+            return;
+        };
+        let out = &out[..out.len().min(64 * 1024)];
+        for name in names {
+            let Some(secret) = secrets
+                .get_item(&name)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+            else {
+                continue;
+            };
+            if secret.chars().count() < PIECE || out.contains(secret.as_str()) {
+                continue;
+            }
+            let bounds: Vec<usize> = secret
+                .char_indices()
+                .map(|(i, _)| i)
+                .chain(std::iter::once(secret.len()))
+                .collect();
+            // Most renders hold no piece: one pass over `out` with the secret's 8-grams says so.
+            let grams: HashSet<&str> = (0..bounds.len().saturating_sub(PIECE))
+                .map(|i| &secret[bounds[i]..bounds[i + PIECE]])
+                .collect();
+            let out_bounds: Vec<usize> = out
+                .char_indices()
+                .map(|(i, _)| i)
+                .chain(std::iter::once(out.len()))
+                .collect();
+            let any = (0..out_bounds.len().saturating_sub(PIECE))
+                .any(|i| grams.contains(&out[out_bounds[i]..out_bounds[i + PIECE]]));
+            if !any {
+                continue;
+            }
+            let mut start = 0;
+            while start + PIECE < bounds.len() {
+                // The longest piece from here that `out` holds.
+                let found = (start + PIECE..bounds.len())
+                    .rev()
+                    .find(|&end| out.contains(&secret[bounds[start]..bounds[end]]));
+                match found {
+                    Some(end) => {
+                        owner.redactor.add(&secret[bounds[start]..bounds[end]]);
+                        start = end;
+                    }
+                    None => start += 1,
+                }
+            }
         }
     }
 
@@ -221,13 +312,15 @@ impl Templates {
     pub fn text(&self, tpl: &Tpl, ctx: &Value) -> Result<String, minijinja::Error> {
         match tpl {
             Tpl::Text(i) => {
-                if let Some(text) = self.0.borrow_owner().shapes[*i]
+                let text = match self.0.borrow_owner().shapes[*i]
                     .as_ref()
                     .and_then(|shape| shape.render(ctx))
                 {
-                    return Ok(text);
-                }
-                return self.0.borrow_dependent().templates[*i].render(ctx);
+                    Some(text) => text,
+                    None => self.0.borrow_dependent().templates[*i].render(ctx)?,
+                };
+                self.learn(tpl, &text, ctx);
+                return Ok(text);
             }
             Tpl::Literal(serde_json::Value::String(text)) => return Ok(text.clone()),
             _ => {}
@@ -302,6 +395,32 @@ pub fn single_expression(text: &str) -> Option<&str> {
 mod tests {
     use super::*;
     use minijinja::context;
+
+    #[test]
+    fn a_slice_of_a_secret_is_learned_and_masked() {
+        let redactor = Redactor::new();
+        let mut builder = TemplateBuilder::new(&redactor);
+        let (tpl, _) = builder
+            .string("/x?k={{ secrets.key[:12] }}&n={{ inputs.n }}")
+            .unwrap();
+        let (plain, _) = builder.string("/y/{{ inputs.n }}/{{ inputs.m }}").unwrap();
+        let templates = builder.finish().unwrap();
+        let ctx = to_value(&serde_json::json!({
+            "secrets": {"key": "0123456789abcdefghij"},
+            "inputs": {"n": 5, "m": "0123456789ab"},
+        }));
+        let out = templates.text(&tpl, &ctx).unwrap();
+        assert_eq!(out, "/x?k=0123456789ab&n=5");
+        assert_eq!(redactor.mask(&out), "/x?k=***&n=5");
+        // A template that does not read secrets teaches nothing.
+        let redactor2 = Redactor::new();
+        let mut other = TemplateBuilder::new(&redactor2);
+        let (plain2, _) = other.string("/y/{{ inputs.n }}/{{ inputs.m }}").unwrap();
+        let other = other.finish().unwrap();
+        other.text(&plain2, &ctx).unwrap();
+        assert_eq!(redactor2.mask("0123456789ab"), "0123456789ab");
+        let _ = plain;
+    }
 
     #[test]
     fn single_expressions_keep_native_values() {

@@ -23,6 +23,7 @@ fn forms() -> Vec<&'static str> {
         "AB3+XY/9QZK7LM2PQ==", // upper
         "ab3+xy/9qzk7lm2pq==", // lower
         "==qP2mL7kzQ9/yX+3bA", // reverse
+        "Ab3+Xy/9Qz",          // a slice
         ODD,
         "Zq9-x/L%20mP+&=%3Cb%3E%C3%A4%22",
         "Zq9-x%2FL%20mP%2B%26%3D%3Cb%3E%C3%A4%22",
@@ -48,6 +49,7 @@ steps:
       headers:
         X-Lower: "{{ secrets.key | lower }}"
         X-Reverse: "{{ secrets.key | reverse }}"
+        X-Slice: "{{ secrets.key[:10] }}"
       json:
         odd: "{{ secrets.odd }}"
         raw: "{{ secrets.odd | tojson }}"
