@@ -3,7 +3,7 @@
 //! percent-encoded with every encode set of the URL standard (path, path segment, query,
 //! special query, userinfo, fragment, component), minijinja's `urlencode`, `NON_ALPHANUMERIC`
 //! (in upper- and lower-case hex) and `application/x-www-form-urlencoded`; and JSON-escaped as
-//! serde_json writes it and as `tojson` does (`<`, `>`, `&`, `'` and non-ASCII as `\uXXXX`).
+//! serde_json writes it and as `tojson` does (`<`, `>`, `&`, `'` and non-ASCII as `\u` escapes).
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
@@ -79,7 +79,7 @@ pub fn forms(secret: &str) -> Vec<String> {
 }
 
 /// `text` inside a JSON string: as serde_json escapes it, and with `<`, `>`, `&`, `'` and
-/// every non-ASCII character as `\uXXXX` (lower- and upper-case hex).
+/// every non-ASCII character as a `\u` escape (lower- and upper-case hex).
 fn json_forms(text: &str) -> Vec<String> {
     let plain = serde_json::to_string(text).unwrap_or_default();
     let plain = plain[1..plain.len().saturating_sub(1).max(1)].to_string();
