@@ -105,6 +105,36 @@ pub fn attempts(value: &serde_json::Value) -> u64 {
     }
 }
 
+/// Requests the sandbox's TIBCO API saw.
+pub fn api_requests(stats: &Stats) -> u64 {
+    stats
+        .requests
+        .iter()
+        .filter(|(path, _)| path.starts_with("/tci/v1/"))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+/// Attempts the runs' reports list.
+pub fn reported_attempts(outputs: &[Output]) -> u64 {
+    outputs
+        .iter()
+        .map(|out| attempts(out.report.as_ref().expect("a report")))
+        .sum()
+}
+
+/// Every child of `children()` enabled exactly once, as the sandbox counted.
+pub fn each_child_once(case: &str, stats: &Stats) {
+    for child in children() {
+        assert_eq!(
+            stats.enables.get(&child).copied(),
+            Some(1),
+            "{case}: child {child} enabled {:?} times",
+            stats.enables.get(&child)
+        );
+    }
+}
+
 /// The end of a long stderr, for failure messages.
 pub fn tail(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
@@ -119,14 +149,7 @@ fn judge(case: &str, sandbox: &Sandbox, outputs: &[Output]) {
         assert_eq!(out.code, 0, "{case}: the run fails:\n{}", tail(&out.stderr));
         assert_no_secrets(&[out], &[&creds.client_secret, &creds.refresh_token]);
     }
-    for child in children() {
-        assert_eq!(
-            stats.enables.get(&child).copied(),
-            Some(1),
-            "{case}: child {child} enabled {:?} times",
-            stats.enables.get(&child)
-        );
-    }
+    each_child_once(case, &stats);
     assert_eq!(
         stats.enables.get("100").copied(),
         Some(outputs.len() as u64),
@@ -145,16 +168,8 @@ fn judge(case: &str, sandbox: &Sandbox, outputs: &[Output]) {
         "{case}: {grants} grants for {expiries} expiries (early: {:?})",
         stats.early_grants
     );
-    let sent: u64 = stats
-        .requests
-        .iter()
-        .filter(|(path, _)| path.starts_with("/tci/v1/"))
-        .map(|(_, n)| n)
-        .sum();
-    let reported: u64 = outputs
-        .iter()
-        .map(|out| attempts(out.report.as_ref().expect("a report")))
-        .sum();
+    let sent = api_requests(&stats);
+    let reported = reported_attempts(outputs);
     assert_eq!(
         sent, reported,
         "{case}: the sandbox saw {sent} requests, the reports list {reported} attempts"

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use whisk::sandbox::SandboxData;
 
-use crate::fault_matrix::{children, data, recipe, tail};
+use crate::fault_matrix::{children, data, each_child_once, recipe, tail};
 use crate::harness::Whisk;
 use crate::oauth_support::{assert_no_secrets, sandbox};
 
@@ -114,14 +114,7 @@ async fn four_shards_share_one_rotating_refresh_token_through_postgres() {
         assert_eq!(out.code, 0, "shard {i}:\n{}", tail(&out.stderr));
         assert_no_secrets(&[out], &[&creds.client_secret, &creds.refresh_token]);
     }
-    for child in children() {
-        assert_eq!(
-            stats.enables.get(&child).copied(),
-            Some(1),
-            "child {child} enabled {:?} times",
-            stats.enables.get(&child)
-        );
-    }
+    each_child_once("four shards through PostgreSQL", &stats);
     assert_eq!(
         stats.token_errors_for("tibco", "invalid_grant"),
         0,

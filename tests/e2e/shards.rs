@@ -7,7 +7,9 @@ use std::path::Path;
 
 use whisk::sandbox::{Sandbox, SandboxData};
 
-use crate::fault_matrix::{attempts, children, data, recipe, tail};
+use crate::fault_matrix::{
+    api_requests, children, data, each_child_once, recipe, reported_attempts, tail,
+};
 use crate::harness::{Output, Whisk};
 use crate::oauth_support::{assert_no_secrets, sandbox};
 
@@ -104,27 +106,12 @@ async fn four_shards_at_once_under_faults_enable_every_child_once() {
         assert_no_secrets(&[out], &[&creds.client_secret, &creds.refresh_token]);
         assert_eq!(out.report.as_ref().unwrap()["shard"]["index"], i);
     }
-    for child in children() {
-        assert_eq!(
-            stats.enables.get(&child).copied(),
-            Some(1),
-            "child {child} enabled {:?} times",
-            stats.enables.get(&child)
-        );
-    }
+    each_child_once("four shards", &stats);
     assert_eq!(stats.enables.get("100").copied(), Some(1), "shard 0 alone");
     assert_eq!(stats.token_errors_for("tibco", "invalid_grant"), 0);
     assert!(stats.faults_served > 0, "the schedule served no fault");
-    let sent: u64 = stats
-        .requests
-        .iter()
-        .filter(|(path, _)| path.starts_with("/tci/v1/"))
-        .map(|(_, n)| n)
-        .sum();
-    let reported: u64 = outputs
-        .iter()
-        .map(|o| attempts(o.report.as_ref().unwrap()))
-        .sum();
+    let sent = api_requests(&stats);
+    let reported = reported_attempts(&outputs);
     assert_eq!(
         sent, reported,
         "the sandbox saw {sent}, the reports list {reported}"
