@@ -28,4 +28,5 @@ mod shards;
 mod shipped;
 mod terminal;
 mod threads;
+mod tls_support;
 mod token_store;

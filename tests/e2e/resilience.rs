@@ -417,76 +417,10 @@ async fn https_redirector(dir: &std::path::Path, location: String) -> (u16, std:
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     // A test CA, and a server certificate for IP 127.0.0.1 signed by it.
-    let ca = dir.join("ca.pem");
-    let cert = dir.join("cert.pem");
-    let key = dir.join("key.pem");
-    let ext = dir.join("leaf.ext");
-    std::fs::write(
-        &ext,
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
-    )
-    .unwrap();
-    let d = |name: &str| dir.join(name).display().to_string();
-    for args in [
-        vec![
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=whisk-test-ca",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign",
-            "-keyout",
-            &d("ca.key"),
-            "-out",
-            &d("ca.pem"),
-        ],
-        vec![
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-keyout",
-            &d("key.pem"),
-            "-out",
-            &d("leaf.csr"),
-        ],
-        vec![
-            "x509",
-            "-req",
-            "-in",
-            &d("leaf.csr"),
-            "-CA",
-            &d("ca.pem"),
-            "-CAkey",
-            &d("ca.key"),
-            "-CAcreateserial",
-            "-days",
-            "1",
-            "-out",
-            &d("cert.pem"),
-            "-extfile",
-            &d("leaf.ext"),
-        ],
-    ] {
-        let made = std::process::Command::new("openssl")
-            .args(&args)
-            .output()
-            .expect("openssl runs");
-        assert!(
-            made.status.success(),
-            "{}",
-            String::from_utf8_lossy(&made.stderr)
-        );
-    }
+    crate::tls_support::ca(dir, "test", &[("server", crate::tls_support::SERVER)]);
+    let ca = dir.join("test-ca.pem");
+    let cert = dir.join("server.pem");
+    let key = dir.join("server.key");
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cert)
         .unwrap()
         .map(|c| c.unwrap())
