@@ -62,4 +62,16 @@ mod tests {
         drop(first);
         assert!(acquire(&path, Duration::from_millis(60)).await.is_ok());
     }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_planted_symlink_is_refused_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("precious");
+        std::fs::write(&target, "keep me").unwrap();
+        let path = dir.path().join("k.lock");
+        std::os::unix::fs::symlink(&target, &path).unwrap();
+        assert!(acquire(&path, Duration::from_millis(60)).await.is_err());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+    }
 }
