@@ -8,6 +8,10 @@
 //! attempt's own grant fails. A resend with a token someone else obtained meanwhile (another
 //! iteration, thread or process) spends nothing: that token was never tried by this attempt.
 //! A retry after a 429/5xx answer or a network error is a new attempt with its own allowance.
+//! One exception: when the token a resend carried had run out by whisk's own clock (past its
+//! expiry less the refresh margin) by the time the refusal came — a slow network, a loaded
+//! machine, a token that lives seconds — the refusal says nothing about the token endpoint's
+//! tokens, and the attempt may grant again, up to `MAX_LAPSED` times.
 
 use std::time::{Duration, SystemTime};
 
@@ -19,14 +23,20 @@ use crate::plan::RetryPolicy;
 /// server that refuses every token while they keep changing.
 pub const MAX_ADOPTED: u32 = 8;
 
+/// How many more grants one attempt may make after its own, each because the token it had
+/// just obtained ran out before the answer came.
+pub const MAX_LAPSED: u32 = 3;
+
 /// What one try came back with.
 #[derive(Clone, Copy, Debug)]
 pub enum Outcome<'a> {
     /// The server answered `status`; `refused` when the answer matches the OAuth2 profile's
-    /// `refresh_on`; `retry_after` is the `Retry-After` header, when there is one.
+    /// `refresh_on`; `lapsed` when the token sent had run out (by whisk's clock) by the time
+    /// the answer came; `retry_after` is the `Retry-After` header, when there is one.
     Answer {
         status: u16,
         refused: bool,
+        lapsed: bool,
         retry_after: Option<&'a str>,
     },
     /// No answer.
@@ -53,6 +63,8 @@ pub struct Progress {
     pub granted: bool,
     /// Resends of this attempt with tokens obtained by others.
     pub adopted: u32,
+    /// Grants after this attempt's first, each for a token that ran out in transit.
+    pub lapsed: u32,
 }
 
 impl Progress {
@@ -61,14 +73,17 @@ impl Progress {
             attempt: 1,
             granted: false,
             adopted: 0,
+            lapsed: 0,
         }
     }
 
-    /// The state after a refresh that `granted` a new token (or took a newer one).
+    /// The state after a refresh that `granted` a new token (or took a newer one). A refresh
+    /// after this attempt's own grant is one for a token that lapsed in transit.
     pub fn refreshed(self, granted: bool) -> Progress {
         Progress {
             granted: self.granted || granted,
             adopted: self.adopted + u32::from(!granted),
+            lapsed: self.lapsed + u32::from(self.granted),
             ..self
         }
     }
@@ -100,7 +115,8 @@ pub enum Decision {
     Refresh,
     /// Wait, then make the next attempt.
     Retry { wait: Duration },
-    /// Refused again after this attempt refreshed its token: authentication failed.
+    /// Refused again after this attempt refreshed its token (and not because that token ran
+    /// out in transit): authentication failed.
     RefusedAgain,
     /// No answer, and no retry left or allowed.
     GiveUp,
@@ -117,11 +133,16 @@ pub fn decide(
 ) -> Decision {
     let retries_left = progress.attempt < policy.retry.attempts;
     match outcome {
-        Outcome::Answer { refused: true, .. } => {
-            if progress.granted || progress.adopted >= MAX_ADOPTED {
-                Decision::RefusedAgain
-            } else {
+        Outcome::Answer {
+            refused: true,
+            lapsed,
+            ..
+        } => {
+            let allowance = !progress.granted || (lapsed && progress.lapsed < MAX_LAPSED);
+            if allowance && progress.adopted < MAX_ADOPTED {
                 Decision::Refresh
+            } else {
+                Decision::RefusedAgain
             }
         }
         Outcome::Answer {
@@ -165,6 +186,7 @@ mod tests {
         Outcome::Answer {
             status,
             refused: false,
+            lapsed: false,
             retry_after: None,
         }
     }
@@ -172,6 +194,15 @@ mod tests {
     const REFUSED: Outcome<'static> = Outcome::Answer {
         status: 401,
         refused: true,
+        lapsed: false,
+        retry_after: None,
+    };
+
+    /// Refused, with a token that had run out by the time the answer came.
+    const LAPSED: Outcome<'static> = Outcome::Answer {
+        status: 401,
+        refused: true,
+        lapsed: true,
         retry_after: None,
     };
 
@@ -180,6 +211,7 @@ mod tests {
             attempt,
             granted,
             adopted,
+            lapsed: 0,
         }
     }
 
@@ -239,6 +271,23 @@ mod tests {
                 Decision::RefusedAgain,
             ),
             (
+                "a token that ran out in transit after this attempt's grant is granted again",
+                LAPSED,
+                at(1, true, 0),
+                get,
+                Decision::Refresh,
+            ),
+            (
+                "tokens that keep running out in transit end",
+                LAPSED,
+                Progress {
+                    lapsed: MAX_LAPSED,
+                    ..at(1, true, 0)
+                },
+                get,
+                Decision::RefusedAgain,
+            ),
+            (
                 "a refusal on a later attempt refreshes again",
                 REFUSED,
                 at(2, false, 0),
@@ -292,6 +341,7 @@ mod tests {
                 Outcome::Answer {
                     status: 429,
                     refused: false,
+                    lapsed: false,
                     retry_after: Some("1"),
                 },
                 at(1, false, 0),
@@ -303,6 +353,7 @@ mod tests {
                 Outcome::Answer {
                     status: 429,
                     refused: false,
+                    lapsed: false,
                     retry_after: Some(&in_2s),
                 },
                 at(1, false, 0),
@@ -314,6 +365,7 @@ mod tests {
                 Outcome::Answer {
                     status: 429,
                     refused: false,
+                    lapsed: false,
                     retry_after: Some("3600"),
                 },
                 at(1, false, 0),
@@ -325,6 +377,7 @@ mod tests {
                 Outcome::Answer {
                     status: 429,
                     refused: false,
+                    lapsed: false,
                     retry_after: Some("soon"),
                 },
                 at(1, false, 0),
@@ -396,6 +449,14 @@ mod tests {
         assert_eq!(first, at(1, false, 0));
         assert_eq!(first.refreshed(false), at(1, false, 1));
         assert_eq!(first.refreshed(false).refreshed(true), at(1, true, 1));
+        assert_eq!(
+            first.refreshed(true).refreshed(true),
+            Progress {
+                lapsed: 1,
+                ..at(1, true, 0)
+            },
+            "a grant after the attempt's own is counted as lapsed"
+        );
         assert_eq!(
             first.refreshed(true).next(),
             at(2, false, 0),

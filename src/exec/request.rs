@@ -306,6 +306,10 @@ pub async fn perform(
             Ok(response) => Outcome::Answer {
                 status: response.status,
                 refused,
+                lapsed: credential
+                    .as_ref()
+                    .and_then(|c| c.stale_at)
+                    .is_some_and(|stale| Instant::now() >= stale),
                 retry_after: response
                     .headers
                     .get(RETRY_AFTER)

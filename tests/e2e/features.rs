@@ -537,6 +537,58 @@ steps:
     assert!(!out.everything().contains("s3cr3t-xyz"));
 }
 
+/// A refusal that comes after the token sent had run out by whisk's clock (here: every answer
+/// takes longer than half the token's life) lets the attempt obtain another, up to three more
+/// times; then the step fails as any refused-again request does. Counted by the server.
+#[tokio::test]
+async fn tokens_that_run_out_in_transit_are_replaced_a_bounded_number_of_times() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(json(
+            serde_json::json!({"access_token": "tok-abcdef123", "expires_in": 1}),
+        ))
+        .expect(5)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/items"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_string("UNAUTHORIZED (401): oauth_access_token_expired")
+                .set_delay(std::time::Duration::from_millis(600)),
+        )
+        .expect(5)
+        .mount(&server)
+        .await;
+    let out = Whisk::new().input("base", &server.uri()).run(r#"
+version: 1
+name: lapsed
+inputs:
+  base: { type: string }
+auth:
+  api:
+    oauth2: { grant: client_credentials, token_url: "{{ inputs.base }}/token", client_id: c, client_secret: s3cr3t-xyz }
+steps:
+  - id: items
+    auth: api
+    request: { url: "{{ inputs.base }}/items" }
+"#);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("refused again after refreshing"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.everything().contains("s3cr3t-xyz"));
+    let report = out.report.expect("a report");
+    let tries = report["steps"][0]["request"]["attempts"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(tries, 5, "{report:#}");
+}
+
 #[tokio::test]
 async fn token_endpoint_errors_exit_3_with_the_rfc_6749_code() {
     let server = MockServer::start().await;

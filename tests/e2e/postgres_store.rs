@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use whisk::sandbox::SandboxData;
 
-use crate::fault_matrix::{children, data, each_child_once, recipe, tail};
+use crate::fault_matrix::{children, data, each_child_once, recipe, why};
 use crate::harness::Whisk;
 use crate::oauth_support::{assert_no_secrets, sandbox};
 
@@ -111,7 +111,7 @@ async fn four_shards_share_one_rotating_refresh_token_through_postgres() {
     });
     let stats = sandbox.stats();
     for (i, out) in outputs.iter().enumerate() {
-        assert_eq!(out.code, 0, "shard {i}:\n{}", tail(&out.stderr));
+        assert_eq!(out.code, 0, "shard {i}:\n{}", why(out));
         assert_no_secrets(&[out], &[&creds.client_secret, &creds.refresh_token]);
     }
     each_child_once("four shards through PostgreSQL", &stats);

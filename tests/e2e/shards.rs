@@ -8,7 +8,7 @@ use std::path::Path;
 use whisk::sandbox::{Sandbox, SandboxData};
 
 use crate::fault_matrix::{
-    api_requests, children, data, each_child_once, recipe, reported_attempts, tail,
+    api_requests, children, data, each_child_once, recipe, reported_attempts, why,
 };
 use crate::harness::{Output, Whisk};
 use crate::oauth_support::{assert_no_secrets, sandbox};
@@ -102,7 +102,7 @@ async fn four_shards_at_once_under_faults_enable_every_child_once() {
     let stats = sandbox.stats();
     let creds = &sandbox.credentials().tibco;
     for (i, out) in outputs.iter().enumerate() {
-        assert_eq!(out.code, 0, "shard {i}:\n{}", tail(&out.stderr));
+        assert_eq!(out.code, 0, "shard {i}:\n{}", why(out));
         assert_no_secrets(&[out], &[&creds.client_secret, &creds.refresh_token]);
         assert_eq!(out.report.as_ref().unwrap()["shard"]["index"], i);
     }

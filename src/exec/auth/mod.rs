@@ -31,6 +31,10 @@ use crate::store::TokenStore;
 pub struct Credential {
     pub header: (HeaderName, HeaderValue),
     pub generation: u64,
+    /// From when whisk would no longer send this token (its expiry less the refresh margin),
+    /// when it has a known lifetime: a refusal that comes after it may be the token running
+    /// out in transit rather than the server refusing a valid token.
+    pub stale_at: Option<std::time::Instant>,
     /// The TLS client certificate requests with this credential present, if any.
     pub identity: Option<Arc<Identity>>,
 }
@@ -296,6 +300,7 @@ fn fixed(profile: &AuthPlan, name: HeaderName, value: String) -> Result<Credenti
     Ok(Credential {
         header: (name, value),
         generation: 0,
+        stale_at: None,
         identity: None,
     })
 }

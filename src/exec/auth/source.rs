@@ -24,14 +24,20 @@ struct Access {
     /// The same moment as Unix time in milliseconds, for the store.
     expires_unix_ms: Option<u64>,
     lifetime: Option<Duration>,
+    /// How long the token's answer took: the server may count its lifetime from the request.
+    transit: Duration,
 }
 
 impl Access {
     /// A token just received, valid for `lifetime` from now when the server said so.
-    fn received(token: &str, lifetime: Option<Duration>) -> Option<Access> {
+    /// A token just received, valid for `lifetime` from now when the server said so;
+    /// `asked` is when it was asked for (the server's clock may have started then).
+    fn received(token: &str, lifetime: Option<Duration>, asked: Instant) -> Option<Access> {
         let now = Instant::now();
         let expires_unix_ms = lifetime.map(|l| unix_now_ms().saturating_add(l.as_millis() as u64));
-        Access::new(token, lifetime, lifetime.map(|l| now + l), expires_unix_ms)
+        let mut access = Access::new(token, lifetime, lifetime.map(|l| now + l), expires_unix_ms)?;
+        access.transit = now.saturating_duration_since(asked);
+        Some(access)
     }
 
     /// A token from the store, which expires at `expires_unix_ms`.
@@ -60,19 +66,25 @@ impl Access {
             expires_at,
             expires_unix_ms,
             lifetime,
+            transit: Duration::ZERO,
         })
     }
 
     /// Usable for a while yet: not within the smaller of `skew` and half its lifetime of
     /// running out. A token of unknown lifetime is used until the server refuses it.
     fn fresh(&self, skew: Duration) -> bool {
-        match (self.expires_at, self.lifetime) {
-            (Some(expires_at), Some(lifetime)) => {
-                Instant::now() + skew.min(lifetime / 2) < expires_at
-            }
-            (Some(expires_at), None) => Instant::now() + skew < expires_at,
-            _ => true,
-        }
+        self.stale_at(skew)
+            .is_none_or(|stale| Instant::now() < stale)
+    }
+
+    /// When it stops being fresh, if its lifetime is known.
+    fn stale_at(&self, skew: Duration) -> Option<Instant> {
+        let margin = match self.lifetime {
+            Some(lifetime) => skew.min(lifetime / 2),
+            None => skew,
+        };
+        self.expires_at
+            .map(|at| at.checked_sub(margin).unwrap_or(at))
     }
 }
 
@@ -90,11 +102,16 @@ struct State {
 }
 
 impl State {
-    fn credential(&self) -> Option<Credential> {
+    fn credential(&self, skew: Duration) -> Option<Credential> {
         let access = self.access.as_ref()?;
         Some(Credential {
             header: (AUTHORIZATION, access.header.clone()),
             generation: self.generation,
+            // Counted from when it was asked for: a refusal after this may be the token
+            // running out by the server's clock.
+            stale_at: access
+                .stale_at(skew)
+                .map(|at| at.checked_sub(access.transit).unwrap_or(at)),
             identity: None,
         })
     }
@@ -148,7 +165,7 @@ impl TokenSource {
         let access = state.access.as_ref()?;
         access
             .fresh(self.config.skew)
-            .then(|| state.credential())
+            .then(|| state.credential(self.config.skew))
             .flatten()
     }
 
@@ -175,7 +192,8 @@ impl TokenSource {
 
     /// Replaces the token of generation `seen`, which the server refused: a token request
     /// only when `seen` is still the newest token here (and, with a store, in the store).
-    /// When another caller already replaced it, the newer token is returned without one.
+    /// When another caller already replaced it with a token that is still fresh, the newer
+    /// token is returned without one; one that is about to run out is replaced too.
     pub async fn refresh(
         &self,
         client: &crate::exec::Client,
@@ -186,7 +204,11 @@ impl TokenSource {
         let refused = {
             let state = self.state();
             if state.generation != seen
-                && let Some(credential) = state.credential()
+                && state
+                    .access
+                    .as_ref()
+                    .is_some_and(|a| a.fresh(self.config.skew))
+                && let Some(credential) = state.credential(self.config.skew)
             {
                 return Ok(Refreshed {
                     credential,
@@ -235,7 +257,7 @@ impl TokenSource {
                 .as_ref()
                 .filter(|a| a.fresh(self.config.skew))
                 .filter(|a| refused.as_deref() != Some(a.token.as_str()))
-                .and_then(|_| state.credential())
+                .and_then(|_| state.credential(self.config.skew))
         };
         // A recording starts with a token request even when the store has a usable token, so
         // that its replay, which starts with an empty store, finds one in the cassette.
@@ -331,6 +353,7 @@ impl TokenSource {
         reason: &str,
         sink: &dyn EventSink,
     ) -> Result<Credential, AuthError> {
+        let asked = Instant::now();
         let mut refresh_token = self.state().refresh_token.clone();
         if refresh_token.is_none() && client.replaying() && !self.config.grant.self_issued() {
             // The recording refreshed with a token from the person's store, which a replay does
@@ -370,7 +393,7 @@ impl TokenSource {
             }
             None => return Err(self.nothing_to_refresh_with()),
         };
-        self.take(answer, grant)
+        self.take(answer, grant, asked)
     }
 
     /// A refused `refresh_token` grant, with what to do when the refresh token was spent.
@@ -410,8 +433,13 @@ impl TokenSource {
 
     /// Keeps a token answer: the new access token, and the new refresh token at once when the
     /// server rotated it.
-    fn take(&self, answer: TokenAnswer, grant: &'static str) -> Result<Credential, AuthError> {
-        let access = Access::received(&answer.access_token, answer.expires_in).ok_or_else(|| {
+    fn take(
+        &self,
+        answer: TokenAnswer,
+        grant: &'static str,
+        asked: Instant,
+    ) -> Result<Credential, AuthError> {
+        let access = Access::received(&answer.access_token, answer.expires_in, asked).ok_or_else(|| {
             AuthError::new(format!(
                     "the token endpoint {} returned an access token that is not a valid header value",
                     self.config.token_url
@@ -425,7 +453,7 @@ impl TokenSource {
         state.obtained_by = grant;
         state.generation += 1;
         state
-            .credential()
+            .credential(self.config.skew)
             .ok_or_else(|| AuthError::new("the access token was lost"))
     }
 
