@@ -221,6 +221,7 @@ impl Resume {
                 ..Default::default()
             }),
             iterations: None,
+            spooled: None,
             succeeded: None,
             failed: None,
             error: None,

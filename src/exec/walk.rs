@@ -108,7 +108,7 @@ pub trait Visitor: Sync + Sized {
         &'s self,
         walker: Walker<'s, Self>,
         step: &'s StepPlan,
-        list: Result<Vec<serde_json::Value>, String>,
+        list: Result<crate::exec::schedule::Items, String>,
         scope: &'s mut Scope,
         auth: &'s AuthContext,
         top: bool,
@@ -246,9 +246,18 @@ impl<'v, V: Visitor> Walker<'v, V> {
         }
         match &step.each {
             Some(each) => {
-                let list = match visitor.plan().templates.value(&each.list, &scope.value()) {
-                    Ok(serde_json::Value::Array(items)) => Ok(items),
-                    Ok(other) => Err(format!("expected a list, found `{}`", preview(&other))),
+                use crate::exec::schedule::Items;
+                use crate::plan::Sequence;
+                let list = match visitor
+                    .plan()
+                    .templates
+                    .sequence(&each.list, &scope.value())
+                {
+                    Ok(Sequence::Json(serde_json::Value::Array(items))) => Ok(Items::List(items)),
+                    Ok(Sequence::Lazy(seq, len)) => Ok(Items::Lazy(seq, len)),
+                    Ok(Sequence::Json(other)) => {
+                        Err(format!("expected a list, found `{}`", preview(&other)))
+                    }
                     Err(error) => Err(super::request::describe(&error)),
                 };
                 visitor

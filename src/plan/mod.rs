@@ -11,14 +11,14 @@ mod interpolate;
 pub mod jsonpath;
 mod names;
 pub mod precheck;
-mod range;
+pub mod range;
 mod status;
 pub mod template;
 
 pub use auth::{AssertionPlan, AuthKind, AuthPlan, CertPlan, LoginPlan, OAuth2Plan, RefreshOnPlan};
 pub use build::{build, load_and_build};
 pub use status::StatusSet;
-pub use template::{TEMPLATE_FUEL, Templates, Tpl, ValueTpl};
+pub use template::{Sequence, TEMPLATE_FUEL, Templates, Tpl, ValueTpl};
 
 use std::path::PathBuf;
 use std::sync::Arc;

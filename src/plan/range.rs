@@ -36,6 +36,11 @@ impl Object for Range {
     }
 }
 
+/// The length of `value` when it is a lazy range.
+pub fn lazy_len(value: &Value) -> Option<usize> {
+    value.downcast_object_ref::<Range>().map(|range| range.len)
+}
+
 /// `range(stop)`, `range(start, stop)`, `range(start, stop, step)`, as Python and minijinja
 /// have them.
 pub fn range(lower: i64, upper: Option<i64>, step: Option<i64>) -> Result<Value, Error> {

@@ -228,14 +228,27 @@ impl Templates {
             Tpl::Text(i) => parts.templates[*i].render(ctx).map(Value::from)?,
             Tpl::Expr(i) => parts.exprs[*i].eval(ctx)?,
         };
-        self.learn(tpl, &value.to_string(), ctx);
+        self.learn(tpl, || value.to_string(), ctx);
         Ok(value)
+    }
+
+    /// Evaluates a `for_each` list: a lazy sequence (`range(n)`) stays one, with its length,
+    /// so that its items are made as the loop takes them; anything else becomes JSON.
+    pub fn sequence(&self, tpl: &ValueTpl, ctx: &Value) -> Result<Sequence, minijinja::Error> {
+        if let ValueTpl::Tpl(inner @ Tpl::Expr(_)) = tpl {
+            let value = self.eval(inner, ctx)?;
+            if let Some(len) = super::range::lazy_len(&value) {
+                return Ok(Sequence::Lazy(value, len));
+            }
+            return Ok(Sequence::Json(to_json(&value)?));
+        }
+        Ok(Sequence::Json(self.value(tpl, ctx)?))
     }
 
     /// When `tpl` reads `secrets`: teaches the redactor every piece of a secret (8 characters
     /// or more) that `out` holds without the whole — a slice such as `secrets.key[:12]`,
     /// or a secret cut by `truncate` — so that it is masked like the secret.
-    fn learn(&self, tpl: &Tpl, out: &str, ctx: &Value) {
+    fn learn<S: AsRef<str>>(&self, tpl: &Tpl, out: impl FnOnce() -> S, ctx: &Value) {
         const PIECE: usize = 8;
         let owner = self.0.borrow_owner();
         let reads = match tpl {
@@ -243,7 +256,12 @@ impl Templates {
             Tpl::Expr(i) => owner.secret_exprs.contains(i),
             Tpl::Literal(_) => false,
         };
-        if !reads || out.len() < PIECE {
+        if !reads {
+            return;
+        }
+        let out = out();
+        let out = out.as_ref();
+        if out.len() < PIECE {
             return;
         }
         let Ok(secrets) = ctx.get_attr("secrets") else {
@@ -319,7 +337,7 @@ impl Templates {
                     Some(text) => text,
                     None => self.0.borrow_dependent().templates[*i].render(ctx)?,
                 };
-                self.learn(tpl, &text, ctx);
+                self.learn(tpl, || text.as_str(), ctx);
                 return Ok(text);
             }
             Tpl::Literal(serde_json::Value::String(text)) => return Ok(text.clone()),
@@ -361,6 +379,13 @@ impl Templates {
 }
 
 /// Converts a template value to JSON; undefined and non-data values are errors.
+/// A `for_each` list, evaluated.
+pub enum Sequence {
+    Json(serde_json::Value),
+    /// A sequence whose items are computed when asked for, and how many it has.
+    Lazy(Value, usize),
+}
+
 pub fn to_json(value: &Value) -> Result<serde_json::Value, minijinja::Error> {
     if value.is_undefined() {
         return Err(minijinja::Error::new(

@@ -26,6 +26,15 @@ impl Default for Masker {
 }
 
 impl Masker {
+    /// How many values (each secret in each of its forms) it masks.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
     pub(super) fn of(list: Vec<String>) -> Masker {
         let matcher = (!list.is_empty())
             .then(|| {

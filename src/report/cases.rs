@@ -167,6 +167,7 @@ mod tests {
             duration_ms: 5,
             run: Some(Execution::default()),
             iterations: None,
+            spooled: None,
             succeeded: None,
             failed: None,
             error: (status == Status::Failed).then(|| ErrorInfo::new(ErrorKind::Status, "boom")),

@@ -13,6 +13,7 @@ use serde_json::ser::{CompactFormatter, Formatter};
 use super::Report;
 use super::atomic::write_atomically_with;
 use crate::redact::Masked;
+use crate::result::spool::Finished;
 use crate::result::{Execution, Iteration, StepResult};
 
 /// Writes the report to `path` through a temporary file and a rename, so that a crash never
@@ -65,6 +66,10 @@ fn write_step<W: Write>(out: &mut W, step: &StepResult, depth: usize) -> io::Res
         object.key("iterations")?;
         write_iterations(object.out, iterations, object.depth + 1)?;
     }
+    if let Some(spooled) = &step.spooled {
+        object.key("iterations")?;
+        write_spooled(object.out, spooled, object.depth + 1)?;
+    }
     object.optional("succeeded", &step.succeeded)?;
     object.optional("failed", &step.failed)?;
     object.optional("error", &step.error)?;
@@ -92,6 +97,42 @@ fn write_execution<W: Write>(object: &mut Object<'_, W>, run: &Execution) -> io:
         object.field("checks", &run.checks)?;
     }
     Ok(())
+}
+
+/// Where a top-level loop's iterations sit in the report: in the list (3) of a step (2) in the
+/// list of steps (1) of the report (0).
+const SPOOLED_DEPTH: usize = 4;
+
+/// One iteration of a top-level loop as the report shows it, for the loop's spool.
+pub fn render_spooled(iteration: &Iteration, out: &mut Vec<u8>) {
+    // Writing to memory cannot fail.
+    let _ = write_value(out, iteration, SPOOLED_DEPTH);
+}
+
+/// A top-level loop's iterations, copied from its spool (masked again as they are copied
+/// when the report knows secrets some of them were rendered without).
+fn write_spooled<W: Write>(out: &mut W, spooled: &Finished, depth: usize) -> io::Result<()> {
+    if depth + 1 != SPOOLED_DEPTH {
+        // Not where spools are made for; lay the items out again.
+        return write_list(out, &spooled.read_all()?, depth, write_value);
+    }
+    let also = spooled.also_mask();
+    out.write_all(b"[")?;
+    spooled.each_text(|index, text| {
+        line(out, index == 0, depth + 1)?;
+        match also.as_ref().and_then(|masker| {
+            std::str::from_utf8(text)
+                .ok()
+                .and_then(|text| masker.masked(text))
+        }) {
+            Some(masked) => out.write_all(masked.as_bytes()),
+            None => out.write_all(text),
+        }
+    })?;
+    if !spooled.is_empty() {
+        line(out, true, depth)?;
+    }
+    out.write_all(b"]")
 }
 
 /// Lists of iterations shorter than this are written by this thread alone.
@@ -364,6 +405,7 @@ mod tests {
             duration_ms: 5,
             run: None,
             iterations: Some(iterations),
+            spooled: None,
             succeeded: Some(items),
             failed: Some(0),
             error: None,
@@ -405,6 +447,7 @@ mod tests {
                 }],
             }),
             iterations: None,
+            spooled: None,
             succeeded: None,
             failed: None,
             error: Some(ErrorInfo::new(ErrorKind::Check, "check failed")),
@@ -414,6 +457,7 @@ mod tests {
         let empty = StepResult {
             id: "empty".into(),
             iterations: Some(Vec::new()),
+            spooled: None,
             ..step(0)
         };
         Report {

@@ -31,7 +31,9 @@ pub fn to_junit(report: &Masked<Report>) -> Result<String, String> {
         "whisk_version",
         report.whisk_version.as_str(),
     ));
-    for case in cases(&report.result) {
+    // JUnit lists every item: a spooled loop's are read back from its spool.
+    let result = report.result.unspooled(true).map_err(|e| e.to_string())?;
+    for case in cases(&result) {
         suite.add_test_case(test_case(&case, &recipe));
     }
     let mut junit = quick_junit::Report::new("whisk");

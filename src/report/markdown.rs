@@ -45,10 +45,15 @@ pub fn to_markdown(report: &Masked<Report>) -> String {
         count(Status::Failed),
         count(Status::Skipped)
     );
-    let failures: Vec<_> = cases(result)
+    // A spooled loop's failed items, as far as they are kept in memory; the count is whole.
+    let kept = result
+        .unspooled(false)
+        .unwrap_or(std::borrow::Cow::Borrowed(result));
+    let failures: Vec<_> = cases(&kept)
         .into_iter()
         .filter(|c| c.status == Status::Failed)
         .collect();
+    let total = failures.len() + result.failures_not_kept();
     if !failures.is_empty() {
         out.push_str("\n### Failures\n");
         for case in failures.iter().take(MAX_FAILURES) {
@@ -63,11 +68,11 @@ pub fn to_markdown(report: &Masked<Report>) -> String {
                 fenced(&message)
             );
         }
-        if failures.len() > MAX_FAILURES {
+        if total > MAX_FAILURES {
             let _ = writeln!(
                 out,
                 "\n…and {} more failures; the JSON report (`--report`) lists them all.",
-                failures.len() - MAX_FAILURES
+                total - MAX_FAILURES
             );
         }
     }
@@ -101,11 +106,11 @@ pub fn append_markdown(report: &Masked<Report>, path: &Path) -> std::io::Result<
 }
 
 fn row(out: &mut String, step: &StepResult) {
-    let items = match (&step.iterations, step.succeeded, step.failed) {
+    let items = match (step.item_count(), step.succeeded, step.failed) {
         (Some(items), succeeded, failed) => format!(
             "{}/{} succeeded, {} failed",
             succeeded.unwrap_or(0),
-            items.len(),
+            items,
             failed.unwrap_or(0)
         ),
         _ => String::new(),

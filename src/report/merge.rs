@@ -390,6 +390,7 @@ mod tests {
             duration_ms: 3,
             run: items.is_none().then(Execution::default),
             iterations: None,
+            spooled: None,
             succeeded: None,
             failed: None,
             error: None,

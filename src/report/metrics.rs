@@ -134,14 +134,7 @@ pub fn to_metrics(figures: &RunFigures<'_>, previous: Option<&str>) -> String {
     out.gauge(
         "whisk_run_items",
         "Items of the last run's top-level for_each steps, by how they ended.",
-        &by_status(&|status| {
-            steps
-                .iter()
-                .filter_map(|s| s.iterations.as_ref())
-                .flatten()
-                .filter(|it| it.status == status)
-                .count()
-        }),
+        &by_status(&|status| steps.iter().map(|s| s.items_with(status)).sum()),
     );
     let requests: Vec<(String, f64)> = CLASSES
         .iter()

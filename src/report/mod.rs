@@ -15,7 +15,7 @@ mod terminal;
 
 pub use atomic::write_atomically;
 pub use events::EventStream;
-pub use json::{to_json_text, write_json};
+pub use json::{render_spooled, to_json_text, write_json};
 pub use junit::{to_junit, write_junit};
 pub use markdown::{append_markdown, to_markdown, write_markdown};
 pub use metrics::{MetricsSink, RunFigures, write_metrics};

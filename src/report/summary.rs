@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::result::{Iteration, RunResult, Status, StepResult};
+use crate::result::{RunResult, Status, StepResult};
 
 /// How many failed items of a loop are listed by name; the rest are counted.
 pub const FAILED_ITEMS_SHOWN: usize = 10;
@@ -55,12 +55,7 @@ pub fn closing(result: &RunResult, name: &str, duration_ms: u64, color: bool) ->
         }
     }
     let carried_steps = result.steps.iter().filter(|s| s.carried_over).count();
-    let carried_items: usize = result
-        .steps
-        .iter()
-        .filter_map(|s| s.iterations.as_ref())
-        .map(|items| items.iter().filter(|i| i.carried_over).count())
-        .sum();
+    let carried_items: usize = result.steps.iter().map(StepResult::carried_items).sum();
     if carried_steps + carried_items > 0 {
         let mut parts = Vec::new();
         if carried_steps > 0 {
@@ -114,14 +109,10 @@ fn line(out: &mut String, step: &StepResult, color: bool) {
         Status::Interrupted => ("INT ", Style::Warn),
         Status::NotRun => ("----", Style::Dim),
     };
-    let mut detail = match (&step.iterations, &step.run) {
+    let mut detail = match (step.item_count(), &step.run) {
         (Some(items), _) => {
-            let carried = items.iter().filter(|i| i.carried_over).count();
-            let mut text = format!(
-                "{}/{} items succeeded",
-                step.succeeded.unwrap_or(0),
-                items.len()
-            );
+            let carried = step.carried_items();
+            let mut text = format!("{}/{} items succeeded", step.succeeded.unwrap_or(0), items);
             if carried > 0 {
                 let _ = write!(text, " ({carried} carried over)");
             }
@@ -181,20 +172,16 @@ fn line(out: &mut String, step: &StepResult, color: bool) {
             let _ = writeln!(out, "     --> {}:{}:{}", at.file, at.line, at.column);
         }
     }
-    if let Some(items) = &step.iterations {
-        failed_items(out, items);
-    }
+    failed_items(out, step);
 }
 
 /// The failed items of a loop, the first `FAILED_ITEMS_SHOWN` by name, the rest counted.
-fn failed_items(out: &mut String, items: &[Iteration]) {
-    let failed: Vec<&Iteration> = items
-        .iter()
-        .filter(|i| i.status == Status::Failed)
-        .collect();
+fn failed_items(out: &mut String, step: &StepResult) {
+    let failed = step.failed_items();
     if failed.is_empty() {
         return;
     }
+    let total = step.failed.unwrap_or(0).max(failed.len());
     let _ = writeln!(out, "     failed items:");
     for item in failed.iter().take(FAILED_ITEMS_SHOWN) {
         let message = item.error.as_ref().map_or("failed", |e| e.message.as_str());
@@ -205,11 +192,11 @@ fn failed_items(out: &mut String, items: &[Iteration]) {
             label(&item.item)
         );
     }
-    if failed.len() > FAILED_ITEMS_SHOWN {
+    if total > FAILED_ITEMS_SHOWN {
         let _ = writeln!(
             out,
             "       ... and {} more (the JSON report, `--report`, lists them all)",
-            failed.len() - FAILED_ITEMS_SHOWN
+            total - FAILED_ITEMS_SHOWN
         );
     }
 }
@@ -234,6 +221,7 @@ pub(super) fn millis(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::result::Iteration;
     use crate::result::{ErrorInfo, ErrorKind, Execution};
 
     fn item(index: usize, failed: bool, carried: bool) -> Iteration {
@@ -268,6 +256,7 @@ mod tests {
             succeeded: Some(items.len() - failed),
             failed: Some(failed),
             iterations: Some(items),
+            spooled: None,
             error: None,
             warnings: vec!["capture `x` matched nothing".into()],
             carried_over: false,

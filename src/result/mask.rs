@@ -27,6 +27,11 @@ impl Mask for StepResult {
         if let Some(iterations) = &mut self.iterations {
             mask_in_parallel(iterations, masker);
         }
+        // Spooled iterations were masked as they were written; secrets learned since are
+        // masked as the writers copy them.
+        if let Some(spooled) = &self.spooled {
+            spooled.mask_with(masker);
+        }
         self.error.mask(masker);
         for warning in &mut self.warnings {
             warning.mask(masker);
@@ -186,6 +191,7 @@ mod tests {
                     warnings: Vec::new(),
                     carried_over: false,
                 }]),
+                spooled: None,
                 succeeded: None,
                 failed: None,
                 error: None,

@@ -6,6 +6,7 @@ mod error;
 mod exchange;
 mod flow;
 mod mask;
+pub mod spool;
 mod step;
 mod tally;
 
@@ -43,28 +44,31 @@ pub struct RunResult {
     pub error: Option<ErrorInfo>,
 }
 
+/// True when authentication failed in `step`, its inner steps or its items.
+fn step_auth(step: &StepResult) -> bool {
+    step.error
+        .as_ref()
+        .is_some_and(|e| e.kind == ErrorKind::Auth)
+        || step
+            .run
+            .as_ref()
+            .and_then(|r| r.steps.as_ref())
+            .is_some_and(|s| s.iter().any(step_auth))
+        || step.iterations.as_ref().is_some_and(|its| {
+            its.iter().any(|i| {
+                i.error.as_ref().is_some_and(|e| e.kind == ErrorKind::Auth)
+                    || i.run
+                        .steps
+                        .as_ref()
+                        .is_some_and(|s| s.iter().any(step_auth))
+            })
+        })
+        || step.spooled.as_ref().is_some_and(|s| s.auth_failed())
+}
+
 impl RunResult {
     /// True when authentication failed somewhere in the run.
     pub fn auth_failed(&self) -> bool {
-        fn step_auth(step: &StepResult) -> bool {
-            step.error
-                .as_ref()
-                .is_some_and(|e| e.kind == ErrorKind::Auth)
-                || step
-                    .run
-                    .as_ref()
-                    .and_then(|r| r.steps.as_ref())
-                    .is_some_and(|s| s.iter().any(step_auth))
-                || step.iterations.as_ref().is_some_and(|its| {
-                    its.iter().any(|i| {
-                        i.error.as_ref().is_some_and(|e| e.kind == ErrorKind::Auth)
-                            || i.run
-                                .steps
-                                .as_ref()
-                                .is_some_and(|s| s.iter().any(step_auth))
-                    })
-                })
-        }
         self.error
             .as_ref()
             .is_some_and(|e| e.kind == ErrorKind::Auth)

@@ -19,6 +19,11 @@ pub struct StepResult {
     /// One entry per item of a `for_each` step, in item order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iterations: Option<Vec<Iteration>>,
+    /// The iterations of a top-level loop, kept on disk instead of in `iterations` (the
+    /// report shows them as `iterations` all the same).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub spooled: Option<std::sync::Arc<super::spool::Finished>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub succeeded: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -81,4 +86,50 @@ pub struct CheckResult {
     pub passed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+
+impl StepResult {
+    /// How many items a `for_each` step had, whether they are in memory or spooled.
+    pub fn item_count(&self) -> Option<usize> {
+        match (&self.iterations, &self.spooled) {
+            (Some(items), _) => Some(items.len()),
+            (None, Some(spooled)) => Some(spooled.len()),
+            (None, None) => None,
+        }
+    }
+
+    /// How many of its items were carried over from an earlier report.
+    pub fn carried_items(&self) -> usize {
+        match (&self.iterations, &self.spooled) {
+            (Some(items), _) => items.iter().filter(|i| i.carried_over).count(),
+            (None, Some(spooled)) => spooled.carried(),
+            (None, None) => 0,
+        }
+    }
+
+    /// Its failed items in index order: all of them from memory, the first
+    /// `spool::FAILURES_KEPT` of a spooled loop (`failed` counts them all).
+    pub fn failed_items(&self) -> Vec<&Iteration> {
+        let failed = |i: &&Iteration| i.status == super::Status::Failed;
+        match (&self.iterations, &self.spooled) {
+            (Some(items), _) => items.iter().filter(failed).collect(),
+            (None, Some(spooled)) => spooled.failures().iter().collect(),
+            (None, None) => Vec::new(),
+        }
+    }
+
+    /// How many of its items ended with `status`.
+    pub fn items_with(&self, status: super::Status) -> usize {
+        use super::Status;
+        match (&self.iterations, &self.spooled) {
+            (Some(items), _) => items.iter().filter(|i| i.status == status).count(),
+            (None, Some(spooled)) => match status {
+                Status::Succeeded => self.succeeded.unwrap_or(0),
+                Status::Failed => self.failed.unwrap_or(0),
+                Status::Interrupted => spooled.interrupted(),
+                Status::Skipped | Status::NotRun => 0,
+            },
+            (None, None) => 0,
+        }
+    }
 }

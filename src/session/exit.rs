@@ -45,6 +45,7 @@ mod tests {
                 duration_ms: 0,
                 run: None,
                 iterations: None,
+                spooled: None,
                 succeeded: None,
                 failed: None,
                 error: error.map(|kind| ErrorInfo::new(kind, "x")),

@@ -585,3 +585,70 @@ async fn steps_after_a_failure_are_listed_as_not_run() {
     );
     assert!(out.read("summary.md").contains("| `later` | ⏸️ not run |"));
 }
+
+/// A top-level loop's items go to disk as they finish (`result::spool`): items that finish in
+/// any order come out in item order in every writer, with their captures, and the failures
+/// beyond those kept in memory are counted, not lost. Item 0 answers last; items 3 and 70 fail.
+#[tokio::test]
+async fn items_finished_out_of_order_are_reported_in_order_by_every_writer() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/items/\d+$"))
+        .respond_with(|req: &Request| {
+            let n: u64 = req.url.path().rsplit('/').next().unwrap().parse().unwrap();
+            let template = if n == 3 || n == 70 {
+                ResponseTemplate::new(500)
+            } else {
+                ResponseTemplate::new(200).set_body_json(serde_json::json!({ "n": n * 10 }))
+            };
+            // Item 0 takes longest; the others finish in a scrambled order.
+            let delay = if n == 0 { 300 } else { (n * 37) % 23 };
+            template.set_delay(Duration::from_millis(delay))
+        })
+        .mount(&server)
+        .await;
+    let out = Whisk::new()
+        .input("base", &server.uri())
+        .arg("--junit")
+        .arg("junit.xml")
+        .arg("--summary")
+        .arg("summary.md")
+        .run(
+            r#"
+version: 1
+name: order
+inputs:
+  base: { type: string }
+steps:
+  - id: fan
+    for_each: range(100)
+    concurrency: 8
+    continue_on_error: true
+    request: { url: "{{ inputs.base }}/items/{{ item }}" }
+    capture:
+      n: { jsonpath: "$.n" }
+outputs:
+  ns: n
+  count: steps.fan.succeeded
+"#,
+        );
+    let report = out.report.as_ref().expect("a report");
+    assert_eq!(report["steps"][0]["status"], "failed", "{}", out.stderr);
+    let iterations = report["steps"][0]["iterations"].as_array().unwrap();
+    let indexes: Vec<u64> = iterations.iter().map(|i| i["index"].as_u64().unwrap()).collect();
+    assert_eq!(indexes, (0..100).collect::<Vec<u64>>());
+    let ns = report["outputs"]["ns"].as_array().unwrap();
+    assert_eq!(ns.len(), 100);
+    assert_eq!(ns[0], serde_json::json!([0]));
+    assert_eq!(ns[1], serde_json::json!([10]));
+    assert!(ns[3].is_null() && ns[70].is_null());
+    assert_eq!(ns[99], serde_json::json!([990]));
+    assert_eq!(report["outputs"]["count"], 98);
+    assert_eq!(report["steps"][0]["failed"], 2);
+    let junit = out.read("junit.xml");
+    assert_eq!(junit.matches("<testcase").count(), 100, "{junit}");
+    assert!(junit.find("fan[0]").unwrap() < junit.find("fan[99]").unwrap());
+    let summary = out.read("summary.md");
+    assert!(summary.contains("98/100 succeeded, 2 failed"), "{summary}");
+    assert!(out.stderr.contains("[3] 3:") && out.stderr.contains("[70] 70:"), "{}", out.stderr);
+}

@@ -207,7 +207,7 @@ impl Visitor for Dry<'_> {
         &self,
         walker: Walker<'_, Self>,
         step: &StepPlan,
-        list: Result<Vec<serde_json::Value>, String>,
+        list: Result<crate::exec::schedule::Items, String>,
         scope: &mut Scope,
         auth: &AuthContext,
         _: bool,
@@ -220,6 +220,7 @@ impl Visitor for Dry<'_> {
             let loop_name: Arc<str> = Arc::from("loop");
             match list {
                 Ok(items) => {
+                    let items = items.into_vec();
                     let length = items.len();
                     if length == 0 {
                         self.comment(&format!("{title}: no items"));

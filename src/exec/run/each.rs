@@ -14,10 +14,12 @@ use crate::event::Event;
 use crate::exec::auth::AuthContext;
 use crate::exec::context::Scope;
 use crate::exec::request::describe;
-use crate::exec::schedule::{self, Outcomes, Queue};
+use crate::exec::schedule::{self, Collect, Items, Outcomes, Queue};
 use crate::exec::step_data::{self, StepData};
 use crate::exec::walk::{Walker, item_scope, produced};
 use crate::plan::{Body, Concurrency, StepPlan};
+use crate::redact::Mask;
+use crate::result::spool::{Entry, Spool};
 use crate::result::{ErrorInfo, ErrorKind, Execution, Iteration, Status, StepResult};
 use crate::source::FieldPath;
 
@@ -45,7 +47,7 @@ impl<'a> Runner<'a> {
         &'s self,
         walker: Walker<'s, Runner<'a>>,
         step: &'s StepPlan,
-        list: Result<Vec<serde_json::Value>, String>,
+        list: Result<crate::exec::schedule::Items, String>,
         scope: &'s mut Scope,
         auth: &'s AuthContext,
         top: bool,
@@ -70,18 +72,30 @@ impl<'a> Runner<'a> {
         let whole = items.len();
         let mut indices = None;
         if top && let Some(shard) = self.options.shard {
-            let (mine, positions): (Vec<_>, Vec<_>) = items
-                .into_iter()
-                .enumerate()
-                .filter(|(_, item)| shard.owns(item))
-                .map(|(i, item)| (item, i))
-                .unzip();
-            items = mine;
+            let (mine, positions) = items.select(|item| shard.owns(item));
+            items = Items::List(mine);
             indices = Some(positions);
         }
         let concurrency = match self.concurrency(step, &scope.value()) {
             Ok(n) => n,
             Err(message) => return failed(result, "concurrency", message),
+        };
+        // Captures become lists in item order; a failed item contributes null.
+        let mut names: Vec<String> = step.captures.iter().map(|c| c.name.clone()).collect();
+        if let Body::Block(block) = &step.body {
+            names.extend(produced(block));
+        }
+        // A top-level loop's iterations go to disk as they finish (`result::spool`).
+        let spool = if top {
+            match Spool::new(names.len()) {
+                Ok(spool) => Some(spool),
+                Err(e) => {
+                    let message = format!("could not make a temporary file for its items: {e}");
+                    return failed(result, "for_each", message);
+                }
+            }
+        } else {
+            None
         };
         self.events.sink.emit(&Event::StepStarted {
             step: step.id.clone(),
@@ -104,41 +118,81 @@ impl<'a> Runner<'a> {
             top,
         };
         let queue = Queue::new(items);
-        let outcomes = Outcomes::new(queue.len());
         let threads = self.threads_for(concurrency, length);
-        schedule::run(
-            &queue,
-            &outcomes,
-            concurrency,
-            threads,
-            self.client.direct(),
-            |index, value| self.item(walker, &item, index, value),
-        )
-        .await;
-        // Items that did not start keep their index in the whole list too.
-        let (iterations, datas) = outcomes.in_order(&queue, |position, value| {
-            let index = indices.as_ref().map_or(position, |all| all[position]);
-            interrupted_iteration(index, value)
-        });
-        // Captures become lists in item order; a failed item contributes null.
-        let mut names: Vec<String> = step.captures.iter().map(|c| c.name.clone()).collect();
-        if let Body::Block(block) = &step.body {
-            names.extend(produced(block));
-        }
-        for name in &names {
-            let list: Vec<serde_json::Value> = iterations
-                .iter()
-                .map(|it| {
-                    it.run
-                        .captures
-                        .get(name)
-                        .cloned()
-                        .unwrap_or(serde_json::Value::Null)
-                })
-                .collect();
-            scope.set_json(name, &serde_json::Value::Array(list));
-        }
-        result.tally(iterations, whole);
+        let run = |index, value| self.item(walker, &item, index, value);
+        let datas = match spool {
+            Some(spool) => {
+                let sink = Spooling {
+                    spool,
+                    names: &names,
+                    masker: &self.plan.redactor,
+                    results: step.results_read.then(|| Outcomes::new(length)),
+                    last: std::sync::Mutex::new(None),
+                    length,
+                };
+                let direct = self.client.direct();
+                schedule::run(&queue, &sink, concurrency, threads, direct, run).await;
+                // Items that did not start keep their index in the whole list too.
+                for position in 0..length {
+                    if !sink.spool.has(position) {
+                        let value = queue.take_at(position).unwrap_or_default();
+                        let index = indices.as_ref().map_or(position, |all| all[position]);
+                        sink.put(position, interrupted_iteration(index, value));
+                    }
+                }
+                let Spooling {
+                    spool,
+                    results,
+                    last,
+                    ..
+                } = sink;
+                match spool.finish(&mut result, whole) {
+                    Ok((finished, captures)) => {
+                        for (name, list) in names.iter().zip(captures) {
+                            scope.set_json(name, &serde_json::Value::Array(list));
+                        }
+                        result.spooled = Some(Arc::new(finished));
+                    }
+                    Err(e) => {
+                        let message = format!("its items could not be kept on disk: {e}");
+                        return failed(result, "for_each", message);
+                    }
+                }
+                match results {
+                    Some(results) => results.into_vec(StepData::default),
+                    None => last
+                        .into_inner()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .into_iter()
+                        .collect(),
+                }
+            }
+            None => {
+                let outcomes = Outcomes::new(queue.len());
+                let direct = self.client.direct();
+                schedule::run(&queue, &outcomes, concurrency, threads, direct, run).await;
+                // Items that did not start keep their index in the whole list too.
+                let (iterations, datas) = outcomes.in_order(&queue, |position, value| {
+                    let index = indices.as_ref().map_or(position, |all| all[position]);
+                    interrupted_iteration(index, value)
+                });
+                for name in &names {
+                    let list: Vec<serde_json::Value> = iterations
+                        .iter()
+                        .map(|it| {
+                            it.run
+                                .captures
+                                .get(name)
+                                .cloned()
+                                .unwrap_or(serde_json::Value::Null)
+                        })
+                        .collect();
+                    scope.set_json(name, &serde_json::Value::Array(list));
+                }
+                result.tally(iterations, whole);
+                datas
+            }
+        };
         let mut data = datas.last().cloned().unwrap_or_default();
         data.remove("item");
         data.set("results", step_data::results(datas));
@@ -239,6 +293,66 @@ impl<'a> Runner<'a> {
             },
             data,
         )
+    }
+}
+
+/// Where a top-level loop's outcomes go: each iteration, masked and rendered, to the spool;
+/// its `steps.<id>` value kept for `results` when a template reads them, else only the last
+/// item's.
+struct Spooling<'s> {
+    spool: Spool,
+    names: &'s [String],
+    masker: &'s crate::redact::Redactor,
+    results: Option<Outcomes<StepData>>,
+    last: std::sync::Mutex<Option<StepData>>,
+    length: usize,
+}
+
+impl Collect<(Iteration, StepData)> for Spooling<'_> {
+    async fn admit(&self, index: usize) {
+        self.spool.admit(index).await;
+    }
+
+    fn put(&self, position: usize, (mut iteration, data): (Iteration, StepData)) {
+        match &self.results {
+            Some(results) => results.put(position, data),
+            None if position + 1 == self.length => {
+                *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(data);
+            }
+            None => {}
+        }
+        let captures = self
+            .names
+            .iter()
+            .map(|name| {
+                iteration
+                    .run
+                    .captures
+                    .get(name)
+                    .cloned()
+                    .unwrap_or(serde_json::Value::Null)
+            })
+            .collect();
+        let masker = self.masker.masker();
+        iteration.mask(&masker);
+        let mut text = Vec::with_capacity(512);
+        crate::report::render_spooled(&iteration, &mut text);
+        if iteration.status != Status::Failed {
+            // The totals need only the status, the warnings, whether it was carried over and
+            // its inner steps (for authentication failures).
+            iteration.run = Execution {
+                steps: iteration.run.steps.take(),
+                ..Execution::default()
+            };
+            iteration.item = serde_json::Value::Null;
+        }
+        self.spool.put(Entry {
+            index: position,
+            text,
+            iteration,
+            captures,
+            masked_with: masker.len(),
+        });
     }
 }
 

@@ -134,7 +134,7 @@ impl<'a> Visitor for Runner<'a> {
         &'s self,
         walker: Walker<'s, Self>,
         step: &'s StepPlan,
-        list: Result<Vec<serde_json::Value>, String>,
+        list: Result<crate::exec::schedule::Items, String>,
         scope: &'s mut Scope,
         auth: &'s AuthContext,
         top: bool,

@@ -159,6 +159,7 @@ pub(crate) fn blank(step: &StepPlan, status: Status) -> StepResult {
         duration_ms: 0,
         run: None,
         iterations: None,
+        spooled: None,
         succeeded: None,
         failed: None,
         error: None,

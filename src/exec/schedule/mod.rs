@@ -6,7 +6,7 @@
 mod items;
 mod threads;
 
-pub use items::{Outcomes, Queue};
+pub use items::{Collect, Items, Outcomes, Queue};
 pub use threads::on_worker;
 
 use std::future::Future;
@@ -19,15 +19,15 @@ use super::direct::Direct;
 /// time: on `threads` threads, the concurrency split between them, or on this one. Each
 /// outcome goes to its item's slot in `outcomes`. Items no thread took (none could start)
 /// run here.
-pub async fn run<T, F, Fut>(
+pub async fn run<T, C, F, Fut>(
     queue: &Queue,
-    outcomes: &Outcomes<T>,
+    outcomes: &C,
     concurrency: usize,
     threads: usize,
     direct: Option<&Direct>,
     run: F,
 ) where
-    T: Send + Sync,
+    C: Collect<T>,
     F: Fn(usize, serde_json::Value) -> Fut + Sync,
     Fut: Future<Output = T>,
 {
@@ -41,15 +41,18 @@ pub async fn run<T, F, Fut>(
 }
 
 /// Runs the items of `queue` on `slots` lanes: each lane runs one item at a time and takes
-/// the next when it is done, so that a slow item holds only its own lane.
-async fn lanes<T, F, Fut>(queue: &Queue, outcomes: &Outcomes<T>, slots: usize, run: &F)
+/// the next when it is done (and `outcomes` admits one), so that a slow item holds only its
+/// own lane.
+async fn lanes<T, C, F, Fut>(queue: &Queue, outcomes: &C, slots: usize, run: &F)
 where
+    C: Collect<T>,
     F: Fn(usize, serde_json::Value) -> Fut,
     Fut: Future<Output = T>,
 {
     let mut lanes: futures_util::stream::FuturesUnordered<_> = (0..slots.max(1))
         .map(|_| async move {
             while let Some((index, value)) = queue.take() {
+                outcomes.admit(index).await;
                 outcomes.put(index, run(index, value).await);
             }
         })
