@@ -36,9 +36,16 @@ impl Object for Range {
     }
 }
 
-/// The length of `value` when it is a lazy range.
+/// The length of `value` when a loop can take its items one at a time by index instead of
+/// converting it whole: a lazy range, or any sequence (a list input, a filter's result).
 pub fn lazy_len(value: &Value) -> Option<usize> {
-    value.downcast_object_ref::<Range>().map(|range| range.len)
+    if let Some(range) = value.downcast_object_ref::<Range>() {
+        return Some(range.len);
+    }
+    match value.kind() {
+        minijinja::value::ValueKind::Seq => value.len(),
+        _ => None,
+    }
 }
 
 /// `range(stop)`, `range(start, stop)`, `range(start, stop, step)`, as Python and minijinja

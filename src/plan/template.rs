@@ -238,6 +238,13 @@ impl Templates {
         if let ValueTpl::Tpl(inner @ Tpl::Expr(_)) = tpl {
             let value = self.eval(inner, ctx)?;
             if let Some(len) = super::range::lazy_len(&value) {
+                // Every item must be data, as `to_json` of the whole list would require; checked
+                // now (written to nowhere), so that taking an item later cannot fail.
+                if let Ok(items) = value.try_iter() {
+                    for item in items {
+                        to_json_checked(&item)?;
+                    }
+                }
                 return Ok(Sequence::Lazy(value, len));
             }
             return Ok(Sequence::Json(to_json(&value)?));
@@ -379,6 +386,16 @@ impl Templates {
 }
 
 /// Converts a template value to JSON; undefined and non-data values are errors.
+/// Fails as `to_json` of a list holding `value` would, without building the JSON.
+fn to_json_checked(value: &Value) -> Result<(), minijinja::Error> {
+    serde_json::to_writer(std::io::sink(), value).map_err(|e| {
+        minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("the value cannot be used as data: {e}"),
+        )
+    })
+}
+
 /// A `for_each` list, evaluated.
 pub enum Sequence {
     Json(serde_json::Value),

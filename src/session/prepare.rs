@@ -39,6 +39,9 @@ pub fn prepare(
     let mut provided = given(&plan).map_err(failed)?;
     provided.placeholder_secrets = placeholder_secrets;
     let bound = bind::bind(&plan, &provided).map_err(failed)?;
+    // The bound inputs hold the values now: rows of a large inputs file are not kept twice.
+    provided.inputs = Default::default();
+    provided.inputs_file = None;
     Ok(Prepared {
         plan,
         provided,

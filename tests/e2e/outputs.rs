@@ -635,7 +635,10 @@ outputs:
     let report = out.report.as_ref().expect("a report");
     assert_eq!(report["steps"][0]["status"], "failed", "{}", out.stderr);
     let iterations = report["steps"][0]["iterations"].as_array().unwrap();
-    let indexes: Vec<u64> = iterations.iter().map(|i| i["index"].as_u64().unwrap()).collect();
+    let indexes: Vec<u64> = iterations
+        .iter()
+        .map(|i| i["index"].as_u64().unwrap())
+        .collect();
     assert_eq!(indexes, (0..100).collect::<Vec<u64>>());
     let ns = report["outputs"]["ns"].as_array().unwrap();
     assert_eq!(ns.len(), 100);
@@ -650,5 +653,9 @@ outputs:
     assert!(junit.find("fan[0]").unwrap() < junit.find("fan[99]").unwrap());
     let summary = out.read("summary.md");
     assert!(summary.contains("98/100 succeeded, 2 failed"), "{summary}");
-    assert!(out.stderr.contains("[3] 3:") && out.stderr.contains("[70] 70:"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("[3] 3:") && out.stderr.contains("[70] 70:"),
+        "{}",
+        out.stderr
+    );
 }

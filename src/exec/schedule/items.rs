@@ -52,7 +52,7 @@ impl Items {
     }
 }
 
-/// Item `i` of a lazy sequence, as data (its items are numbers: nothing to fail).
+/// Item `i` of a lazy sequence, as data (`Templates::sequence` checked that every item is).
 fn lazy_item(seq: &minijinja::Value, i: usize) -> serde_json::Value {
     seq.get_item_by_index(i)
         .ok()
