@@ -34,6 +34,29 @@ impl Scope {
         scope
     }
 
+    /// The starting scope of a run's recipe. A long list input (the rows of a CSV file) is
+    /// not converted into template values: templates read it in place, an item at a time.
+    pub fn of_inputs(
+        inputs: &Arc<serde_json::Map<String, serde_json::Value>>,
+        secrets: &indexmap::IndexMap<String, String>,
+    ) -> Scope {
+        let values = inputs.iter().map(|(name, value)| {
+            let value = match value.as_array() {
+                Some(items) if items.len() >= LONG_LIST => Value::from_object(InputList {
+                    inputs: inputs.clone(),
+                    name: name.clone(),
+                    len: items.len(),
+                }),
+                _ => to_value(value),
+            };
+            (name.clone(), value)
+        });
+        let mut scope = Scope::default();
+        scope.set("inputs", Value::from_pairs(values));
+        scope.set("secrets", to_value(secrets));
+        scope
+    }
+
     pub fn set(&mut self, name: &str, value: Value) {
         self.set_named(Arc::from(name), value);
     }
@@ -186,6 +209,40 @@ impl Object for Loop {
     }
 }
 
+/// Lists at least this long are read in place (`InputList`) rather than converted.
+const LONG_LIST: usize = 1024;
+
+/// A list input as templates see it, read from the bound inputs when an item is asked for.
+#[derive(Debug)]
+struct InputList {
+    inputs: Arc<serde_json::Map<String, serde_json::Value>>,
+    name: String,
+    len: usize,
+}
+
+impl Object for InputList {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let item = self
+            .inputs
+            .get(&self.name)?
+            .as_array()?
+            .get(key.as_usize()?)?;
+        Some(to_value(item))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Seq(self.len)
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(self.len)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,6 +261,36 @@ mod tests {
             )
             .unwrap();
         assert_eq!(out, "http://h 2 200");
+    }
+
+    #[test]
+    fn a_long_list_input_reads_like_the_list() {
+        let rows: Vec<serde_json::Value> = (0..LONG_LIST + 5)
+            .map(|i| serde_json::json!({"id": i, "name": format!("n{i}")}))
+            .collect();
+        let inputs = serde_json::json!({"base": "b", "rows": rows, "short": [1, 2]});
+        let inputs = Arc::new(inputs.as_object().unwrap().clone());
+        let scope = Scope::of_inputs(&inputs, &Default::default());
+        let env = minijinja::Environment::new();
+        let out = env
+            .render_str(
+                "{{ inputs.base }} {{ inputs.rows | length }} {{ inputs.rows[3].name }} \
+                 {{ inputs.rows | map(attribute='id') | sum }} {{ inputs.rows[-1].id }} \
+                 {{ (inputs.rows | first).name }} {{ inputs.short }} {{ inputs | list }}",
+                scope.value(),
+            )
+            .unwrap();
+        let n = LONG_LIST + 5;
+        assert_eq!(
+            out,
+            format!(
+                "b {n} n3 {} {} n0 [1, 2] ['base', 'rows', 'short']",
+                n * (n - 1) / 2,
+                n - 1
+            )
+        );
+        let json = serde_json::to_value(scope.value().get_attr("inputs").unwrap()).unwrap();
+        assert_eq!(json["rows"], serde_json::Value::Array(rows));
     }
 
     #[test]

@@ -180,14 +180,14 @@ impl<'v, V: Visitor> Walker<'v, V> {
     pub fn recipe<'s>(
         self,
         recipe: &'s RecipePlan,
-        inputs: &'s serde_json::Map<String, serde_json::Value>,
+        inputs: &'s Arc<serde_json::Map<String, serde_json::Value>>,
     ) -> Boxed<'s, V::Recipe>
     where
         'v: 's,
     {
         Box::pin(async move {
             let secrets = &self.visitor.bound().secrets[recipe.id];
-            let mut scope = Scope::new(inputs, secrets);
+            let mut scope = Scope::of_inputs(inputs, secrets);
             let templates = &self.visitor.plan().templates;
             let auth = AuthContext::new(scope.value(), recipe.client_cert.as_ref(), templates);
             let top = recipe.id == 0;
@@ -289,6 +289,7 @@ impl<'v, V: Visitor> Walker<'v, V> {
                 Body::Uses(uses) => match self.bind_uses(uses, scope) {
                     Ok(inputs) => {
                         visitor.using(step, uses);
+                        let inputs = Arc::new(inputs);
                         let recipe = self.recipe(&uses.recipe, &inputs).await;
                         visitor.used(step, uses, recipe, scope, started)
                     }

@@ -889,7 +889,8 @@ async fn empty_captures_warn_and_min_fails() {
 }
 
 /// Rows from a CSV file (typed by the input's `columns`) and from an NDJSON file drive a
-/// loop; every row reaches the server once, with its typed values.
+/// loop; every row reaches the server once, with its typed values. 1,500 rows: a list input
+/// that long is read in place by templates (`InputList`), not converted.
 #[tokio::test]
 async fn csv_and_ndjson_rows_feed_an_array_input() {
     let server = MockServer::start().await;
@@ -899,7 +900,7 @@ async fn csv_and_ndjson_rows_feed_an_array_input() {
         .await;
     let recipe = "version: 1\nname: rows\ninputs:\n  base: { type: string }\n  children:\n    type: array\n    columns: { seats: integer, active: boolean }\nsteps:\n  - id: enable\n    for_each: \"{{ inputs.children | selectattr('active') | list }}\"\n    as: child\n    concurrency: 8\n    request:\n      method: POST\n      url: \"{{ inputs.base }}/orgs/{{ child.locator }}\"\n      json: { seats: \"{{ child.seats }}\", note: \"{{ child.note }}\" }\n";
     let mut csv = String::from("locator,seats,active,note\n");
-    for i in 0..300 {
+    for i in 0..1500 {
         csv.push_str(&format!(
             "{},{},{},\"row {i}, quoted\"\n",
             1000 + i,
@@ -916,7 +917,13 @@ async fn csv_and_ndjson_rows_feed_an_array_input() {
         .run(recipe);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let received = server.received_requests().await.unwrap();
-    assert_eq!(received.len(), 200, "the active rows: two of three");
+    assert_eq!(received.len(), 1000, "the active rows: two of three");
+    let echoed = &out.report.as_ref().unwrap()["inputs"]["children"];
+    assert_eq!(echoed.as_array().unwrap().len(), 1500);
+    assert_eq!(
+        echoed[4],
+        serde_json::json!({"locator": "1004", "seats": 4, "active": true, "note": "row 4, quoted"})
+    );
     let mut seen = std::collections::HashSet::new();
     for request in &received {
         let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
