@@ -217,7 +217,8 @@ fn dry_run_needs_no_secret_and_refuses_report_flags() {
 }
 
 /// The dry run's script sends what whisk sends, byte for byte, for a secret full of characters
-/// that need encoding: `urlencode` in the URL, JSON escapes in a body, a header as it is.
+/// that need encoding: raw in the URL's path and query (encoded as the URL standard does),
+/// `urlencode` in the URL, JSON escapes in a body, a header as it is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_script_sends_byte_identical_requests_for_awkward_secrets() {
     const AWKWARD: &str = "Ab3+Xy/9 ~\"q\\u'z&=<\u{e4}>%";
@@ -237,7 +238,7 @@ steps:
   - id: probe
     request:
       method: POST
-      url: "{{ inputs.base }}/p?k={{ secrets.key | urlencode }}&plain=1"
+      url: "{{ inputs.base }}/p/{{ secrets.key }}?k={{ secrets.key | urlencode }}&raw={{ secrets.key }}&plain=1"
       headers: { X-Key: "{{ secrets.key }}" }
       json: { key: "{{ secrets.key }}", note: "a {{ secrets.key | urlencode }} b" }
 "#;
@@ -265,9 +266,37 @@ steps:
         "{}",
         String::from_utf8_lossy(&ran.stderr)
     );
+    // The script's `whisk_url` writes a URL as whisk's URL parser (the URL standard) does.
+    let function = dry
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("whisk_url()"))
+        .expect("the script defines whisk_url");
+    for raw in [
+        "http://h/a b/\\c\"d<e>`{}'?q=1 2\"'<>`{}\\&x=\u{e4}\u{7f}#frag ment",
+        "http://h/p?first?second#x#y",
+        "http://h/%41%zz/\u{1f600}",
+    ] {
+        let ran = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{function}\nwhisk_url \"$1\""))
+            .arg("sh")
+            .arg(raw)
+            .output()
+            .expect("sh runs whisk_url");
+        let mut expected = url::Url::parse(raw).unwrap();
+        expected.set_fragment(None);
+        assert_eq!(
+            String::from_utf8_lossy(&ran.stdout).trim_end(),
+            expected.as_str(),
+            "{raw}"
+        );
+    }
     let requests = server.received_requests().await.unwrap();
     assert_eq!(requests.len(), 2);
     let (a, b) = (&requests[0], &requests[1]);
+    assert_eq!(a.url.path(), b.url.path(), "the path differs");
+    assert!(a.url.path().contains("%20"), "{}", a.url.path());
     assert_eq!(a.url.query(), b.url.query(), "the query differs");
     assert_eq!(
         String::from_utf8_lossy(&a.body),
@@ -278,5 +307,45 @@ steps:
         a.headers.get("x-key"),
         b.headers.get("x-key"),
         "the header differs"
+    );
+}
+
+/// A value computed from a secret in a way the script cannot repeat (`upper`): the script says
+/// so and stops there instead of sending the masked value; the dry run warns.
+#[test]
+fn a_secret_the_script_cannot_compute_stops_the_script() {
+    let recipe = r#"
+version: 1
+name: derived
+secrets:
+  key: { env: DERIVED_KEY }
+steps:
+  - id: shout
+    request:
+      url: "http://127.0.0.1:9/p?k={{ secrets.key | upper }}"
+"#;
+    let whisk = Whisk::new();
+    let dir = whisk.dir.path().to_path_buf();
+    let dry = whisk.arg("--dry-run").command_with_recipe(recipe);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(
+        dry.stderr
+            .contains("step `shout` sends a value computed from a secret"),
+        "{}",
+        dry.stderr
+    );
+    assert!(!dry.stdout.contains("curl -sS -X GET"), "{}", dry.stdout);
+    let script = dir.join("dry-run.sh");
+    std::fs::write(&script, &dry.stdout).unwrap();
+    let ran = std::process::Command::new("sh")
+        .arg(&script)
+        .env("DERIVED_KEY", "lower-case-key-1")
+        .output()
+        .expect("sh runs the script");
+    assert_eq!(ran.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&ran.stderr).contains("cannot compute"),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
     );
 }

@@ -82,6 +82,15 @@ pub async fn dry_run(plan: &Plan, bound: &Bound, env: &Env, recipe_path: &str) -
             " | join(\"\")'; }\n"
         ));
     }
+    // A URL holding values known only to the shell, percent-encoded as whisk's URL parser
+    // (the URL standard) does: the path set before the first `?` (where `\` is `/`, as in
+    // http and https URLs), the special-query set after it; a fragment is never sent.
+    if body.contains("$(whisk_url ") {
+        script.push_str(concat!(
+            r#"whisk_url() { printf %s "$1" | jq -sRr 'def h: "0123456789ABCDEF"[.:.+1]; def enc($set): map(if . > 127 then [.] | implode | @uri elif . < 33 or . > 126 or (. as $c | $set | any(. == $c)) then "%" + ((./16|floor)|h) + ((.%16)|h) else [.] | implode end) | join(""); explode as $a | ([$a | to_entries[] | select(.value == 35) | .key] | first // ($a | length)) as $f | $a[:$f] as $u | ([$u | to_entries[] | select(.value == 63) | .key] | first) as $q | def path: map(if . == 92 then 47 else . end) | enc([34,60,62,96,123,125]); if $q == null then $u | path else ($u[:$q] | path) + "?" + ($u[$q+1:] | enc([34,60,62,39])) end'; }"#,
+            "\n"
+        ));
+    }
     // The content of a JSON string, escaped as serde_json escapes it.
     if body.contains("$(whisk_json ") {
         script.push_str("whisk_json() { printf %s \"$1\" | jq -sR . | sed 's/^\"//; s/\"$//'; }\n");
@@ -368,7 +377,7 @@ impl Dry<'_> {
         let mut lines = vec![format!(
             "curl -sS -X {} {}",
             out.method,
-            word(out.url.as_str(), &references)
+            url_word(out.url.as_str(), &references)
         )];
         for (name, value) in &out.headers {
             // curl writes a multipart body's own type (its boundary) and length.
@@ -448,7 +457,23 @@ impl Dry<'_> {
             )),
             None => {}
         }
-        self.emit(&command(&lines));
+        let command = command(&lines);
+        // A value derived from a secret other than by `urlencode` (`upper`, a slice, a hash):
+        // the script cannot compute it, and sending it masked would be another request.
+        if self.plan.redactor.masker().masked(&command).is_some() {
+            let message = format!(
+                "step `{}` sends a value computed from a secret (a filter other than `urlencode`, or a slice) that this script cannot compute",
+                step.id
+            );
+            self.comment(&format!("cannot reproduce: {message}"));
+            self.emit(&format!(
+                "echo {} >&2; exit 1",
+                shell::literal(&format!("whisk dry run: {message}"))
+            ));
+            self.script().warnings.push(message);
+            return;
+        }
+        self.emit(&command);
     }
 
     /// The curl options carrying a profile's credential; the first use of an OAuth2 profile
@@ -681,6 +706,17 @@ impl Dry<'_> {
             text = text.replace(&reference.sentinel, &reference.shell);
         }
         text
+    }
+}
+
+/// A request's URL as one shell word: with values known only to the shell inside it, passed
+/// through `whisk_url` so that curl gets the URL whisk would send.
+fn url_word(url: &str, references: &[Reference]) -> String {
+    let plain = word(url, references);
+    if references.iter().any(|r| url.contains(&r.sentinel)) {
+        format!("\"$(whisk_url {plain})\"")
+    } else {
+        plain
     }
 }
 
