@@ -495,15 +495,23 @@ steps:
     assert_eq!(attempts[1]["status"], 200);
 }
 
-#[tokio::test]
-async fn a_refused_refreshed_token_fails_with_the_provider_code_and_exit_3() {
+/// A client-credentials recipe against a server whose token endpoint gives tokens living
+/// `lifetime` seconds (expecting `grants` token requests) and whose `/items` refuses every token
+/// with `401 code` after `delay` (expecting `tries` requests): the run's output.
+async fn refused_every_time(
+    lifetime: u64,
+    grants: u64,
+    code: &str,
+    delay: std::time::Duration,
+    tries: u64,
+) -> crate::harness::Output {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/token"))
         .respond_with(json(
-            serde_json::json!({"access_token": "tok-abcdef123", "expires_in": 3600}),
+            serde_json::json!({"access_token": "tok-abcdef123", "expires_in": lifetime}),
         ))
-        .expect(2)
+        .expect(grants)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
@@ -511,8 +519,10 @@ async fn a_refused_refreshed_token_fails_with_the_provider_code_and_exit_3() {
         .and(header_exists("authorization"))
         .respond_with(
             ResponseTemplate::new(401)
-                .set_body_string("UNAUTHORIZED (401): oauth_invalid_accesstoken"),
+                .set_body_string(format!("UNAUTHORIZED (401): {code}"))
+                .set_delay(delay),
         )
+        .expect(tries)
         .mount(&server)
         .await;
     let out = Whisk::new().input("base", &server.uri()).run(r#"
@@ -529,12 +539,31 @@ steps:
     request: { url: "{{ inputs.base }}/items" }
 "#);
     assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(out.stderr.contains(code), "{}", out.stderr);
     assert!(
-        out.stderr.contains("oauth_invalid_accesstoken"),
+        out.stderr.contains("refused again after refreshing"),
         "{}",
         out.stderr
     );
     assert!(!out.everything().contains("s3cr3t-xyz"));
+    let report = out.report.as_ref().expect("a report");
+    let sent = report["steps"][0]["request"]["attempts"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(sent as u64, tries, "{report:#}");
+    out
+}
+
+#[tokio::test]
+async fn a_refused_refreshed_token_fails_with_the_provider_code_and_exit_3() {
+    refused_every_time(
+        3600,
+        2,
+        "oauth_invalid_accesstoken",
+        std::time::Duration::ZERO,
+        2,
+    )
+    .await;
 }
 
 /// A refusal that comes after the token sent had run out by whisk's clock (here: every answer
@@ -542,51 +571,14 @@ steps:
 /// times; then the step fails as any refused-again request does. Counted by the server.
 #[tokio::test]
 async fn tokens_that_run_out_in_transit_are_replaced_a_bounded_number_of_times() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(json(
-            serde_json::json!({"access_token": "tok-abcdef123", "expires_in": 1}),
-        ))
-        .expect(5)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/items"))
-        .respond_with(
-            ResponseTemplate::new(401)
-                .set_body_string("UNAUTHORIZED (401): oauth_access_token_expired")
-                .set_delay(std::time::Duration::from_millis(600)),
-        )
-        .expect(5)
-        .mount(&server)
-        .await;
-    let out = Whisk::new().input("base", &server.uri()).run(r#"
-version: 1
-name: lapsed
-inputs:
-  base: { type: string }
-auth:
-  api:
-    oauth2: { grant: client_credentials, token_url: "{{ inputs.base }}/token", client_id: c, client_secret: s3cr3t-xyz }
-steps:
-  - id: items
-    auth: api
-    request: { url: "{{ inputs.base }}/items" }
-"#);
-    assert_eq!(out.code, 3, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("refused again after refreshing"),
-        "{}",
-        out.stderr
-    );
-    assert!(!out.everything().contains("s3cr3t-xyz"));
-    let report = out.report.expect("a report");
-    let tries = report["steps"][0]["request"]["attempts"]
-        .as_array()
-        .unwrap()
-        .len();
-    assert_eq!(tries, 5, "{report:#}");
+    refused_every_time(
+        1,
+        5,
+        "oauth_access_token_expired",
+        std::time::Duration::from_millis(600),
+        5,
+    )
+    .await;
 }
 
 #[tokio::test]
