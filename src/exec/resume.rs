@@ -212,21 +212,13 @@ impl Resume {
             step: step.id.clone(),
         });
         Some(StepResult {
-            id: step.id.clone(),
             name: step.name.clone(),
-            status: Status::Succeeded,
-            duration_ms: 0,
             run: Some(Execution {
                 captures: done.captures,
                 ..Default::default()
             }),
-            iterations: None,
-            spooled: None,
-            succeeded: None,
-            failed: None,
-            error: None,
-            warnings: Vec::new(),
             carried_over: true,
+            ..StepResult::new(step.id.clone(), Status::Succeeded)
         })
     }
 

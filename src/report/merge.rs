@@ -384,18 +384,9 @@ mod tests {
 
     fn step(id: &str, status: Status, items: Option<Vec<Iteration>>) -> StepResult {
         let mut step = StepResult {
-            id: id.into(),
-            name: None,
-            status,
             duration_ms: 3,
             run: items.is_none().then(Execution::default),
-            iterations: None,
-            spooled: None,
-            succeeded: None,
-            failed: None,
-            error: None,
-            warnings: Vec::new(),
-            carried_over: false,
+            ..StepResult::new(id, status)
         };
         if let Some(items) = items {
             let n = items.len();

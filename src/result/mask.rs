@@ -176,11 +176,7 @@ mod tests {
         let mut result = RunResult {
             status: Status::Failed,
             steps: vec![StepResult {
-                id: "a".into(),
                 name: Some("s3cr3t".into()),
-                status: Status::Failed,
-                duration_ms: 0,
-                run: None,
                 iterations: Some(vec![Iteration {
                     index: 0,
                     item: serde_json::json!({"k": "s3cr3t"}),
@@ -191,12 +187,7 @@ mod tests {
                     warnings: Vec::new(),
                     carried_over: false,
                 }]),
-                spooled: None,
-                succeeded: None,
-                failed: None,
-                error: None,
-                warnings: Vec::new(),
-                carried_over: false,
+                ..StepResult::new("a", Status::Failed)
             }],
             outputs: Some(serde_json::Map::from_iter([(
                 "o".to_string(),

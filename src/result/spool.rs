@@ -391,20 +391,7 @@ mod tests {
     }
 
     fn step() -> StepResult {
-        StepResult {
-            id: "fan".into(),
-            name: None,
-            status: Status::Succeeded,
-            duration_ms: 0,
-            run: None,
-            iterations: None,
-            spooled: None,
-            succeeded: None,
-            failed: None,
-            error: None,
-            warnings: Vec::new(),
-            carried_over: false,
-        }
+        StepResult::new("fan", Status::Succeeded)
     }
 
     #[test]

@@ -89,6 +89,24 @@ pub struct CheckResult {
 }
 
 impl StepResult {
+    /// Step `id` with `status` and nothing else recorded yet.
+    pub fn new(id: impl Into<String>, status: super::Status) -> StepResult {
+        StepResult {
+            id: id.into(),
+            name: None,
+            status,
+            duration_ms: 0,
+            run: None,
+            iterations: None,
+            spooled: None,
+            succeeded: None,
+            failed: None,
+            error: None,
+            warnings: Vec::new(),
+            carried_over: false,
+        }
+    }
+
     /// How many items a `for_each` step had, whether they are in memory or spooled.
     pub fn item_count(&self) -> Option<usize> {
         match (&self.iterations, &self.spooled) {

@@ -39,18 +39,8 @@ mod tests {
         RunResult {
             status,
             steps: vec![StepResult {
-                id: "a".into(),
-                name: None,
-                status,
-                duration_ms: 0,
-                run: None,
-                iterations: None,
-                spooled: None,
-                succeeded: None,
-                failed: None,
                 error: error.map(|kind| ErrorInfo::new(kind, "x")),
-                warnings: Vec::new(),
-                carried_over: false,
+                ..StepResult::new("a", status)
             }],
             outputs: None,
             error: None,

@@ -153,17 +153,7 @@ impl Runner<'_> {
 /// The result of `step` before anything is known about its run.
 pub(crate) fn blank(step: &StepPlan, status: Status) -> StepResult {
     StepResult {
-        id: step.id.clone(),
         name: step.name.clone(),
-        status,
-        duration_ms: 0,
-        run: None,
-        iterations: None,
-        spooled: None,
-        succeeded: None,
-        failed: None,
-        error: None,
-        warnings: Vec::new(),
-        carried_over: false,
+        ..StepResult::new(step.id.clone(), status)
     }
 }
