@@ -132,39 +132,9 @@ impl<'a> Runner<'a> {
                 };
                 let direct = self.client.direct();
                 schedule::run(&queue, &sink, concurrency, threads, direct, run).await;
-                // Items that did not start keep their index in the whole list too.
-                for position in 0..length {
-                    if !sink.spool.has(position) {
-                        let value = queue.take_at(position).unwrap_or_default();
-                        let index = indices.as_ref().map_or(position, |all| all[position]);
-                        sink.put(position, interrupted_iteration(index, value));
-                    }
-                }
-                let Spooling {
-                    spool,
-                    results,
-                    last,
-                    ..
-                } = sink;
-                match spool.finish(&mut result, whole) {
-                    Ok((finished, captures)) => {
-                        for (name, list) in names.iter().zip(captures) {
-                            scope.set_json(name, &serde_json::Value::Array(list));
-                        }
-                        result.spooled = Some(Arc::new(finished));
-                    }
-                    Err(e) => {
-                        let message = format!("its items could not be kept on disk: {e}");
-                        return failed(result, "for_each", message);
-                    }
-                }
-                match results {
-                    Some(results) => results.into_vec(StepData::default),
-                    None => last
-                        .into_inner()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .into_iter()
-                        .collect(),
+                match sink.finish(&queue, indices.as_deref(), &mut result, scope, whole) {
+                    Ok(datas) => datas,
+                    Err(message) => return failed(result, "for_each", message),
                 }
             }
             None => {
@@ -177,16 +147,7 @@ impl<'a> Runner<'a> {
                     interrupted_iteration(index, value)
                 });
                 for name in &names {
-                    let list: Vec<serde_json::Value> = iterations
-                        .iter()
-                        .map(|it| {
-                            it.run
-                                .captures
-                                .get(name)
-                                .cloned()
-                                .unwrap_or(serde_json::Value::Null)
-                        })
-                        .collect();
+                    let list = iterations.iter().map(|it| capture(it, name)).collect();
                     scope.set_json(name, &serde_json::Value::Array(list));
                 }
                 result.tally(iterations, whole);
@@ -321,18 +282,7 @@ impl Collect<(Iteration, StepData)> for Spooling<'_> {
             }
             None => {}
         }
-        let captures = self
-            .names
-            .iter()
-            .map(|name| {
-                iteration
-                    .run
-                    .captures
-                    .get(name)
-                    .cloned()
-                    .unwrap_or(serde_json::Value::Null)
-            })
-            .collect();
+        let captures = self.names.iter().map(|n| capture(&iteration, n)).collect();
         let masker = self.masker.masker();
         iteration.mask(&masker);
         let mut text = Vec::with_capacity(512);
@@ -354,6 +304,55 @@ impl Collect<(Iteration, StepData)> for Spooling<'_> {
             masked_with: masker.len(),
         });
     }
+}
+
+impl Spooling<'_> {
+    /// After the loop: items that never started put as interrupted (keeping their index in
+    /// the whole list), the totals in `result`, the captures as lists in `scope`; the
+    /// `steps.<id>` values kept (every item's when `results` is read, else the last one's).
+    fn finish(
+        self,
+        queue: &Queue,
+        indices: Option<&[usize]>,
+        result: &mut StepResult,
+        scope: &mut Scope,
+        whole: usize,
+    ) -> Result<Vec<StepData>, String> {
+        for position in 0..self.length {
+            if !self.spool.has(position) {
+                let value = queue.take_at(position).unwrap_or_default();
+                let index = indices.map_or(position, |all| all[position]);
+                self.put(position, interrupted_iteration(index, value));
+            }
+        }
+        let (finished, captures) = self
+            .spool
+            .finish(result, whole)
+            .map_err(|e| format!("its items could not be kept on disk: {e}"))?;
+        for (name, list) in self.names.iter().zip(captures) {
+            scope.set_json(name, &serde_json::Value::Array(list));
+        }
+        result.spooled = Some(Arc::new(finished));
+        Ok(match self.results {
+            Some(results) => results.into_vec(StepData::default),
+            None => self
+                .last
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .into_iter()
+                .collect(),
+        })
+    }
+}
+
+/// What an item captured as `name`, or null.
+fn capture(iteration: &Iteration, name: &str) -> serde_json::Value {
+    iteration
+        .run
+        .captures
+        .get(name)
+        .cloned()
+        .unwrap_or(serde_json::Value::Null)
 }
 
 /// An iteration the run did not start because it was interrupted.
