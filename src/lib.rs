@@ -15,6 +15,7 @@ pub mod exec;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod login;
+pub mod memory;
 pub mod plan;
 pub mod plural;
 pub mod recipe;

@@ -47,6 +47,10 @@ pub struct TemplateBuilder {
     /// for pieces of a secret (a slice, say), which the redactor then learns.
     secret_texts: HashSet<usize>,
     secret_exprs: HashSet<usize>,
+    /// The text templates and expressions that can grow values (`grows`): rendered on a
+    /// memory budget (`crate::memory`).
+    growing_texts: HashSet<usize>,
+    growing_exprs: HashSet<usize>,
     redactor: Redactor,
 }
 
@@ -70,6 +74,8 @@ impl TemplateBuilder {
             exprs: Vec::new(),
             secret_texts: HashSet::new(),
             secret_exprs: HashSet::new(),
+            growing_texts: HashSet::new(),
+            growing_exprs: HashSet::new(),
             redactor: redactor.clone(),
         }
     }
@@ -103,6 +109,9 @@ impl TemplateBuilder {
         if source.contains("secrets") {
             self.secret_texts.insert(self.texts - 1);
         }
+        if grows(source) {
+            self.growing_texts.insert(self.texts - 1);
+        }
         Ok((Tpl::Text(self.texts - 1), vars))
     }
 
@@ -121,6 +130,9 @@ impl TemplateBuilder {
         self.exprs.push(source.to_string());
         if source.contains("secrets") {
             self.secret_exprs.insert(self.exprs.len() - 1);
+        }
+        if grows(source) {
+            self.growing_exprs.insert(self.exprs.len() - 1);
         }
         Ok((Tpl::Expr(self.exprs.len() - 1), vars))
     }
@@ -169,6 +181,8 @@ impl TemplateBuilder {
             exprs: self.exprs,
             secret_texts: self.secret_texts,
             secret_exprs: self.secret_exprs,
+            growing_texts: self.growing_texts,
+            growing_exprs: self.growing_exprs,
             redactor: self.redactor,
         };
         let inner = Inner::try_new(owner, |owner| {
@@ -193,6 +207,8 @@ struct Owner {
     exprs: Vec<String>,
     secret_texts: HashSet<usize>,
     secret_exprs: HashSet<usize>,
+    growing_texts: HashSet<usize>,
+    growing_exprs: HashSet<usize>,
     redactor: Redactor,
 }
 
@@ -225,11 +241,31 @@ impl Templates {
         let parts = self.0.borrow_dependent();
         let value = match tpl {
             Tpl::Literal(value) => return Ok(to_value(value)),
-            Tpl::Text(i) => parts.templates[*i].render(ctx).map(Value::from)?,
-            Tpl::Expr(i) => parts.exprs[*i].eval(ctx)?,
+            Tpl::Text(i) => Value::from(self.render(*i, ctx)?),
+            Tpl::Expr(i) => {
+                if self.0.borrow_owner().growing_exprs.contains(i) {
+                    let (templates, ctx, i) = (self.clone(), ctx.clone(), *i);
+                    crate::memory::budgeted(move || {
+                        templates.0.borrow_dependent().exprs[i].eval(&ctx)
+                    })
+                    .map_err(over_budget)??
+                } else {
+                    parts.exprs[*i].eval(ctx)?
+                }
+            }
         };
         self.learn(tpl, || value.to_string(), ctx);
         Ok(value)
+    }
+
+    /// Renders text template `i`: on a memory budget when it can grow values.
+    fn render(&self, i: usize, ctx: &Value) -> Result<String, minijinja::Error> {
+        if !self.0.borrow_owner().growing_texts.contains(&i) {
+            return self.0.borrow_dependent().templates[i].render(ctx);
+        }
+        let (templates, ctx) = (self.clone(), ctx.clone());
+        crate::memory::budgeted(move || templates.0.borrow_dependent().templates[i].render(&ctx))
+            .map_err(over_budget)?
     }
 
     /// Evaluates a `for_each` list: a lazy sequence (`range(n)`) stays one, with its length,
@@ -342,7 +378,7 @@ impl Templates {
                     .and_then(|shape| shape.render(ctx))
                 {
                     Some(text) => text,
-                    None => self.0.borrow_dependent().templates[*i].render(ctx)?,
+                    None => self.render(*i, ctx)?,
                 };
                 self.learn(tpl, || text.as_str(), ctx);
                 return Ok(text);
@@ -383,6 +419,32 @@ impl Templates {
     pub fn truthy(&self, tpl: &Tpl, ctx: &Value) -> Result<bool, minijinja::Error> {
         Ok(self.eval(tpl, ctx)?.is_true())
     }
+}
+
+fn over_budget(exceeded: crate::memory::Exceeded) -> minijinja::Error {
+    minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, exceeded.to_string())
+}
+
+/// Whether a template can make values much larger than what it reads, so that it renders on a
+/// memory budget: statements other than `if` (a `set` in a `for` loop can double a string each
+/// time round), calls with arguments (`replace`, `center(width)`, `indent`, `format`, `range`)
+/// and `*`. Anything else grows at most by its own length per value it reads. Over-approximate
+/// by design: a false positive costs a hop to a render thread, a false negative the process.
+fn grows(source: &str) -> bool {
+    const BOUNDED: [&str; 9] = [
+        "if", "elif", "else", "endif", "raw", "endraw", "break", "continue", "",
+    ];
+    let statements = source.match_indices("{%").any(|(at, _)| {
+        let rest = source[at + 2..]
+            .trim_start_matches(['-', '+', '~'])
+            .trim_start();
+        let word: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        !BOUNDED.contains(&word.as_str())
+    });
+    statements || source.contains('(') || source.contains('*')
 }
 
 /// Converts a template value to JSON; undefined and non-data values are errors.
@@ -492,6 +554,27 @@ mod tests {
         let templates = builder.finish().unwrap();
         let error = templates.text(&tpl, &to_value(&context! {})).unwrap_err();
         assert_eq!(error.kind(), minijinja::ErrorKind::UndefinedError);
+    }
+
+    #[test]
+    fn templates_that_can_grow_values_render_on_a_budget() {
+        for source in [
+            "{% set s = s ~ s %}",
+            "{%- for i in items %}{{ i }}{% endfor %}",
+            "{%+ macro m() %}{% endmacro %}",
+            "{{ s | replace('a', s) }}",
+            "{{ s | center(1000000000) }}",
+            "{{ 'x' * n }}",
+        ] {
+            assert!(grows(source), "{source}");
+        }
+        for source in [
+            "{{ item.id }}",
+            "{% if a %}{{ a ~ b }}{% else %}{{ c | urlencode }}{% endif %}",
+            "{{ secrets.key | b64encode }}",
+        ] {
+            assert!(!grows(source), "{source}");
+        }
     }
 
     #[test]

@@ -50,6 +50,12 @@ impl Redactor {
     }
 
     fn add_exact(&self, forms: Vec<String>) {
+        // Filters call this inside renders: a render stopped by its memory budget while
+        // holding the lock would hold it for good.
+        crate::memory::unbudgeted(|| self.add_exact_now(forms));
+    }
+
+    fn add_exact_now(&self, forms: Vec<String>) {
         let mut values = self.values.write().unwrap_or_else(|e| e.into_inner());
         let mut list = values.current.list.to_vec();
         let before = list.len();
@@ -71,8 +77,10 @@ impl Redactor {
 
     /// `text` with every sensitive value replaced by `***`.
     pub fn mask<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
-        let values = self.values.read().unwrap_or_else(|e| e.into_inner());
-        values.current.mask(text)
+        crate::memory::unbudgeted(|| {
+            let values = self.values.read().unwrap_or_else(|e| e.into_inner());
+            values.current.mask(text)
+        })
     }
 
     /// The values known now, for masking a lot of text at once (a report) without taking the

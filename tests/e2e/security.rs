@@ -382,3 +382,44 @@ fn a_runaway_template_stops_with_a_clear_error() {
         out.stderr
     );
 }
+
+#[test]
+fn a_template_that_doubles_a_string_stops_with_a_clear_error_not_an_abort() {
+    // Each form grows a string past 1 GiB in a few hundred instructions, far inside the fuel:
+    // a namespace doubled in a loop, `replace` by a long string, twice (an expression, not a
+    // text template), unrolled `set`s.
+    let unrolled = "{% set s = s ~ s %}".repeat(40);
+    let recipe = format!(
+        r#"version: 1
+name: doubling
+steps:
+  - id: loop
+    continue_on_error: true
+    request:
+      url: "http://127.0.0.1:9/{{% set ns = namespace(s='ab') %}}{{% for i in range(40) %}}{{% set ns.s = ns.s ~ ns.s %}}{{% endfor %}}{{{{ ns.s }}}}"
+  - id: replace
+    continue_on_error: true
+    request:
+      url: "{{{{ ('ab' * 1000) | replace('a', 'ab' * 1000) | replace('a', 'ab' * 1000) }}}}"
+  - id: unrolled
+    request:
+      url: "http://127.0.0.1:9/{{% set s = 'ab' %}}{unrolled}{{{{ s }}}}"
+"#
+    );
+    let out = Whisk::new().run(&recipe);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    for step in ["loop", "replace"] {
+        let said = format!(
+            "step `{step}`, field `request.url`: the template needs more than 64 MiB of memory"
+        );
+        assert!(out.stderr.contains(&said), "{}", out.stderr);
+    }
+    // Two renders stopped: the third is refused, so stopped threads hold at most 2 × 64 MiB.
+    assert!(
+        out.stderr.contains(
+            "step `unrolled`, field `request.url`: not rendered: 2 renders of this run already"
+        ),
+        "{}",
+        out.stderr
+    );
+}
