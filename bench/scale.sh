@@ -2,7 +2,9 @@
 # The scale curve: one fan-out of N items (`for_each: range(N)`, concurrency 64, a POST per
 # item, the full JSON report written) against a local nginx, next to oha doing the same N
 # requests at 64 connections in the same run. Prints, per size: whisk's time and peak RSS, the
-# report's size, oha's time, and whisk/oha. Only 127.0.0.1 is used.
+# report's size, oha's time, and whisk/oha (oha's time over whisk's: 1 is as fast). Then the
+# same fan-out over the N rows of a CSV file (`--inputs-file rows=rows.csv`, read in place).
+# Only 127.0.0.1 is used.
 #
 #   bench/scale.sh                                # 10,000, 100,000 and 1,000,000 items
 #   BENCH_SCALE_SIZES="10000 100000" bench/scale.sh
@@ -69,6 +71,24 @@ outputs:
   succeeded: steps.enable.succeeded
 YAML
 
+cat > "$work/rows.yaml" <<'YAML'
+version: 1
+name: scale-rows
+inputs:
+  base: { type: string }
+  rows: { type: array, columns: { locator: string, seats: integer } }
+steps:
+  - id: enable
+    for_each: inputs.rows
+    concurrency: 64
+    request:
+      method: POST
+      url: "{{ inputs.base }}/v1/subscriptions/{{ item.locator }}/apiservice/access"
+      json: { seats: "{{ item.seats }}" }
+outputs:
+  succeeded: steps.enable.succeeded
+YAML
+
 say "building whisk (release)"
 cargo build --release --locked --quiet
 whisk="$root/target/release/whisk"
@@ -95,4 +115,24 @@ for n in $sizes; do
     "$base/v1/subscriptions/1/apiservice/access")
   python3 -c "print(f'{$n:<10} {$ws:>10.2f} {$wrss/1024:>12.1f} {$report/1048576:>12.1f} {$os:>10.2f} {$os/$ws:>12.2f}')"
   rm -f "$work/report.json"
+done
+
+echo
+printf '%-10s %10s %12s %12s %10s\n' rows whisk_s whisk_MiB report_MiB csv_MiB
+for n in $sizes; do
+  python3 -c "
+import sys
+with open('$work/rows.csv', 'w') as f:
+    f.write('locator,seats\\n')
+    for i in range($n):
+        f.write(f'{100000 + i},{i % 50}\\n')
+"
+  read -r ws wrss < <(measure "$whisk" run "$work/rows.yaml" --input "base=$base" \
+    --inputs-file "rows=$work/rows.csv" --report "$work/report.json" -q)
+  grep -q "\"succeeded\": $n" "$work/out.txt" || {
+    echo "whisk did not do $n rows" >&2; cat "$work/out.txt" "$work/err.txt" >&2; exit 1; }
+  report=$(stat -c %s "$work/report.json")
+  csv=$(stat -c %s "$work/rows.csv")
+  python3 -c "print(f'{$n:<10} {$ws:>10.2f} {$wrss/1024:>12.1f} {$report/1048576:>12.1f} {$csv/1048576:>10.1f}')"
+  rm -f "$work/report.json" "$work/rows.csv"
 done

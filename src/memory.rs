@@ -23,6 +23,10 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock};
 /// What one render may hold beyond what its thread held when it started.
 pub const TEMPLATE_MEMORY: usize = 64 << 20;
 
+/// What a `for_each` list may hold: as large as the data it selects from (the rows of a big
+/// CSV file, filtered), and still bounded.
+pub const LIST_MEMORY: usize = 1 << 30;
+
 /// Renders that may exceed the budget in one process before budgeted renders are refused.
 pub const MAX_STUCK: usize = 2;
 
@@ -131,8 +135,8 @@ pub fn unbudgeted<T>(work: impl FnOnce() -> T) -> T {
 /// Why a budgeted render gave no value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exceeded {
-    /// This render needed more than `TEMPLATE_MEMORY`.
-    Render,
+    /// This render needed more than its budget (bytes).
+    Render(usize),
     /// Earlier renders did (`MAX_STUCK` of them): no further render is started.
     Refused,
     /// The render thread ended without a value (a panic).
@@ -141,25 +145,26 @@ pub enum Exceeded {
 
 impl std::fmt::Display for Exceeded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mib = TEMPLATE_MEMORY >> 20;
         match self {
-            Exceeded::Render => write!(
+            Exceeded::Render(limit) => write!(
                 f,
-                "the template needs more than {mib} MiB of memory (a value that grows in a \
-                 loop, such as `{{% set s = s ~ s %}}`?); it was stopped"
+                "the template needs more than {} MiB of memory (a value that grows in a \
+                 loop, such as `{{% set s = s ~ s %}}`?); it was stopped",
+                limit >> 20
             ),
             Exceeded::Refused => write!(
                 f,
-                "not rendered: {MAX_STUCK} renders of this run already needed more than {mib} MiB \
-                 of memory, and whisk renders no more templates of this kind"
+                "not rendered: {MAX_STUCK} renders of this run already needed more memory than \
+                 allowed, and whisk renders no more templates of this kind"
             ),
             Exceeded::Lost => f.write_str("the template render ended without a result"),
         }
     }
 }
 
-/// Runs `work` on a render thread within `TEMPLATE_MEMORY`, waiting for it.
+/// Runs `work` on a render thread within `limit` bytes, waiting for it.
 pub fn budgeted<T: Send + 'static>(
+    limit: usize,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, Exceeded> {
     if STUCK.load(Ordering::SeqCst) >= MAX_STUCK {
@@ -175,7 +180,7 @@ pub fn budgeted<T: Send + 'static>(
         signal,
         run: Box::new(move || {
             let value = {
-                let _armed = Armed::new();
+                let _armed = Armed::new(limit);
                 work()
             };
             reply.send(State::Done(value));
@@ -195,7 +200,7 @@ pub fn budgeted<T: Send + 'static>(
                 if STUCK.fetch_add(1, Ordering::SeqCst) + 1 < MAX_STUCK {
                     spawn_worker();
                 }
-                return Err(Exceeded::Render);
+                return Err(Exceeded::Render(limit));
             }
             State::Lost => return Err(Exceeded::Lost),
         }
@@ -318,8 +323,8 @@ impl<T> Drop for Reply<T> {
 struct Armed;
 
 impl Armed {
-    fn new() -> Armed {
-        LEFT.with(|left| left.set(TEMPLATE_MEMORY as isize));
+    fn new(limit: usize) -> Armed {
+        LEFT.with(|left| left.set(limit.min(isize::MAX as usize) as isize));
         ARMED.with(|armed| armed.set(true));
         Armed
     }
@@ -337,40 +342,44 @@ mod tests {
 
     #[test]
     fn a_render_within_the_budget_returns_its_value() {
-        let out = budgeted(|| vec![7u8; 8 << 20].len()).unwrap();
+        let out = budgeted(TEMPLATE_MEMORY, || vec![7u8; 8 << 20].len()).unwrap();
         assert_eq!(out, 8 << 20);
     }
 
     #[test]
     fn freed_memory_counts_back() {
         // 20 × 8 MiB allocated, never more than 8 MiB held.
-        let out = budgeted(|| (0..20).map(|_| vec![1u8; 8 << 20].len()).sum::<usize>());
+        let out = budgeted(TEMPLATE_MEMORY, || {
+            (0..20).map(|_| vec![1u8; 8 << 20].len()).sum::<usize>()
+        });
         assert_eq!(out, Ok(160 << 20));
     }
 
     #[test]
     fn a_render_that_grows_past_the_budget_is_stopped_with_an_error() {
-        let out = budgeted(|| {
+        let out = budgeted(TEMPLATE_MEMORY, || {
             let mut s = String::from("ab");
             for _ in 0..40 {
                 s = format!("{s}{s}");
             }
             s.len()
         });
-        assert_eq!(out, Err(Exceeded::Render));
+        assert_eq!(out, Err(Exceeded::Render(TEMPLATE_MEMORY)));
         // Renders go on after it.
-        assert_eq!(budgeted(|| 1 + 1), Ok(2));
+        assert_eq!(budgeted(TEMPLATE_MEMORY, || 1 + 1), Ok(2));
     }
 
     #[test]
     fn unbudgeted_work_inside_a_render_is_not_counted() {
-        let out = budgeted(|| unbudgeted(|| vec![0u8; TEMPLATE_MEMORY + 1].len()));
+        let out = budgeted(TEMPLATE_MEMORY, || {
+            unbudgeted(|| vec![0u8; TEMPLATE_MEMORY + 1].len())
+        });
         assert_eq!(out, Ok(TEMPLATE_MEMORY + 1));
     }
 
     #[test]
     fn a_panicking_render_is_lost_not_waited_for() {
-        let out = budgeted(|| -> usize { panic!("boom") });
+        let out = budgeted(TEMPLATE_MEMORY, || -> usize { panic!("boom") });
         assert_eq!(out, Err(Exceeded::Lost));
     }
 }

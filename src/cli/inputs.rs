@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 
-use super::rows;
 use crate::diagnostic::{CommandKind, Diagnostic, Kind, LoadKind};
 use crate::plan::InputPlan;
 use crate::plan::bind::{Env, Given, Provided};
 use crate::recipe::InputType;
 use crate::source::Source;
+use crate::source::rows;
 
 /// The flags that give a run its inputs and environment (`run`, `auth login`).
 #[derive(clap::Args, Debug)]
@@ -55,9 +55,13 @@ pub fn provided(
     for spec in inputs_files {
         let (name, path) = split_spec(spec);
         let result = match rows::Format::of(path) {
-            Some(format) => read_rows(name, path, format, declared).map(|(name, rows, source)| {
-                provided.inputs.insert(name, Given::File(rows));
-                source
+            Some(format) => read_rows(name, path, format, declared).map(|(name, rows)| {
+                let given = match rows {
+                    rows::Rows::Loaded(rows) => Given::Value(serde_json::Value::Array(rows)),
+                    rows::Rows::InPlace(rows) => Given::Rows(rows),
+                };
+                provided.inputs.insert(name, given);
+                None
             }),
             None if name.is_some() => Err(argument(format!(
                 "`--inputs-file {spec}`: `NAME=FILE` names an array input for the rows of a CSV or NDJSON file, and `{}` is neither",
@@ -68,15 +72,15 @@ pub fn provided(
                 for (name, value) in values {
                     provided.inputs.insert(name, Given::File(value));
                 }
-                source
+                Some(source)
             }),
         };
         match result {
             // Positions for type errors: the file of values (rows are checked as they are read).
-            Ok(source) if rows::Format::of(path).is_none() => {
+            Ok(Some(source)) => {
                 provided.inputs_file = Some(std::sync::Arc::new(source));
             }
-            Ok(_) => {}
+            Ok(None) => {}
             Err(diagnostic) => problems.push(diagnostic),
         }
     }
@@ -146,7 +150,7 @@ fn read_rows(
     path: &Path,
     format: rows::Format,
     declared: &IndexMap<String, InputPlan>,
-) -> Result<(String, serde_json::Value, Source), Diagnostic> {
+) -> Result<(String, rows::Rows), Diagnostic> {
     let arrays: Vec<&String> = declared
         .iter()
         .filter(|(_, input)| input.kind == InputType::Array)
@@ -180,15 +184,8 @@ fn read_rows(
             input.kind.name()
         )));
     }
-    let text = crate::source::read::text(path, crate::source::read::INPUTS).map_err(|error| {
-        Diagnostic::new(
-            Kind::Load(LoadKind::Read),
-            format!("cannot read inputs file `{}`: {error}", path.display()),
-        )
-    })?;
-    let source = Source::new(path, text);
-    let rows = rows::read(&source, format, &name, &input.columns)?;
-    Ok((name, serde_json::Value::Array(rows), source))
+    let rows = rows::load(path, format, &name, &input.columns)?;
+    Ok((name, rows))
 }
 
 fn argument(message: String) -> Diagnostic {

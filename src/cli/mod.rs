@@ -8,7 +8,6 @@ mod inputs;
 mod record;
 mod replay;
 mod report;
-mod rows;
 mod run;
 mod sandbox;
 mod schema;

@@ -108,7 +108,15 @@ pub async fn record(args: &RecordArgs, console: &Console, token_store: Option<Pa
         &plan.redactor.masker(),
         relative(&args.recipe, folder),
         timestamp(time::OffsetDateTime::now_utc()),
-        (*bound.inputs).clone(),
+        // A cassette holds its inputs: rows read in place from a file are written out.
+        bound
+            .inputs
+            .iter()
+            .map(|(name, value)| match bound.rows.get(name) {
+                Some(rows) => (name.clone(), rows.to_json()),
+                None => (name.clone(), value.clone()),
+            })
+            .collect(),
     );
     cassette.run_failed = run_failed;
     let mut text = match serde_json::to_string_pretty(&cassette) {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use minijinja::Value;
 use minijinja::value::{Enumerator, Object, ObjectRepr};
 
+use crate::plan::input_list::{InputList, LONG_LIST};
 use crate::plan::template::to_value;
 
 /// The template context at one point of a run. Cheap to clone: the maps are shared until one
@@ -34,19 +35,20 @@ impl Scope {
         scope
     }
 
-    /// The starting scope of a run's recipe. A long list input (the rows of a CSV file) is
-    /// not converted into template values: templates read it in place, an item at a time.
+    /// The starting scope of a run's recipe. A long list input is not converted into
+    /// template values: templates read it in place, an item at a time — from the bound
+    /// inputs, or for the rows of a large CSV or NDJSON file (`rows`), from the file.
     pub fn of_inputs(
         inputs: &Arc<serde_json::Map<String, serde_json::Value>>,
+        rows: &crate::plan::bind::RowInputs,
         secrets: &indexmap::IndexMap<String, String>,
     ) -> Scope {
         let values = inputs.iter().map(|(name, value)| {
-            let value = match value.as_array() {
-                Some(items) if items.len() >= LONG_LIST => Value::from_object(InputList {
-                    inputs: inputs.clone(),
-                    name: name.clone(),
-                    len: items.len(),
-                }),
+            let value = match (rows.get(name), value.as_array()) {
+                (Some(rows), _) => InputList::of_file(rows.clone()),
+                (None, Some(items)) if items.len() >= LONG_LIST => {
+                    InputList::of_bound(inputs.clone(), name.clone(), items.len())
+                }
                 _ => to_value(value),
             };
             (name.clone(), value)
@@ -209,40 +211,6 @@ impl Object for Loop {
     }
 }
 
-/// Lists at least this long are read in place (`InputList`) rather than converted.
-const LONG_LIST: usize = 1024;
-
-/// A list input as templates see it, read from the bound inputs when an item is asked for.
-#[derive(Debug)]
-struct InputList {
-    inputs: Arc<serde_json::Map<String, serde_json::Value>>,
-    name: String,
-    len: usize,
-}
-
-impl Object for InputList {
-    fn repr(self: &Arc<Self>) -> ObjectRepr {
-        ObjectRepr::Seq
-    }
-
-    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let item = self
-            .inputs
-            .get(&self.name)?
-            .as_array()?
-            .get(key.as_usize()?)?;
-        Some(to_value(item))
-    }
-
-    fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Seq(self.len)
-    }
-
-    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
-        Some(self.len)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,7 +238,7 @@ mod tests {
             .collect();
         let inputs = serde_json::json!({"base": "b", "rows": rows, "short": [1, 2]});
         let inputs = Arc::new(inputs.as_object().unwrap().clone());
-        let scope = Scope::of_inputs(&inputs, &Default::default());
+        let scope = Scope::of_inputs(&inputs, &Default::default(), &Default::default());
         let env = minijinja::Environment::new();
         let out = env
             .render_str(

@@ -186,11 +186,17 @@ impl<'v, V: Visitor> Walker<'v, V> {
         'v: 's,
     {
         Box::pin(async move {
-            let secrets = &self.visitor.bound().secrets[recipe.id];
-            let mut scope = Scope::of_inputs(inputs, secrets);
+            let bound = self.visitor.bound();
+            let top = recipe.id == 0;
+            // The root recipe's inputs may have rows read in place; a `uses:` recipe's are its
+            // `with`, bound as values.
+            let rows = match top {
+                true => bound.rows.clone(),
+                false => Default::default(),
+            };
+            let mut scope = Scope::of_inputs(inputs, &rows, &bound.secrets[recipe.id]);
             let templates = &self.visitor.plan().templates;
             let auth = AuthContext::new(scope.value(), recipe.client_cert.as_ref(), templates);
-            let top = recipe.id == 0;
             let steps = self.steps(&recipe.steps, &mut scope, &auth, top).await;
             self.visitor.recipe_done(recipe, scope, steps)
         })

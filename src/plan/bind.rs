@@ -10,6 +10,7 @@ use indexmap::IndexMap;
 use super::{InputPlan, Plan, RecipePlan, SecretPlan};
 use crate::diagnostic::{BindKind, Diagnostic, Kind, did_you_mean};
 use crate::recipe::InputType;
+use crate::source::rows::FileRows;
 use crate::source::{FieldPath, Source};
 
 /// A value given for an input before it is checked against the input's type.
@@ -21,7 +22,12 @@ pub enum Given {
     Value(serde_json::Value),
     /// A typed value from the inputs file, `Provided::inputs_file`: errors point into it.
     File(serde_json::Value),
+    /// The rows of a large CSV or NDJSON file, checked, read in place.
+    Rows(Arc<FileRows>),
 }
+
+/// Array inputs whose rows are read in place from their file, by name.
+pub type RowInputs = Arc<std::collections::BTreeMap<String, Arc<FileRows>>>;
 
 /// Environment variables: the process environment, then those of `--env-file`.
 #[derive(Clone, Debug, Default)]
@@ -68,7 +74,10 @@ pub fn secret_placeholder(recipe: usize, name: &str) -> String {
 #[derive(Clone, Debug)]
 pub struct Bound {
     /// Shared with the report, which lists them: a fan-out's inputs can hold 10,000 items.
+    /// An input in `rows` is here as its file's summary (`FileRows::summary`).
     pub inputs: Arc<serde_json::Map<String, serde_json::Value>>,
+    /// The inputs read in place from their file: the root recipe's scope reads them there.
+    pub rows: RowInputs,
     /// Secrets of every recipe of the plan, indexed by `RecipePlan::id`.
     pub secrets: Vec<IndexMap<String, String>>,
 }
@@ -125,12 +134,23 @@ pub fn bind(plan: &Plan, provided: &Provided) -> Result<Bound, Vec<Diagnostic>> 
         }
         secrets.push(values);
     }
+    let rows: std::collections::BTreeMap<String, Arc<FileRows>> = provided
+        .inputs
+        .iter()
+        .filter_map(|(name, given)| match given {
+            Given::Rows(rows) if root.inputs.contains_key(name) => {
+                Some((name.clone(), rows.clone()))
+            }
+            _ => None,
+        })
+        .collect();
     if problems.is_empty() {
-        problems = super::precheck::run(root, &plan.templates, &inputs, &secrets[root.id]);
+        problems = super::precheck::run(root, &plan.templates, &inputs, &rows, &secrets[root.id]);
     }
     if problems.is_empty() {
         Ok(Bound {
             inputs: Arc::new(inputs),
+            rows: Arc::new(rows),
             secrets,
         })
     } else {
@@ -156,6 +176,11 @@ pub fn bind_inputs(
             Some(Given::File(value)) => (
                 check_type(input.kind, value),
                 format!("input `{name}` of the inputs file"),
+            ),
+            Some(Given::Rows(rows)) => (
+                // An array input, checked when the file was named.
+                Ok(rows.summary()),
+                format!("input `{name}`"),
             ),
             None => match input
                 .env

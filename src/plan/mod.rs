@@ -7,6 +7,7 @@ pub mod bind;
 mod build;
 pub(crate) mod filters;
 pub mod flow;
+pub mod input_list;
 mod interpolate;
 pub mod jsonpath;
 mod names;

@@ -103,6 +103,7 @@ pub fn run(
     recipe: &RecipePlan,
     templates: &Templates,
     inputs: &serde_json::Map<String, serde_json::Value>,
+    in_place: &std::collections::BTreeMap<String, std::sync::Arc<crate::source::rows::FileRows>>,
     secrets: &IndexMap<String, String>,
 ) -> Vec<Diagnostic> {
     if recipe.prechecks.is_empty() {
@@ -114,6 +115,10 @@ pub fn run(
     }));
     let mut problems = Vec::new();
     for check in &recipe.prechecks {
+        // Rows read in place from their file are left to the run.
+        if check.inputs.iter().any(|name| in_place.contains_key(name)) {
+            continue;
+        }
         let Ok(value) = templates.json(&check.tpl, &ctx) else {
             continue;
         };

@@ -238,14 +238,19 @@ impl std::fmt::Debug for Templates {
 impl Templates {
     /// Evaluates a compiled string to a native value (a string for text templates).
     pub fn eval(&self, tpl: &Tpl, ctx: &Value) -> Result<Value, minijinja::Error> {
+        self.eval_within(tpl, ctx, crate::memory::TEMPLATE_MEMORY)
+    }
+
+    /// `eval`, where a render on a memory budget may hold `limit` bytes.
+    fn eval_within(&self, tpl: &Tpl, ctx: &Value, limit: usize) -> Result<Value, minijinja::Error> {
         let parts = self.0.borrow_dependent();
         let value = match tpl {
             Tpl::Literal(value) => return Ok(to_value(value)),
-            Tpl::Text(i) => Value::from(self.render(*i, ctx)?),
+            Tpl::Text(i) => Value::from(self.render(*i, ctx, limit)?),
             Tpl::Expr(i) => {
                 if self.0.borrow_owner().growing_exprs.contains(i) {
                     let (templates, ctx, i) = (self.clone(), ctx.clone(), *i);
-                    crate::memory::budgeted(move || {
+                    crate::memory::budgeted(limit, move || {
                         templates.0.borrow_dependent().exprs[i].eval(&ctx)
                     })
                     .map_err(over_budget)??
@@ -259,24 +264,31 @@ impl Templates {
     }
 
     /// Renders text template `i`: on a memory budget when it can grow values.
-    fn render(&self, i: usize, ctx: &Value) -> Result<String, minijinja::Error> {
+    fn render(&self, i: usize, ctx: &Value, limit: usize) -> Result<String, minijinja::Error> {
         if !self.0.borrow_owner().growing_texts.contains(&i) {
             return self.0.borrow_dependent().templates[i].render(ctx);
         }
         let (templates, ctx) = (self.clone(), ctx.clone());
-        crate::memory::budgeted(move || templates.0.borrow_dependent().templates[i].render(&ctx))
-            .map_err(over_budget)?
+        crate::memory::budgeted(limit, move || {
+            templates.0.borrow_dependent().templates[i].render(&ctx)
+        })
+        .map_err(over_budget)?
     }
 
     /// Evaluates a `for_each` list: a lazy sequence (`range(n)`) stays one, with its length,
-    /// so that its items are made as the loop takes them; anything else becomes JSON.
+    /// so that its items are made as the loop takes them; anything else becomes JSON. A list
+    /// may be as large as the data it selects from: its budget is `LIST_MEMORY`.
     pub fn sequence(&self, tpl: &ValueTpl, ctx: &Value) -> Result<Sequence, minijinja::Error> {
         if let ValueTpl::Tpl(inner @ Tpl::Expr(_)) = tpl {
-            let value = self.eval(inner, ctx)?;
+            let value = self.eval_within(inner, ctx, crate::memory::LIST_MEMORY)?;
             if let Some(len) = super::range::lazy_len(&value) {
                 // Every item must be data, as `to_json` of the whole list would require; checked
-                // now (written to nowhere), so that taking an item later cannot fail.
-                if let Ok(items) = value.try_iter() {
+                // now (written to nowhere), so that taking an item later cannot fail. A list
+                // input's items are JSON already.
+                let known = value
+                    .downcast_object_ref::<super::input_list::InputList>()
+                    .is_some();
+                if !known && let Ok(items) = value.try_iter() {
                     for item in items {
                         to_json_checked(&item)?;
                     }
@@ -378,7 +390,7 @@ impl Templates {
                     .and_then(|shape| shape.render(ctx))
                 {
                     Some(text) => text,
-                    None => self.render(*i, ctx)?,
+                    None => self.render(*i, ctx, crate::memory::TEMPLATE_MEMORY)?,
                 };
                 self.learn(tpl, || text.as_str(), ctx);
                 return Ok(text);

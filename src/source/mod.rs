@@ -3,6 +3,7 @@
 mod field_path;
 mod index;
 pub mod read;
+pub mod rows;
 
 pub use field_path::FieldPath;
 pub use index::PositionIndex;

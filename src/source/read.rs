@@ -14,13 +14,15 @@ pub const SECRET: u64 = MIB;
 pub const ENV_FILE: u64 = MIB;
 /// `--inputs-file`, values or rows.
 pub const INPUTS: u64 = 1024 * MIB;
+/// `--inputs-file` rows of a CSV or NDJSON file, which are read in place, not loaded.
+pub const ROWS: u64 = 64 * 1024 * MIB;
 /// `--ca-cert`.
 pub const CA_CERT: u64 = 4 * MIB;
 /// A JSON report (`--resume`, `whisk report merge`) or a cassette.
 pub const REPORT: u64 = 8 * 1024 * MIB;
 
-/// The bytes of `path`, a regular file of at most `cap` bytes.
-pub fn bytes(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
+/// `path` opened, a regular file of at most `cap` bytes (when opened).
+pub fn open(path: &Path, cap: u64) -> std::io::Result<std::fs::File> {
     // Looked at before opening: opening a FIFO would wait for a writer.
     if !std::fs::metadata(path)?.is_file() {
         return Err(not_regular());
@@ -33,6 +35,13 @@ pub fn bytes(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
     if meta.len() > cap {
         return Err(too_large(cap));
     }
+    Ok(file)
+}
+
+/// The bytes of `path`, a regular file of at most `cap` bytes.
+pub fn bytes(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
+    let file = open(path, cap)?;
+    let meta = file.metadata()?;
     let mut out = Vec::with_capacity(meta.len() as usize);
     file.take(cap + 1).read_to_end(&mut out)?;
     if out.len() as u64 > cap {

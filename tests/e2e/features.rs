@@ -881,8 +881,9 @@ async fn empty_captures_warn_and_min_fails() {
 }
 
 /// Rows from a CSV file (typed by the input's `columns`) and from an NDJSON file drive a
-/// loop; every row reaches the server once, with its typed values. 1,500 rows: a list input
-/// that long is read in place by templates (`InputList`), not converted.
+/// loop; every row reaches the server once, with its typed values. 1,500 rows: a file that
+/// long is read in place (a row is parsed when asked for), and the report names the file
+/// instead of copying its rows.
 #[tokio::test]
 async fn csv_and_ndjson_rows_feed_an_array_input() {
     let server = MockServer::start().await;
@@ -911,10 +912,14 @@ async fn csv_and_ndjson_rows_feed_an_array_input() {
     let received = server.received_requests().await.unwrap();
     assert_eq!(received.len(), 1000, "the active rows: two of three");
     let echoed = &out.report.as_ref().unwrap()["inputs"]["children"];
-    assert_eq!(echoed.as_array().unwrap().len(), 1500);
+    use sha2::Digest;
+    let digest: String = sha2::Sha256::digest(csv.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     assert_eq!(
-        echoed[4],
-        serde_json::json!({"locator": "1004", "seats": 4, "active": true, "note": "row 4, quoted"})
+        *echoed,
+        serde_json::json!({"file": "children.csv", "rows": 1500, "sha256": digest})
     );
     let mut seen = std::collections::HashSet::new();
     for request in &received {
@@ -946,4 +951,48 @@ async fn csv_and_ndjson_rows_feed_an_array_input() {
     let received = server.received_requests().await.unwrap();
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].url.path(), "/orgs/a");
+}
+
+/// A large rows file is bound to the report by its digest: `--resume` with the file edited
+/// is refused before anything is sent, and with the file as it was, nothing is sent again.
+#[tokio::test]
+async fn resuming_with_an_edited_rows_file_is_refused() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let recipe = "version: 1\nname: rows\ninputs:\n  base: { type: string }\n  children: { type: array }\nsteps:\n  - id: put\n    for_each: inputs.children\n    as: child\n    concurrency: 4\n    request:\n      method: PUT\n      url: \"{{ inputs.base }}/orgs/{{ child.id }}\"\n";
+    let rows: String = (0..1100).map(|i| format!("{{\"id\": {i}}}\n")).collect();
+    let whisk = Whisk::new();
+    whisk.file("children.ndjson", &rows);
+    let out = whisk
+        .input("base", &server.uri())
+        .arg("--inputs-file")
+        .arg("children.ndjson")
+        .run(recipe);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(server.received_requests().await.unwrap().len(), 1100);
+    let resume = |dir: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_whisk"))
+            .args(["run", "recipe.yaml", "--input"])
+            .arg(format!("base={}", server.uri()))
+            .args(["--inputs-file", "children.ndjson", "--resume", "report.json"])
+            .current_dir(dir)
+            .output()
+            .unwrap()
+    };
+    let same = resume(out.dir.path());
+    assert_eq!(same.status.code(), Some(0), "{}", String::from_utf8_lossy(&same.stderr));
+    assert_eq!(server.received_requests().await.unwrap().len(), 1100, "all carried over");
+    std::fs::write(
+        out.dir.path().join("children.ndjson"),
+        rows.replace("{\"id\": 7}", "{\"id\": 70}"),
+    )
+    .unwrap();
+    let edited = resume(out.dir.path());
+    let stderr = String::from_utf8_lossy(&edited.stderr);
+    assert_eq!(edited.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("input `children`"), "{stderr}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1100, "nothing sent");
 }
