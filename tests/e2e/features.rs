@@ -977,14 +977,28 @@ async fn resuming_with_an_edited_rows_file_is_refused() {
         std::process::Command::new(env!("CARGO_BIN_EXE_whisk"))
             .args(["run", "recipe.yaml", "--input"])
             .arg(format!("base={}", server.uri()))
-            .args(["--inputs-file", "children.ndjson", "--resume", "report.json"])
+            .args([
+                "--inputs-file",
+                "children.ndjson",
+                "--resume",
+                "report.json",
+            ])
             .current_dir(dir)
             .output()
             .unwrap()
     };
     let same = resume(out.dir.path());
-    assert_eq!(same.status.code(), Some(0), "{}", String::from_utf8_lossy(&same.stderr));
-    assert_eq!(server.received_requests().await.unwrap().len(), 1100, "all carried over");
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stderr)
+    );
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1100,
+        "all carried over"
+    );
     std::fs::write(
         out.dir.path().join("children.ndjson"),
         rows.replace("{\"id\": 7}", "{\"id\": 70}"),
@@ -994,5 +1008,9 @@ async fn resuming_with_an_edited_rows_file_is_refused() {
     let stderr = String::from_utf8_lossy(&edited.stderr);
     assert_eq!(edited.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("input `children`"), "{stderr}");
-    assert_eq!(server.received_requests().await.unwrap().len(), 1100, "nothing sent");
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1100,
+        "nothing sent"
+    );
 }
