@@ -163,8 +163,8 @@ pub struct RunArgs {
     /// At most this many requests in flight across the whole run.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_concurrency: Option<u32>,
-    /// Threads that share the items of a large `for_each` loop (default: one per CPU, plus
-    /// one). Each has its own connections; 1 runs everything on one thread.
+    /// Threads that share the items of a large `for_each` loop (default: one per CPU). Each
+    /// has its own connections; 1 runs everything on one thread.
     #[arg(long, value_name = "N", env = "WHISK_THREADS", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
     /// The largest response body read (default 16MiB; a recipe's `max_body` wins).

@@ -2,30 +2,41 @@
 //! that a fan-out of a million items runs in the memory of a few thousand.
 //!
 //! Each finished item is masked and rendered at once — by the lane that ran it, in the JSON
-//! report's own layout — and handed over with its index. Entries are written to an unnamed
-//! temporary file (gone when the process ends, readable by no one else) strictly in index
-//! order: one that finishes before an earlier one waits in a reorder window until the gap
-//! fills. The window is bounded: item `i` may start only once fewer than `WINDOW` items
-//! before it are unwritten, so a slow item holds up the loop only once the items after it
-//! fill the window, and memory stays bounded whatever the order. The loop's totals (counts,
-//! first error, counted warnings), the first failed items in full and the captures, as lists
-//! in item order, are taken as entries are written, in order. The report writers copy the
-//! file; the others read the totals, or the entries back one at a time.
+//! report's own layout — and handed over with its index. Nothing about one item waits for
+//! another, and the threads of a loop share nothing per item but two atomic counters: each
+//! thread appends its items, as they finish, to a buffer of its own (one of `SHARDS`, chosen
+//! once per thread), with the totals it has seen so far (`Tally`, which does not depend on
+//! the order items come in), and writes the buffer, LZ4-compressed, to an unnamed temporary
+//! file (gone when the process ends, readable by no one else) once it holds `CHUNK` bytes, at
+//! a place it reserves at the file's end. A buffer that stays behind while the loop moves on
+//! (its thread's lanes all wait on slow requests) is written by another thread.
+//!
+//! The file therefore holds the items nearly in order, not in order; reading puts them back in
+//! index order. The reorder is bounded by the admission window: item `i` may start only once
+//! every item before `i - WINDOW` finished, and a buffer is written before the loop is
+//! `WINDOW` items further on, so the items read ahead while looking for the next one are
+//! fewer than about two windows. The totals, the first failed items in full and the captures
+//! (as lists in item order) come from the buffers' tallies when the loop ends. The report
+//! writers copy the items' text; the others read the items back one at a time.
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Seek, Write};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::io::{self, BufReader, Read};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 use super::tally::Tally;
 use super::{Iteration, StepResult};
 use crate::redact::Masker;
 
-/// Items started and not yet written at most: the reorder window.
+/// Items started and not yet finished at most: the admission window.
 pub const WINDOW: usize = 16_384;
 /// Failed items kept in memory in full, for the terminal's and Markdown's lists.
 pub const FAILURES_KEPT: usize = 64;
+/// Buffers of finished items: more than a loop has threads, so that each thread has its own.
+const SHARDS: usize = 16;
+/// Bytes of rendered items a buffer holds before it is compressed and written.
+const CHUNK: usize = 256 * 1024;
 
 /// One finished item, rendered.
 pub struct Entry {
@@ -42,39 +53,60 @@ pub struct Entry {
 }
 
 pub struct Spool {
-    state: Mutex<State>,
-    /// How many items are written (`State::next`, readable without the lock): item `i` may
-    /// start once `i < written + WINDOW`.
-    written: AtomicUsize,
+    file: File,
+    /// Where the next chunk goes: the file's length once every reserved chunk is written.
+    end: AtomicU64,
+    shards: Vec<Mutex<Shard>>,
+    /// Slot `i % window` holds `i + 1` once item `i` finished.
+    done: Vec<AtomicUsize>,
+    /// How many items finished with none missing before them: item `i` may start once
+    /// `i < finished + window`.
+    finished: AtomicUsize,
+    /// Where `finished` has to reach before the next look for buffers left behind.
+    sweep_at: AtomicUsize,
     /// Whether a lane waits for room, and where it waits.
     waiting: AtomicBool,
     room: tokio::sync::Notify,
     window: usize,
+    names: usize,
+    error: Mutex<Option<io::Error>>,
 }
 
-struct State {
-    file: BufWriter<File>,
-    /// The position the next written entry has.
-    next: usize,
-    pending: BTreeMap<usize, Box<Entry>>,
+/// One thread's finished items: the rendered ones not yet written, and the totals of all.
+#[derive(Default)]
+struct Shard {
+    /// Entries as `index (u64 LE) · length (u32 LE) · text`.
+    buffer: Vec<u8>,
+    /// `finished` when the buffer's first entry came.
+    since: usize,
+    compressed: Vec<u8>,
     tally: Tally,
+    /// The failed items of the lowest indexes (up to `FAILURES_KEPT`), ascending.
     failures: Vec<Iteration>,
-    captures: Vec<Vec<serde_json::Value>>,
+    /// Each item's captures, with its index.
+    captures: Vec<(usize, Vec<serde_json::Value>)>,
     /// The fewest secrets any entry was masked with.
-    masked_with: usize,
-    /// Bytes written.
-    written: u64,
-    error: Option<io::Error>,
+    masked_with: Option<usize>,
+    /// Items and bytes of rendered text taken.
+    items: usize,
+    bytes: u64,
 }
 
 impl std::fmt::Debug for Spool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let state = self.state();
         f.debug_struct("Spool")
-            .field("written", &state.next)
-            .field("bytes", &state.written)
+            .field("finished", &self.finished.load(Ordering::Relaxed))
+            .field("bytes", &self.end.load(Ordering::Relaxed))
             .finish()
     }
+}
+
+thread_local! {
+    /// This thread's buffer: the same for every spool.
+    static SHARD: usize = {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS
+    };
 }
 
 impl Spool {
@@ -85,72 +117,146 @@ impl Spool {
 
     fn with_window(names: usize, window: usize) -> io::Result<Spool> {
         Ok(Spool {
-            state: Mutex::new(State {
-                file: BufWriter::with_capacity(256 * 1024, tempfile::tempfile()?),
-                next: 0,
-                pending: BTreeMap::new(),
-                tally: Tally::default(),
-                failures: Vec::new(),
-                captures: vec![Vec::new(); names],
-                masked_with: usize::MAX,
-                written: 0,
-                error: None,
-            }),
-            written: AtomicUsize::new(0),
+            file: tempfile::tempfile()?,
+            end: AtomicU64::new(0),
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            done: (0..window).map(|_| AtomicUsize::new(0)).collect(),
+            finished: AtomicUsize::new(0),
+            sweep_at: AtomicUsize::new(window / 4),
             waiting: AtomicBool::new(false),
             room: tokio::sync::Notify::new(),
             window,
+            names,
+            error: Mutex::new(None),
         })
     }
 
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// Waits until item `index` may start: until fewer than the window's items before it are
-    /// unwritten. No wait (and no lock) while the window has room.
+    /// unfinished. No wait (and no lock) while the window has room.
     pub async fn admit(&self, index: usize) {
-        while index >= self.written.load(Ordering::Acquire) + self.window {
+        while index >= self.finished.load(Ordering::Acquire) + self.window {
             let room = self.room.notified();
             tokio::pin!(room);
             room.as_mut().enable();
             self.waiting.store(true, Ordering::SeqCst);
-            if index < self.written.load(Ordering::SeqCst) + self.window {
+            if index < self.finished.load(Ordering::SeqCst) + self.window {
                 break;
             }
             room.await;
         }
     }
 
-    /// Takes a finished item; writes it and every waiting one after it once no earlier item
-    /// is missing.
+    /// Takes a finished item (a second outcome for an item is ignored).
     pub fn put(&self, entry: Entry) {
-        let mut state = self.state();
-        if entry.index < state.next || state.pending.contains_key(&entry.index) {
+        let index = entry.index;
+        if index < self.finished.load(Ordering::SeqCst)
+            || index >= self.finished.load(Ordering::SeqCst) + self.window
+        {
+            // Finished before, or never admitted.
             return;
         }
-        if entry.index == state.next {
-            state.write(entry);
-        } else {
-            state.pending.insert(entry.index, Box::new(entry));
+        let slot = &self.done[index % self.window];
+        if slot.load(Ordering::SeqCst) == index + 1 {
+            return;
         }
-        while let Some(entry) = {
-            let next = state.next;
-            state.pending.remove(&next)
-        } {
-            state.write(*entry);
+        {
+            let mut shard = lock(&self.shards[SHARD.with(|s| *s)]);
+            // Of two outcomes of one item, the first to mark its slot is taken.
+            if slot.swap(index + 1, Ordering::SeqCst) == index + 1 {
+                return;
+            }
+            if shard.buffer.is_empty() {
+                shard.since = self.finished.load(Ordering::Relaxed);
+            }
+            shard.take(entry, self.names);
+            if shard.buffer.len() >= CHUNK
+                || shard.since + self.window / 2 <= self.finished.load(Ordering::Relaxed)
+            {
+                self.write(&mut shard);
+            }
         }
-        self.written.store(state.next, Ordering::SeqCst);
-        drop(state);
+        self.advance();
+    }
+
+    /// Moves `finished` past every finished item; looks for buffers left behind now and
+    /// then; wakes the lanes waiting for room.
+    fn advance(&self) {
+        let mut moved = false;
+        loop {
+            let at = self.finished.load(Ordering::SeqCst);
+            if self.done[at % self.window].load(Ordering::SeqCst) != at + 1 {
+                break;
+            }
+            // Whoever wins moves on from `at`; the others look again.
+            moved |= self
+                .finished
+                .compare_exchange(at, at + 1, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok();
+        }
+        if !moved {
+            return;
+        }
+        let now = self.finished.load(Ordering::SeqCst);
+        let due = self.sweep_at.load(Ordering::Relaxed);
+        if now >= due
+            && self
+                .sweep_at
+                .compare_exchange(
+                    due,
+                    now + self.window / 4,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
+        {
+            for shard in &self.shards {
+                // A buffer whose thread is putting an item right now is that thread's to write.
+                if let Ok(mut shard) = shard.try_lock()
+                    && !shard.buffer.is_empty()
+                    && shard.since + self.window / 2 <= now
+                {
+                    self.write(&mut shard);
+                }
+            }
+        }
         if self.waiting.swap(false, Ordering::SeqCst) {
             self.room.notify_waiters();
         }
     }
 
-    /// Whether item `index` is written or waiting to be.
+    /// Compresses a buffer and writes it at a place reserved at the file's end.
+    fn write(&self, shard: &mut Shard) {
+        let Shard {
+            buffer, compressed, ..
+        } = shard;
+        compressed.clear();
+        compressed.resize(
+            8 + lz4_flex::block::get_maximum_output_size(buffer.len()),
+            0,
+        );
+        let written = lz4_flex::block::compress_into(buffer, &mut compressed[8..]);
+        let result = match written {
+            Ok(size) => {
+                compressed.truncate(8 + size);
+                compressed[..4].copy_from_slice(&(size as u32).to_le_bytes());
+                compressed[4..8].copy_from_slice(&(buffer.len() as u32).to_le_bytes());
+                let at = self
+                    .end
+                    .fetch_add(compressed.len() as u64, Ordering::Relaxed);
+                write_at(&self.file, compressed, at)
+            }
+            Err(e) => Err(io::Error::other(e)),
+        };
+        buffer.clear();
+        if let Err(e) = result {
+            lock(&self.error).get_or_insert(e);
+        }
+    }
+
+    /// Whether item `index` finished.
     pub fn has(&self, index: usize) -> bool {
-        let state = self.state();
-        index < state.next || state.pending.contains_key(&index)
+        index < self.finished.load(Ordering::SeqCst)
+            || self.done[index % self.window].load(Ordering::SeqCst) == index + 1
     }
 
     /// Ends the spool after the loop: every item was put. Fills in `step`'s totals and the
@@ -160,68 +266,116 @@ impl Spool {
         step: &mut StepResult,
         listed: usize,
     ) -> io::Result<(Finished, Vec<Vec<serde_json::Value>>)> {
-        let mut state = self.state.into_inner().unwrap_or_else(|e| e.into_inner());
-        if !state.pending.is_empty() {
+        let mut whole = Shard::default();
+        let mut captures = Vec::new();
+        for shard in &self.shards {
+            let mut shard = lock(shard);
+            if !shard.buffer.is_empty() {
+                self.write(&mut shard);
+            }
+            let shard = std::mem::take(&mut *shard);
+            whole.tally.merge(shard.tally);
+            whole.failures.extend(shard.failures);
+            captures.extend(shard.captures);
+            whole.masked_with = match (whole.masked_with, shard.masked_with) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            whole.items += shard.items;
+            whole.bytes += shard.bytes;
+        }
+        let finished = self.finished.load(Ordering::SeqCst);
+        if whole.items != finished {
             return Err(io::Error::other(format!(
-                "{} items of the loop were not written: item {} never finished",
-                state.pending.len(),
-                state.next
+                "{} items of the loop were not written: item {finished} never finished",
+                whole.items - finished,
             )));
         }
-        if let Some(error) = state.error.take() {
+        if let Some(error) = lock(&self.error).take() {
             return Err(error);
         }
-        state.file.flush()?;
-        let mut file = state
-            .file
-            .into_inner()
-            .map_err(|e| io::Error::other(e.to_string()))?;
-        file.rewind()?;
-        let tally = std::mem::take(&mut state.tally);
-        let finished = Finished {
-            file,
-            len: state.next,
-            bytes: state.written,
+        whole.failures.sort_by_key(|it| it.index);
+        whole.failures.truncate(FAILURES_KEPT);
+        captures.sort_unstable_by_key(|(index, _)| *index);
+        let mut lists = vec![Vec::with_capacity(captures.len()); self.names];
+        for (_, values) in captures {
+            for (list, value) in lists.iter_mut().zip(values) {
+                list.push(value);
+            }
+        }
+        let tally = whole.tally;
+        let done = Finished {
+            file: self.file,
+            len: finished,
+            bytes: whole.bytes,
             carried: tally.carried,
             auth_failed: tally.auth_failed,
-            failures: state.failures,
+            failures: whole.failures,
             interrupted: tally.interrupted,
-            masked_with: state.masked_with,
+            masked_with: whole.masked_with.unwrap_or(usize::MAX),
             also_mask: Mutex::new(None),
         };
         tally.finish(step, listed);
-        Ok((finished, state.captures))
+        Ok((done, lists))
     }
 }
 
-impl State {
-    fn write(&mut self, entry: Entry) {
-        self.tally.add(&entry.iteration);
-        for (list, value) in self.captures.iter_mut().zip(entry.captures) {
-            list.push(value);
+impl Shard {
+    fn take(&mut self, entry: Entry, names: usize) {
+        let Entry {
+            index,
+            text,
+            iteration,
+            captures,
+            masked_with,
+        } = entry;
+        self.tally.add(&iteration);
+        if names > 0 {
+            self.captures.push((index, captures));
         }
-        self.masked_with = self.masked_with.min(entry.masked_with);
-        if self.failures.len() < FAILURES_KEPT && entry.iteration.status == super::Status::Failed {
-            self.failures.push(entry.iteration);
+        self.masked_with = Some(self.masked_with.map_or(masked_with, |m| m.min(masked_with)));
+        if iteration.status == super::Status::Failed
+            && (self.failures.len() < FAILURES_KEPT
+                || self.failures.last().is_some_and(|last| last.index > index))
+        {
+            let at = self.failures.partition_point(|it| it.index < index);
+            self.failures.insert(at, iteration);
+            self.failures.truncate(FAILURES_KEPT);
         }
-        self.next += 1;
-        if self.error.is_some() {
-            return;
-        }
-        // Entries end with a NUL byte, which JSON text never holds (strings escape it).
-        let written = self
-            .file
-            .write_all(&entry.text)
-            .and_then(|()| self.file.write_all(b"\0"));
-        match written {
-            Ok(()) => self.written += entry.text.len() as u64,
-            Err(e) => self.error = Some(e),
-        }
+        self.buffer.extend_from_slice(&(index as u64).to_le_bytes());
+        self.buffer
+            .extend_from_slice(&(text.len() as u32).to_le_bytes());
+        self.buffer.extend_from_slice(&text);
+        self.items += 1;
+        self.bytes += text.len() as u64;
     }
 }
 
-/// A loop's iterations on disk, in index order, with what the report writers need of them
-/// without reading them back.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(unix)]
+fn write_at(file: &File, bytes: &[u8], at: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, bytes, at)
+}
+
+#[cfg(windows)]
+fn write_at(file: &File, mut bytes: &[u8], mut at: u64) -> io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !bytes.is_empty() {
+        let n = file.seek_write(bytes, at)?;
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        bytes = &bytes[n..];
+        at += n as u64;
+    }
+    Ok(())
+}
+
+/// A loop's iterations on disk, with what the report writers need of them without reading
+/// them back.
 #[derive(Debug)]
 pub struct Finished {
     file: File,
@@ -272,17 +426,31 @@ impl Finished {
         &self,
         mut each: impl FnMut(usize, &[u8]) -> io::Result<()>,
     ) -> io::Result<()> {
-        let mut file = self.file.try_clone()?;
-        file.rewind()?;
-        let mut reader = BufReader::with_capacity(256 * 1024, file);
-        let mut entry = Vec::new();
-        for index in 0..self.len {
-            entry.clear();
-            reader.read_until(b'\0', &mut entry)?;
-            if entry.pop() != Some(b'\0') {
-                return Err(io::Error::other("the loop's spool file ended early"));
+        let mut reader = Chunks::new(self.file.try_clone()?)?;
+        // Entries read before their turn, by index.
+        let mut early: BTreeMap<usize, Vec<u8>> = BTreeMap::new();
+        let mut next = 0;
+        while next < self.len {
+            let Some(chunk) = reader.next_chunk()? else {
+                return Err(io::Error::other(format!(
+                    "the loop's spool file ended early: item {next} is missing"
+                )));
+            };
+            let mut rest = chunk;
+            while !rest.is_empty() {
+                let (index, text, after) = split_entry(rest)?;
+                rest = after;
+                if index == next {
+                    each(next, text)?;
+                    next += 1;
+                    while let Some(text) = early.remove(&next) {
+                        each(next, &text)?;
+                        next += 1;
+                    }
+                } else if index > next {
+                    early.insert(index, text.to_vec());
+                }
             }
-            each(index, &entry)?;
         }
         Ok(())
     }
@@ -311,19 +479,66 @@ impl Finished {
     /// A masker that knows secrets some entries were rendered without: the writers mask
     /// the entries' text with it as they copy them.
     pub fn also_mask(&self) -> Option<Masker> {
-        self.also_mask
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        lock(&self.also_mask).clone()
     }
 
     /// Asks the writers to mask the entries again with `masker`, when it knows more secrets
     /// than the entries were rendered with.
     pub fn mask_with(&self, masker: &Masker) {
         if masker.len() > self.masked_with {
-            *self.also_mask.lock().unwrap_or_else(|e| e.into_inner()) = Some(masker.clone());
+            *lock(&self.also_mask) = Some(masker.clone());
         }
     }
+}
+
+/// The chunks of a spool file, decompressed one at a time.
+struct Chunks {
+    file: BufReader<File>,
+    compressed: Vec<u8>,
+    chunk: Vec<u8>,
+}
+
+impl Chunks {
+    fn new(mut file: File) -> io::Result<Chunks> {
+        io::Seek::rewind(&mut file)?;
+        Ok(Chunks {
+            file: BufReader::with_capacity(64 * 1024, file),
+            compressed: Vec::new(),
+            chunk: Vec::new(),
+        })
+    }
+
+    /// The next chunk's entries, or `None` at the end of the file.
+    fn next_chunk(&mut self) -> io::Result<Option<&[u8]>> {
+        let mut head = [0u8; 8];
+        match self.file.read_exact(&mut head) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+            Err(e) => return Err(e),
+        }
+        let size = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        let raw = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
+        self.compressed.resize(size, 0);
+        self.file.read_exact(&mut self.compressed)?;
+        self.chunk.resize(raw, 0);
+        let n = lz4_flex::block::decompress_into(&self.compressed, &mut self.chunk)
+            .map_err(|e| io::Error::other(format!("the loop's spool file is damaged: {e}")))?;
+        self.chunk.truncate(n);
+        Ok(Some(&self.chunk))
+    }
+}
+
+/// The first entry of `bytes` (index, text) and what follows it.
+fn split_entry(bytes: &[u8]) -> io::Result<(usize, &[u8], &[u8])> {
+    let damaged = || io::Error::other("the loop's spool file is damaged: an entry is cut short");
+    let (index, rest) = bytes.split_first_chunk::<8>().ok_or_else(damaged)?;
+    let (len, rest) = rest.split_first_chunk::<4>().ok_or_else(damaged)?;
+    let len = u32::from_le_bytes(*len) as usize;
+    if rest.len() < len {
+        return Err(damaged());
+    }
+    let (text, rest) = rest.split_at(len);
+    Ok((u64::from_le_bytes(*index) as usize, text, rest))
 }
 
 impl super::RunResult {
@@ -441,6 +656,93 @@ mod tests {
         assert_eq!(finished.interrupted(), 1);
         let failed: Vec<usize> = finished.failures().iter().map(|i| i.index).collect();
         assert_eq!(failed, [1, 4]);
+    }
+
+    /// Runs `items` on `threads` threads at once, each taking the next item from a shared
+    /// counter and putting it in a scrambled order within runs of 7, through the admission.
+    fn put_from_threads(spool: &Spool, items: usize, threads: usize, text: usize) {
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .build()
+                        .unwrap();
+                    loop {
+                        let start = next.fetch_add(7, Ordering::SeqCst);
+                        if start >= items {
+                            break;
+                        }
+                        let run: Vec<usize> = (start..(start + 7).min(items)).rev().collect();
+                        for index in run {
+                            runtime.block_on(spool.admit(index));
+                            let mut entry = entry(index, Status::Succeeded);
+                            entry.text = format!("{index:0text$}").into_bytes();
+                            spool.put(entry);
+                        }
+                    }
+                });
+            }
+        });
+    }
+
+    #[test]
+    fn items_put_by_many_threads_at_once_are_read_back_in_order() {
+        // Enough text for many chunks, and a window small enough to be waited on.
+        let spool = Spool::with_window(1, 64).unwrap();
+        put_from_threads(&spool, 3_000, 4, 700);
+        let mut step = step();
+        let (finished, captures) = spool.finish(&mut step, 3_000).unwrap();
+        assert_eq!((finished.len(), step.succeeded), (3_000, Some(3_000)));
+        assert!(finished.bytes() > 4 * CHUNK as u64, "{}", finished.bytes());
+        let mut seen = 0;
+        finished
+            .each_text(|index, text| {
+                assert_eq!(index, seen);
+                assert_eq!(text, format!("{index:0700}").as_bytes());
+                seen += 1;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(seen, 3_000);
+        let expected: Vec<_> = (0..3_000).map(|i| serde_json::json!(i * 10)).collect();
+        assert_eq!(captures, [expected]);
+    }
+
+    #[test]
+    fn a_buffer_left_behind_by_an_idle_thread_is_written_by_another() {
+        let spool = Spool::with_window(0, 64).unwrap();
+        // One item from a thread that then takes no more.
+        let idle = std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    spool.put(entry(0, Status::Succeeded));
+                    SHARD.with(|s| *s)
+                })
+                .join()
+                .unwrap()
+        });
+        assert!(!lock(&spool.shards[idle]).buffer.is_empty());
+        // The loop goes on on another thread, two windows further.
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                for index in 1..128 {
+                    spool.put(entry(index, Status::Succeeded));
+                }
+            });
+        });
+        assert!(
+            lock(&spool.shards[idle]).buffer.is_empty(),
+            "item 0 is still only in the idle thread's buffer"
+        );
+        let (finished, _) = spool.finish(&mut step(), 128).unwrap();
+        let read: Vec<usize> = finished
+            .read_all()
+            .unwrap()
+            .iter()
+            .map(|i| i.index)
+            .collect();
+        assert_eq!(read, (0..128).collect::<Vec<_>>());
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! What a loop's items add up to: the counts, the status, the summary error and the counted
-//! warnings of a `for_each` step — computed from its iterations alone, fed in index order, so
-//! that the runner, the on-disk spool of a large loop and `whisk report merge` (which joins
-//! shards' iterations) say the same.
+//! warnings of a `for_each` step — computed from its iterations alone, so that the runner, the
+//! on-disk spool of a large loop and `whisk report merge` (which joins shards' iterations) say
+//! the same. Items may be added in any order and tallies merged: what depends on the order
+//! (the first error, each warning's first indexes and the order warnings are listed in) is
+//! taken by item index, as if the items had come in index order.
 
 use indexmap::IndexMap;
 
@@ -10,7 +12,7 @@ use super::{ErrorInfo, ErrorKind, Iteration, Status, StepResult};
 /// Warnings listed with the first this many item indexes.
 const SHOWN: usize = 10;
 
-/// The running totals of a loop's iterations, taken one at a time in index order.
+/// The running totals of a loop's iterations.
 #[derive(Debug, Default)]
 pub struct Tally {
     pub items: usize,
@@ -22,10 +24,18 @@ pub struct Tally {
     pub auth_failed: bool,
     /// An item's own error is an authentication failure (the loop's error then is one too).
     auth_kind: bool,
-    /// The first failed item's error.
-    first_error: Option<ErrorInfo>,
-    /// Each warning once: how many items had it and the first indexes.
-    warnings: IndexMap<String, (usize, Vec<usize>)>,
+    /// The failed item of the lowest index, and its error.
+    first_error: Option<(usize, ErrorInfo)>,
+    /// Each warning once: where it first came (item index, place in that item's list), how
+    /// many items had it and their lowest indexes, ascending.
+    warnings: IndexMap<String, Seen>,
+}
+
+#[derive(Debug)]
+struct Seen {
+    first: (usize, usize),
+    count: usize,
+    lowest: Vec<usize>,
 }
 
 impl Tally {
@@ -38,10 +48,13 @@ impl Tally {
             Status::Skipped | Status::NotRun => {}
         }
         self.carried += usize::from(it.carried_over);
-        if self.first_error.is_none()
-            && let Some(error) = &it.error
+        if let Some(error) = &it.error
+            && self
+                .first_error
+                .as_ref()
+                .is_none_or(|(at, _)| it.index < *at)
         {
-            self.first_error = Some(error.clone());
+            self.first_error = Some((it.index, error.clone()));
         }
         let auth = it.error.as_ref().is_some_and(|e| e.kind == ErrorKind::Auth);
         self.auth_kind |= auth;
@@ -51,11 +64,41 @@ impl Tally {
                 .steps
                 .as_ref()
                 .is_some_and(|s| s.iter().any(super::step_auth));
-        for warning in &it.warnings {
-            let (count, first) = self.warnings.entry(warning.clone()).or_default();
-            *count += 1;
-            if first.len() < SHOWN {
-                first.push(it.index);
+        for (place, warning) in it.warnings.iter().enumerate() {
+            let seen = Seen {
+                first: (it.index, place),
+                count: 1,
+                lowest: vec![it.index],
+            };
+            match self.warnings.get_mut(warning) {
+                Some(known) => known.join(seen),
+                None => {
+                    self.warnings.insert(warning.clone(), seen);
+                }
+            }
+        }
+    }
+
+    /// Adds the items `other` tallied.
+    pub fn merge(&mut self, other: Tally) {
+        self.items += other.items;
+        self.succeeded += other.succeeded;
+        self.failed += other.failed;
+        self.interrupted += other.interrupted;
+        self.carried += other.carried;
+        self.auth_failed |= other.auth_failed;
+        self.auth_kind |= other.auth_kind;
+        if let Some((at, error)) = other.first_error
+            && self.first_error.as_ref().is_none_or(|(mine, _)| at < *mine)
+        {
+            self.first_error = Some((at, error));
+        }
+        for (warning, seen) in other.warnings {
+            match self.warnings.get_mut(&warning) {
+                Some(known) => known.join(seen),
+                None => {
+                    self.warnings.insert(warning, seen);
+                }
             }
         }
     }
@@ -74,11 +117,12 @@ impl Tally {
         step.succeeded = Some(self.succeeded);
         step.failed = Some(self.failed);
         let items = self.items;
-        step.warnings = self
-            .warnings
+        let mut warnings: Vec<(String, Seen)> = self.warnings.into_iter().collect();
+        warnings.sort_by_key(|(_, seen)| seen.first);
+        step.warnings = warnings
             .into_iter()
-            .map(|(warning, (count, first))| {
-                let mut list: Vec<String> = first.iter().map(usize::to_string).collect();
+            .map(|(warning, Seen { count, lowest, .. })| {
+                let mut list: Vec<String> = lowest.iter().map(usize::to_string).collect();
                 if count > SHOWN {
                     list.push("...".into());
                 }
@@ -103,7 +147,7 @@ impl Tally {
         let (first_message, location) = self
             .first_error
             .clone()
-            .map(|e| (e.message, e.location))
+            .map(|(_, e)| (e.message, e.location))
             .unwrap_or_default();
         let mut error = ErrorInfo::new(
             if self.auth_kind {
@@ -122,6 +166,16 @@ impl Tally {
     }
 }
 
+impl Seen {
+    fn join(&mut self, other: Seen) {
+        self.first = self.first.min(other.first);
+        self.count += other.count;
+        self.lowest.extend(other.lowest);
+        self.lowest.sort_unstable();
+        self.lowest.truncate(SHOWN);
+    }
+}
+
 impl StepResult {
     /// Fills in the loop's counts, status, error and warnings from `iterations` (in index
     /// order) and keeps them; `listed` is how many items the whole list had.
@@ -130,5 +184,66 @@ impl StepResult {
         iterations.iter().for_each(|it| tally.add(it));
         tally.finish(self, listed);
         self.iterations = Some(iterations);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::Execution;
+
+    fn iteration(index: usize) -> Iteration {
+        let failed = index % 5 == 3;
+        Iteration {
+            index,
+            item: serde_json::json!(index),
+            status: if failed {
+                Status::Failed
+            } else {
+                Status::Succeeded
+            },
+            duration_ms: 1,
+            run: Execution::default(),
+            error: failed.then(|| ErrorInfo::new(ErrorKind::Check, format!("item {index}"))),
+            warnings: match index % 3 {
+                0 => vec!["threes".into()],
+                1 if index > 20 => vec!["late".into(), "ones".into()],
+                _ => Vec::new(),
+            },
+            carried_over: false,
+        }
+    }
+
+    fn finished(tally: Tally) -> StepResult {
+        let mut step = StepResult::new("fan", Status::Succeeded);
+        tally.finish(&mut step, 40);
+        step
+    }
+
+    #[test]
+    fn items_in_any_order_and_merged_tallies_say_what_index_order_says() {
+        let mut in_order = Tally::default();
+        (0..40).for_each(|i| in_order.add(&iteration(i)));
+        let expected = finished(in_order);
+        assert_eq!(
+            expected.warnings[0],
+            "threes, in 14 of 40 items (index 0, 3, 6, 9, 12, 15, 18, 21, 24, 27, ...)"
+        );
+        assert!(expected.warnings[1].starts_with("late, in 6 of 40 items (index 22"));
+        let mut reversed = Tally::default();
+        (0..40).rev().for_each(|i| reversed.add(&iteration(i)));
+        let (mut odd, mut even) = (Tally::default(), Tally::default());
+        for i in (0..40).rev() {
+            if i % 2 == 1 { &mut odd } else { &mut even }.add(&iteration(i));
+        }
+        odd.merge(even);
+        for step in [finished(reversed), finished(odd)] {
+            assert_eq!(step.warnings, expected.warnings);
+            assert_eq!(format!("{:?}", step.error), format!("{:?}", expected.error));
+            assert_eq!(
+                (step.succeeded, step.failed),
+                (expected.succeeded, expected.failed)
+            );
+        }
     }
 }

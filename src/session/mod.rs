@@ -84,12 +84,11 @@ impl Settings {
 
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
 
-/// One thread per CPU and one more, for the items of large loops: while one thread waits on the
-/// kernel (or is preempted by the server it talks to, on the same machine), the others keep
-/// every CPU busy. At c=32 against a local server this was 3–5% faster than one per CPU
-/// (bench/README.md).
+/// One thread per CPU for the items of large loops. (One more was 3–5% faster while the
+/// threads contended for the loop's ordered spool; since they share nothing per item, one per
+/// CPU is 3–5% faster at 300,000 items and no slower at 10,000: bench/README.md.)
 pub fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get()) + 1
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// Runs a bound plan, writes the report, prints the summary on stderr and outputs on stdout.
