@@ -104,7 +104,9 @@ impl Client {
                 *request.body_mut() = Some(reqwest::Body::wrap(body));
             }
         }
-        self.whole_as(request, connect_timeout, canonical, parts.identity.clone())
+        // Boxed: the direct client above is the common case, and its requests' futures need
+        // not be as large as this path's state (see `Direct::send`).
+        Box::pin(self.whole_as(request, connect_timeout, canonical, parts.identity.clone()))
             .await
             .map(Answer::Reqwest)
     }

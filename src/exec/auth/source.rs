@@ -186,7 +186,9 @@ impl TokenSource {
         } else {
             "first use"
         };
-        let (credential, _) = self.renew(client, reason, None, sink).await?;
+        // Boxed: a token request is rare, and its state would otherwise sit in every request's
+        // future (see `Direct::send`).
+        let (credential, _) = Box::pin(self.renew(client, reason, None, sink)).await?;
         Ok(credential)
     }
 
@@ -217,7 +219,7 @@ impl TokenSource {
             }
             state.access.as_ref().map(|a| a.token.clone())
         };
-        let (credential, granted) = self.renew(client, "refused", refused, sink).await?;
+        let (credential, granted) = Box::pin(self.renew(client, "refused", refused, sink)).await?;
         Ok(Refreshed {
             credential,
             granted,

@@ -32,8 +32,14 @@ impl Runner<'_> {
                 self.exchange(step, plan, scope, auth, keep, &target, &mut |_| {})
                     .await
             }
-            Some(Repeat::Until(until)) => self.poll(step, plan, until, scope, auth, keep).await,
-            Some(Repeat::Pages(pages)) => self.pages(step, plan, pages, scope, auth, keep).await,
+            // Boxed so that the plain request above, a fan-out's every item, does not carry
+            // their larger state (see `Direct::send`).
+            Some(Repeat::Until(until)) => {
+                Box::pin(self.poll(step, plan, until, scope, auth, keep)).await
+            }
+            Some(Repeat::Pages(pages)) => {
+                Box::pin(self.pages(step, plan, pages, scope, auth, keep)).await
+            }
         }
     }
 
