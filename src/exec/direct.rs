@@ -9,10 +9,13 @@
 //! `http/1.1`), connection reuse once a response body was read to its end, and one resend on a
 //! fresh connection when a reused one turns out to be closed before the request went out (hyper
 //! hands the unsent request back). A connection is driven by a task on the runtime of the thread
-//! that opened it and only ever reused by that thread (see `threads.rs`).
+//! that opened it and only ever reused by that thread (see `threads.rs`), so each thread keeps
+//! its idle connections to itself: taking one and giving it back locks nothing.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -40,9 +43,6 @@ struct Origin {
     tls: bool,
     host: String,
     port: u16,
-    /// The thread whose runtime drives the connection: a connection serves the thread that
-    /// opened it, so that a request and its connection never cross threads.
-    thread: std::thread::ThreadId,
     /// The `Host` header of its requests.
     host_header: Option<HeaderValue>,
     /// The TLS client certificate its connections present (HTTPS only).
@@ -50,13 +50,7 @@ struct Origin {
 }
 
 impl Origin {
-    fn new(
-        tls: bool,
-        host: &str,
-        port: u16,
-        thread: std::thread::ThreadId,
-        identity: Option<Arc<Identity>>,
-    ) -> Origin {
+    fn new(tls: bool, host: &str, port: u16, identity: Option<Arc<Identity>>) -> Origin {
         let default_port = if tls { 443 } else { 80 };
         let header = if port == default_port {
             HeaderValue::from_str(host)
@@ -67,39 +61,50 @@ impl Origin {
             tls,
             host: host.to_string(),
             port,
-            thread,
             host_header: header.ok(),
             identity: identity.filter(|_| tls),
         }
     }
 
-    fn is(
-        &self,
-        tls: bool,
-        host: &str,
-        port: u16,
-        thread: std::thread::ThreadId,
-        identity: Option<u64>,
-    ) -> bool {
+    fn is(&self, tls: bool, host: &str, port: u16, identity: Option<u64>) -> bool {
         self.tls == tls
             && self.port == port
-            && self.thread == thread
             && self.host == host
             && (!tls || self.identity.as_ref().map(|i| i.id) == identity)
     }
 }
 
-/// An origin and its idle connections.
-type Idle = (Arc<Origin>, Vec<Sender>);
+/// An origin of a client on this thread, and its idle connections.
+struct Idle {
+    /// The client's `Direct::id`.
+    client: u64,
+    origin: Arc<Origin>,
+    senders: Vec<Sender>,
+}
 
-/// The client: idle connections by origin, and the TLS configuration, made on first use.
+thread_local! {
+    /// This thread's origins and their idle connections, of every client (a run has one; tests
+    /// make many). A handful of entries: a linear search beats hashing.
+    static IDLE: RefCell<Vec<Idle>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Numbers the clients, whose idle connections share a thread's list.
+static CLIENTS: AtomicU64 = AtomicU64::new(0);
+
+/// The client: the TLS configuration, made on first use; its idle connections are in `IDLE`.
 pub struct Direct {
-    /// Idle connections by host, then by origin (scheme, port, thread): looked up by the URL's
-    /// host without allocating a key.
-    idle: Mutex<HashMap<Box<str>, Vec<Idle>>>,
+    id: u64,
     roots: Vec<Vec<u8>>,
     /// TLS configurations by client certificate (0: none), made on first use.
     tls: Mutex<HashMap<u64, Result<tokio_rustls::TlsConnector, String>>>,
+}
+
+impl Drop for Direct {
+    /// Its idle connections on this thread go with it (the loop threads forgot theirs when
+    /// their runtimes ended).
+    fn drop(&mut self) {
+        self.forget_this_thread();
+    }
 }
 
 /// Whether the environment names a proxy, which reqwest honours and this client does not.
@@ -120,7 +125,7 @@ impl Direct {
     /// `roots`: PEM files of certificate authorities trusted besides the platform's.
     pub fn new(roots: Vec<Vec<u8>>) -> Direct {
         Direct {
-            idle: Mutex::new(HashMap::new()),
+            id: CLIENTS.fetch_add(1, Ordering::Relaxed),
             roots,
             tls: Mutex::new(HashMap::new()),
         }
@@ -177,12 +182,19 @@ impl Direct {
 
     /// Drops the idle connections of this thread, whose runtime is ending.
     pub fn forget_this_thread(&self) {
-        let thread = std::thread::current().id();
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        for origins in idle.values_mut() {
-            origins.retain(|(origin, _)| origin.thread != thread);
-        }
-        idle.retain(|_, origins| !origins.is_empty());
+        // Taken out first: dropping a connection must not find the list borrowed.
+        // (None when the thread's list is already gone: the thread is ending.)
+        let gone: Option<Vec<Idle>> = IDLE
+            .try_with(|idle| {
+                let mut idle = idle.borrow_mut();
+                let (gone, kept) = std::mem::take(&mut *idle)
+                    .into_iter()
+                    .partition(|entry| entry.client == self.id);
+                *idle = kept;
+                gone
+            })
+            .ok();
+        drop(gone);
     }
 
     /// The origin of `url` on this thread, and an idle connection to it if there is one.
@@ -195,43 +207,46 @@ impl Direct {
         let id = identity.map(|i| i.id);
         let host = host_of(url);
         let port = url.port_or_known_default().unwrap_or(80);
-        let thread = std::thread::current().id();
-        let new = || Arc::new(Origin::new(tls, host, port, thread, identity.cloned()));
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        if !idle.contains_key(host) {
-            idle.insert(host.into(), Vec::new());
-        }
-        let Some(origins) = idle.get_mut(host) else {
-            return (new(), None);
-        };
-        let Some((origin, senders)) = origins
-            .iter_mut()
-            .find(|(origin, _)| origin.is(tls, host, port, thread, id))
-        else {
-            let origin = new();
-            origins.push((origin.clone(), Vec::new()));
-            return (origin, None);
-        };
-        while let Some(sender) = senders.pop() {
-            if !sender.is_closed() {
-                return (origin.clone(), Some(sender));
+        IDLE.with(|idle| {
+            let mut idle = idle.borrow_mut();
+            let Some(entry) = idle
+                .iter_mut()
+                .find(|e| e.client == self.id && e.origin.is(tls, host, port, id))
+            else {
+                let origin = Arc::new(Origin::new(tls, host, port, identity.cloned()));
+                idle.push(Idle {
+                    client: self.id,
+                    origin: origin.clone(),
+                    senders: Vec::new(),
+                });
+                return (origin, None);
+            };
+            while let Some(sender) = entry.senders.pop() {
+                if !sender.is_closed() {
+                    return (entry.origin.clone(), Some(sender));
+                }
             }
-        }
-        (origin.clone(), None)
+            (entry.origin.clone(), None)
+        })
     }
 
+    /// Keeps `sender` for the next request to `origin`, when this is the thread that opened
+    /// it (its origin is in this thread's list); otherwise the connection is closed.
     fn checkin(&self, origin: &Arc<Origin>, sender: Sender) {
         if sender.is_closed() {
             return;
         }
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((_, senders)) = idle
-            .get_mut(origin.host.as_str())
-            .and_then(|origins| origins.iter_mut().find(|(o, _)| Arc::ptr_eq(o, origin)))
-            && senders.len() < MAX_IDLE_PER_ORIGIN
-        {
-            senders.push(sender);
-        }
+        // A thread whose list is gone (it is ending) closes the connection.
+        let _ = IDLE.try_with(|idle| {
+            let mut idle = idle.borrow_mut();
+            if let Some(entry) = idle
+                .iter_mut()
+                .find(|e| e.client == self.id && Arc::ptr_eq(&e.origin, origin))
+                && entry.senders.len() < MAX_IDLE_PER_ORIGIN
+            {
+                entry.senders.push(sender);
+            }
+        });
     }
 
     async fn connect(&self, origin: &Origin, timeout: Duration) -> Result<Sender, String> {

@@ -1,30 +1,53 @@
 //! Stopping a run early: a soft stop (start nothing new, let requests in flight finish) and a
 //! hard stop (abandon requests in flight), set by SIGINT/SIGTERM.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use tokio::sync::Notify;
+
+/// How many lists of waiters a stop keeps: every request in flight waits for a hard stop, and
+/// the loop's threads, each on a list of its own, do not contend for one lock.
+const LISTS: usize = 8;
+
+thread_local! {
+    /// This thread's list of waiters, the same for every stop.
+    static LIST: usize = {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        NEXT.fetch_add(1, Ordering::Relaxed) % LISTS
+    };
+}
 
 /// Shared by the runner and whoever asks it to stop.
 #[derive(Debug, Default)]
 pub struct Stop {
     soft: AtomicBool,
     hard: AtomicBool,
-    notify: Notify,
+    waiters: [Notify; LISTS],
 }
 
 impl Stop {
     /// Starts no new request from now on.
     pub fn soft(&self) {
         self.soft.store(true, Ordering::SeqCst);
-        self.notify.notify_waiters();
+        self.wake();
     }
 
     /// Abandons requests in flight too.
     pub fn hard(&self) {
         self.soft.store(true, Ordering::SeqCst);
         self.hard.store(true, Ordering::SeqCst);
-        self.notify.notify_waiters();
+        self.wake();
+    }
+
+    fn wake(&self) {
+        for list in &self.waiters {
+            list.notify_waiters();
+        }
+    }
+
+    /// This thread's list of waiters.
+    fn waiters(&self) -> &Notify {
+        &self.waiters[LIST.with(|list| *list)]
     }
 
     pub fn stopping(&self) -> bool {
@@ -34,7 +57,7 @@ impl Stop {
     /// Resolves when any stop is requested.
     pub async fn soft_stopped(&self) {
         loop {
-            let notified = self.notify.notified();
+            let notified = self.waiters().notified();
             if self.soft.load(Ordering::SeqCst) {
                 return;
             }
@@ -45,7 +68,7 @@ impl Stop {
     /// Resolves when a hard stop is requested.
     pub async fn hard_stopped(&self) {
         loop {
-            let notified = self.notify.notified();
+            let notified = self.waiters().notified();
             if self.hard.load(Ordering::SeqCst) {
                 return;
             }
@@ -73,5 +96,48 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
+    }
+
+    #[test]
+    fn a_stop_wakes_waiters_on_every_thread() {
+        let stop = std::sync::Arc::new(Stop::default());
+        let (woke, seen) = std::sync::mpsc::channel();
+        // More threads than lists: some share one.
+        let threads: Vec<_> = (0..LISTS + 3)
+            .map(|_| {
+                let (stop, woke) = (stop.clone(), woke.clone());
+                std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .build()
+                        .unwrap();
+                    runtime.block_on(async {
+                        let soft = stop.soft_stopped();
+                        let hard = stop.hard_stopped();
+                        woke.send("waiting").unwrap();
+                        soft.await;
+                        woke.send("soft").unwrap();
+                        hard.await;
+                        woke.send("hard").unwrap();
+                    });
+                })
+            })
+            .collect();
+        let wait = |what: &str| {
+            for _ in 0..threads.len() {
+                let got = seen.recv_timeout(std::time::Duration::from_secs(5));
+                assert_eq!(got, Ok(what), "every thread gets to `{what}`");
+            }
+        };
+        wait("waiting");
+        // Not yet woken: nothing arrives before the stop.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert!(seen.try_recv().is_err());
+        stop.soft();
+        wait("soft");
+        stop.hard();
+        wait("hard");
+        for thread in threads {
+            thread.join().unwrap();
+        }
     }
 }

@@ -540,3 +540,56 @@ async fn connections_the_server_drops_between_requests_are_replaced() {
     expected.sort();
     assert_eq!(lines, expected, "each item sent once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fan_out_on_several_threads_reuses_its_connections() {
+    // A keep-alive server that counts what it accepted: each loop thread keeps its idle
+    // connections to itself, and every one of them is reused rather than replaced.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let requests = Arc::new(AtomicUsize::new(0));
+    let (opened, answered) = (connections.clone(), requests.clone());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            opened.fetch_add(1, Ordering::SeqCst);
+            let answered = answered.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buffer = [0u8; 4096];
+                loop {
+                    let Ok(n) = socket.read(&mut buffer).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    head.extend_from_slice(&buffer[..n]);
+                    // Bodiless requests: each ends with its blank line.
+                    while let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+                        head.drain(..end + 4);
+                        answered.fetch_add(1, Ordering::SeqCst);
+                        let answer = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
+                        if socket.write_all(answer).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let out = Whisk::new()
+        .input("base", &format!("http://{addr}"))
+        .arg("--threads")
+        .arg("2")
+        .run(&recipe(
+            "  - id: each\n    for_each: range(300)\n    concurrency: 6\n    request: { method: POST, url: \"{{ inputs.base }}/items/{{ item }}\" }\n",
+        ));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(requests.load(Ordering::SeqCst), 300, "each item sent once");
+    let opened = connections.load(Ordering::SeqCst);
+    assert!(
+        (2..=6).contains(&opened),
+        "{opened} connections for 300 requests, 6 at a time on 2 threads"
+    );
+}
