@@ -56,7 +56,8 @@ impl Runner<'_> {
         target: &request::Target,
         inspect: &mut (dyn FnMut(&Incoming) + Send),
     ) -> BodyOutcome {
-        let started = Instant::now();
+        // Read only when kept: a fan-out's items skip the clock.
+        let started = keep.then(Instant::now);
         let mut outcome = BodyOutcome::default();
         let ctx = scope.value();
         let who = request::Who {
@@ -67,10 +68,10 @@ impl Runner<'_> {
         outcome.run.request = exchange;
         match response {
             Ok(response) => {
-                let duration_ms = started.elapsed().as_millis() as u64;
+                let duration_ms = started.map(|s| s.elapsed().as_millis() as u64);
                 self.check_response(step, &plan.expect, &response, scope, &mut outcome);
                 inspect(&response);
-                if keep {
+                if let Some(duration_ms) = duration_ms {
                     outcome.data.set_response(response, duration_ms);
                 }
             }
