@@ -609,6 +609,12 @@ mod tests {
         StepResult::new("fan", Status::Succeeded)
     }
 
+    /// The indexes of the iterations read back, in the order they come.
+    fn indexes(finished: &Finished) -> Vec<usize> {
+        let read = finished.read_all().unwrap();
+        read.iter().map(|i| i.index).collect()
+    }
+
     #[test]
     fn items_finished_out_of_order_are_written_in_order_with_the_same_totals() {
         let statuses = [
@@ -644,12 +650,7 @@ mod tests {
                 .map(|n| serde_json::json!(n))
                 .collect::<Vec<_>>()]
         );
-        let read: Vec<usize> = finished
-            .read_all()
-            .unwrap()
-            .iter()
-            .map(|i| i.index)
-            .collect();
+        let read = indexes(&finished);
         assert_eq!(read, [0, 1, 2, 3, 4]);
         assert_eq!(finished.len(), 5);
         assert_eq!(finished.carried(), 1);
@@ -736,12 +737,7 @@ mod tests {
             "item 0 is still only in the idle thread's buffer"
         );
         let (finished, _) = spool.finish(&mut step(), 128).unwrap();
-        let read: Vec<usize> = finished
-            .read_all()
-            .unwrap()
-            .iter()
-            .map(|i| i.index)
-            .collect();
+        let read = indexes(&finished);
         assert_eq!(read, (0..128).collect::<Vec<_>>());
     }
 
