@@ -222,22 +222,14 @@ pub(super) fn millis(ms: u64) -> String {
 mod tests {
     use super::*;
     use crate::result::Iteration;
-    use crate::result::{ErrorInfo, ErrorKind, Execution};
+    use crate::result::{ErrorInfo, ErrorKind};
 
     fn item(index: usize, failed: bool, carried: bool) -> Iteration {
+        let error = failed.then(|| ErrorInfo::new(ErrorKind::Status, "got 500"));
+        let item = serde_json::json!(format!("{}", 100 + index));
         Iteration {
-            index,
-            item: serde_json::json!(format!("{}", 100 + index)),
-            status: if failed {
-                Status::Failed
-            } else {
-                Status::Succeeded
-            },
-            duration_ms: 1,
-            run: Execution::default(),
-            error: failed.then(|| ErrorInfo::new(ErrorKind::Status, "got 500")),
-            warnings: Vec::new(),
             carried_over: carried,
+            ..Iteration::of_test(index, item, error)
         }
     }
 

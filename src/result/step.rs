@@ -59,6 +59,27 @@ pub struct Iteration {
     pub carried_over: bool,
 }
 
+#[cfg(test)]
+impl Iteration {
+    /// An item of a test loop that took 1 ms: failed with `error`, or succeeded.
+    pub fn of_test(index: usize, item: serde_json::Value, error: Option<ErrorInfo>) -> Iteration {
+        Iteration {
+            index,
+            item,
+            status: if error.is_some() {
+                Status::Failed
+            } else {
+                Status::Succeeded
+            },
+            duration_ms: 1,
+            run: Execution::default(),
+            error,
+            warnings: Vec::new(),
+            carried_over: false,
+        }
+    }
+}
+
 /// One execution of a step's body: a request, a used recipe or a block.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Execution {

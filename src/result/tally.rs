@@ -190,27 +190,17 @@ impl StepResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::result::Execution;
 
     fn iteration(index: usize) -> Iteration {
         let failed = index % 5 == 3;
+        let error = failed.then(|| ErrorInfo::new(ErrorKind::Check, format!("item {index}")));
         Iteration {
-            index,
-            item: serde_json::json!(index),
-            status: if failed {
-                Status::Failed
-            } else {
-                Status::Succeeded
-            },
-            duration_ms: 1,
-            run: Execution::default(),
-            error: failed.then(|| ErrorInfo::new(ErrorKind::Check, format!("item {index}"))),
             warnings: match index % 3 {
                 0 => vec!["threes".into()],
                 1 if index > 20 => vec!["late".into(), "ones".into()],
                 _ => Vec::new(),
             },
-            carried_over: false,
+            ..Iteration::of_test(index, serde_json::json!(index), error)
         }
     }
 
