@@ -106,7 +106,27 @@ const SPOOLED_DEPTH: usize = 4;
 /// One iteration of a top-level loop as the report shows it, for the loop's spool.
 pub fn render_spooled(iteration: &Iteration, out: &mut Vec<u8>) {
     // Writing to memory cannot fail.
-    let _ = write_value(out, iteration, SPOOLED_DEPTH);
+    let _ = write_iteration(out, iteration, SPOOLED_DEPTH);
+}
+
+/// An iteration at `depth`, field by field as `Iteration` serialises (its execution's fields
+/// flattened into it), without serde's flattening, which goes through a map of its own: a
+/// fan-out renders one of these per item.
+fn write_iteration<W: Write>(out: &mut W, iteration: &Iteration, depth: usize) -> io::Result<()> {
+    let mut object = Object::open(out, depth)?;
+    object.field("index", &iteration.index)?;
+    object.field("item", &iteration.item)?;
+    object.field("status", &iteration.status)?;
+    object.field("duration_ms", &iteration.duration_ms)?;
+    write_execution(&mut object, &iteration.run)?;
+    object.optional("error", &iteration.error)?;
+    if !iteration.warnings.is_empty() {
+        object.field("warnings", &iteration.warnings)?;
+    }
+    if iteration.carried_over {
+        object.field("carried_over", &true)?;
+    }
+    object.close()
 }
 
 /// A top-level loop's iterations, copied from its spool (masked again as they are copied
@@ -114,7 +134,7 @@ pub fn render_spooled(iteration: &Iteration, out: &mut Vec<u8>) {
 fn write_spooled<W: Write>(out: &mut W, spooled: &Finished, depth: usize) -> io::Result<()> {
     if depth + 1 != SPOOLED_DEPTH {
         // Not where spools are made for; lay the items out again.
-        return write_list(out, &spooled.read_all()?, depth, write_value);
+        return write_list(out, &spooled.read_all()?, depth, write_iteration);
     }
     let also = spooled.also_mask();
     out.write_all(b"[")?;
@@ -144,7 +164,7 @@ const CHUNK: usize = 512;
 /// helper threads and written here in order.
 fn write_iterations<W: Write>(out: &mut W, items: &[Iteration], depth: usize) -> io::Result<()> {
     if items.len() < PARALLEL_ITEMS {
-        return write_list(out, items, depth, write_value);
+        return write_list(out, items, depth, write_iteration);
     }
     out.write_all(b"[")?;
     let chunks: Vec<&[Iteration]> = items.chunks(CHUNK).collect();
@@ -158,7 +178,7 @@ fn write_iterations<W: Write>(out: &mut W, items: &[Iteration], depth: usize) ->
                         let mut text = Vec::with_capacity(chunk.len() * 512);
                         let rendered = chunk.iter().enumerate().try_for_each(|(i, item)| {
                             line(&mut text, index == 0 && i == 0, depth + 1)?;
-                            write_value(&mut text, item, depth + 1)
+                            write_iteration(&mut text, item, depth + 1)
                         });
                         if send.send(rendered.map(|()| text)).is_err() {
                             return;
@@ -384,18 +404,42 @@ mod tests {
 
     fn step(items: usize) -> StepResult {
         let iterations = (0..items)
-            .map(|index| Iteration {
-                index,
-                item: serde_json::json!(format!("child-{index}")),
-                status: Status::Succeeded,
-                duration_ms: 1,
-                run: Execution {
-                    request: Some(exchange(index)),
-                    ..Execution::default()
-                },
-                error: None,
-                warnings: Vec::new(),
-                carried_over: false,
+            .map(|index| {
+                // Every third item fails with a warning; every fifth was carried over with a
+                // capture and a check.
+                let failed = index % 3 == 1;
+                let carried = index % 5 == 2;
+                let mut captures = serde_json::Map::new();
+                if carried {
+                    captures.insert("id".into(), serde_json::json!({"n": [index]}));
+                }
+                Iteration {
+                    index,
+                    item: serde_json::json!(format!("child-{index}")),
+                    status: if failed {
+                        Status::Failed
+                    } else {
+                        Status::Succeeded
+                    },
+                    duration_ms: 1,
+                    run: Execution {
+                        request: Some(exchange(index)),
+                        captures,
+                        checks: if carried {
+                            vec![CheckResult {
+                                that: "status == 200".into(),
+                                passed: true,
+                                message: None,
+                            }]
+                        } else {
+                            Vec::new()
+                        },
+                        ..Execution::default()
+                    },
+                    error: failed.then(|| ErrorInfo::new(ErrorKind::Check, "no")),
+                    warnings: if failed { vec!["w".into()] } else { Vec::new() },
+                    carried_over: carried,
+                }
             })
             .collect();
         StepResult {

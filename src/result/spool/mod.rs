@@ -19,15 +19,16 @@
 //! (as lists in item order) come from the buffers' tallies when the loop ends. The report
 //! writers copy the items' text; the others read the items back one at a time.
 
-use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use super::tally::Tally;
 use super::{Iteration, StepResult};
 use crate::redact::Masker;
+
+mod read;
 
 /// Items started and not yet finished at most: the admission window.
 pub const WINDOW: usize = 16_384;
@@ -421,38 +422,10 @@ impl Finished {
         &self.failures
     }
 
-    /// Each entry's rendered text, in index order.
-    pub fn each_text(
-        &self,
-        mut each: impl FnMut(usize, &[u8]) -> io::Result<()>,
-    ) -> io::Result<()> {
-        let mut reader = Chunks::new(self.file.try_clone()?)?;
-        // Entries read before their turn, by index.
-        let mut early: BTreeMap<usize, Vec<u8>> = BTreeMap::new();
-        let mut next = 0;
-        while next < self.len {
-            let Some(chunk) = reader.next_chunk()? else {
-                return Err(io::Error::other(format!(
-                    "the loop's spool file ended early: item {next} is missing"
-                )));
-            };
-            let mut rest = chunk;
-            while !rest.is_empty() {
-                let (index, text, after) = split_entry(rest)?;
-                rest = after;
-                if index == next {
-                    each(next, text)?;
-                    next += 1;
-                    while let Some(text) = early.remove(&next) {
-                        each(next, &text)?;
-                        next += 1;
-                    }
-                } else if index > next {
-                    early.insert(index, text.to_vec());
-                }
-            }
-        }
-        Ok(())
+    /// Each entry's rendered text, in index order. The file is read and decompressed on a
+    /// second thread while `each` runs on this one.
+    pub fn each_text(&self, each: impl FnMut(usize, &[u8]) -> io::Result<()>) -> io::Result<()> {
+        read::in_order(self.file.try_clone()?, self.len, each)
     }
 
     /// Each iteration, read back, in index order.
@@ -489,56 +462,6 @@ impl Finished {
             *lock(&self.also_mask) = Some(masker.clone());
         }
     }
-}
-
-/// The chunks of a spool file, decompressed one at a time.
-struct Chunks {
-    file: BufReader<File>,
-    compressed: Vec<u8>,
-    chunk: Vec<u8>,
-}
-
-impl Chunks {
-    fn new(mut file: File) -> io::Result<Chunks> {
-        io::Seek::rewind(&mut file)?;
-        Ok(Chunks {
-            file: BufReader::with_capacity(64 * 1024, file),
-            compressed: Vec::new(),
-            chunk: Vec::new(),
-        })
-    }
-
-    /// The next chunk's entries, or `None` at the end of the file.
-    fn next_chunk(&mut self) -> io::Result<Option<&[u8]>> {
-        let mut head = [0u8; 8];
-        match self.file.read_exact(&mut head) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
-            Err(e) => return Err(e),
-        }
-        let size = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
-        let raw = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
-        self.compressed.resize(size, 0);
-        self.file.read_exact(&mut self.compressed)?;
-        self.chunk.resize(raw, 0);
-        let n = lz4_flex::block::decompress_into(&self.compressed, &mut self.chunk)
-            .map_err(|e| io::Error::other(format!("the loop's spool file is damaged: {e}")))?;
-        self.chunk.truncate(n);
-        Ok(Some(&self.chunk))
-    }
-}
-
-/// The first entry of `bytes` (index, text) and what follows it.
-fn split_entry(bytes: &[u8]) -> io::Result<(usize, &[u8], &[u8])> {
-    let damaged = || io::Error::other("the loop's spool file is damaged: an entry is cut short");
-    let (index, rest) = bytes.split_first_chunk::<8>().ok_or_else(damaged)?;
-    let (len, rest) = rest.split_first_chunk::<4>().ok_or_else(damaged)?;
-    let len = u32::from_le_bytes(*len) as usize;
-    if rest.len() < len {
-        return Err(damaged());
-    }
-    let (text, rest) = rest.split_at(len);
-    Ok((u64::from_le_bytes(*index) as usize, text, rest))
 }
 
 impl super::RunResult {
