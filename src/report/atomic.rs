@@ -4,19 +4,22 @@
 use std::io::Write;
 use std::path::Path;
 
+use super::synced::Synced;
+
 /// Writes `bytes` to `path` atomically (temporary file in the same folder, fsync, rename).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_atomically_with(path, |file| file.write_all(bytes))
 }
 
-/// Writes what `write` produces to `path` atomically, streamed through a buffer. The temporary
+/// Writes what `write` produces to `path` atomically, streamed through a buffer (a large file
+/// is synced as it is written: `Synced`). The temporary
 /// file has a random name and is created exclusively (`O_EXCL`), so that a file or symlink
 /// planted in the folder is never written through; it is renamed over `path` (a symlink at
 /// `path` is replaced, not followed). The file is readable by others (0644), as reports and
 /// metrics files are read by CI tools and collectors; their secrets are masked.
 pub fn write_atomically_with(
     path: &Path,
-    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+    write: impl FnOnce(&mut std::io::BufWriter<Synced>) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
@@ -37,10 +40,9 @@ pub fn write_atomically_with(
             .set_permissions(std::fs::Permissions::from_mode(0o644))?;
     }
     let (file, temp_path) = temp.into_parts();
-    let mut file = std::io::BufWriter::with_capacity(64 * 1024, file);
+    let mut file = std::io::BufWriter::with_capacity(64 * 1024, Synced::new(file));
     write(&mut file)?;
-    let file = file.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()?;
+    file.into_inner().map_err(|e| e.into_error())?.sync()?;
     // Dropping `temp_path` on an error removes the temporary file.
     temp_path.persist(path).map_err(|e| e.error)?;
     Ok(())

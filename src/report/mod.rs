@@ -11,6 +11,7 @@ pub mod merge;
 mod metrics;
 mod progress;
 mod summary;
+mod synced;
 mod terminal;
 
 pub use atomic::write_atomically;
