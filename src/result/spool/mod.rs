@@ -102,12 +102,19 @@ impl std::fmt::Debug for Spool {
     }
 }
 
+/// A thread moves `finished` on after this many of its puts, or at once when a lane waits
+/// for room. `finished` is shared by every thread: moving it on at each put had the cores pass
+/// its cache line back and forth, item after item.
+const ADVANCE_EVERY: u32 = 32;
+
 thread_local! {
     /// This thread's buffer: the same for every spool.
     static SHARD: usize = {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS
     };
+    /// This thread's puts until it moves `finished` on.
+    static UNTIL_ADVANCE: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
 impl Spool {
@@ -140,6 +147,8 @@ impl Spool {
             tokio::pin!(room);
             room.as_mut().enable();
             self.waiting.store(true, Ordering::SeqCst);
+            // Puts move `finished` on only now and then: it may lag behind what finished.
+            self.advance();
             if index < self.finished.load(Ordering::SeqCst) + self.window {
                 break;
             }
@@ -176,7 +185,19 @@ impl Spool {
                 self.write(&mut shard);
             }
         }
-        self.advance();
+        let due = UNTIL_ADVANCE.with(|left| {
+            let due = left.get() == 0;
+            left.set(if due {
+                ADVANCE_EVERY - 1
+            } else {
+                left.get() - 1
+            });
+            due
+        });
+        // A lane waiting for room is woken by the put that makes it (see `admit`).
+        if due || self.waiting.load(Ordering::SeqCst) {
+            self.advance();
+        }
     }
 
     /// Moves `finished` past every finished item; looks for buffers left behind now and
@@ -267,6 +288,7 @@ impl Spool {
         step: &mut StepResult,
         listed: usize,
     ) -> io::Result<(Finished, Vec<Vec<serde_json::Value>>)> {
+        self.advance();
         let mut whole = Shard::default();
         let mut captures = Vec::new();
         for shard in &self.shards {
