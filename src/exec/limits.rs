@@ -71,7 +71,7 @@ fn build(
 /// in flight (`--max-concurrency`).
 pub struct Limits {
     pub rates: RateLimits,
-    pub gate: tokio::sync::Semaphore,
+    pub gate: super::gate::Gate,
 }
 
 impl Limits {
@@ -82,7 +82,7 @@ impl Limits {
                 next: Mutex::default(),
                 shards: shards.max(1),
             },
-            gate: tokio::sync::Semaphore::new(max_in_flight.max(1)),
+            gate: super::gate::Gate::new(max_in_flight),
         }
     }
 }

@@ -8,6 +8,7 @@ mod context;
 mod decision;
 mod direct;
 mod dry;
+mod gate;
 pub(crate) mod http;
 mod limits;
 pub mod link;

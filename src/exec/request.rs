@@ -177,15 +177,7 @@ pub async fn perform(
                 return (Some(exchange), Err(error));
             }
         }
-        let Ok(permit) = runner.limits.gate.acquire().await else {
-            return (
-                Some(exchange),
-                Err(ErrorInfo::new(
-                    ErrorKind::Interrupted,
-                    format!("step `{step_id}`: interrupted"),
-                )),
-            );
-        };
+        let pass = runner.limits.gate.enter().await;
         if exchanges {
             runner.events.sink.emit(&Event::RequestSent {
                 step: step_id.to_string(),
@@ -229,7 +221,7 @@ pub async fn perform(
                 return (Some(exchange), Err(error));
             }
         };
-        drop(permit);
+        drop(pass);
         if exchanges {
             let mut from = exchange.url.as_str();
             for hop in &hops {
