@@ -197,7 +197,7 @@ async fn follow(
             BodyError::Broken(detail) => SendError::Network(format!("{method} {url}: the connection broke while reading the body: {detail}")),
         })?;
         return Ok(Incoming {
-            url: url.clone(),
+            url: parts.url,
             status: status.as_u16(),
             headers: response.take_headers(),
             body,
