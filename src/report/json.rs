@@ -14,7 +14,7 @@ use super::Report;
 use super::atomic::write_atomically_with;
 use crate::redact::Masked;
 use crate::result::spool::Finished;
-use crate::result::{Execution, Iteration, StepResult};
+use crate::result::{ErrorInfo, Execution, Iteration, StepResult};
 
 /// Writes the report to `path` through a temporary file and a rename, so that a crash never
 /// leaves a truncated report; the JSON streams to the file as it is made.
@@ -72,11 +72,21 @@ fn write_step<W: Write>(out: &mut W, step: &StepResult, depth: usize) -> io::Res
     }
     object.optional("succeeded", &step.succeeded)?;
     object.optional("failed", &step.failed)?;
-    object.optional("error", &step.error)?;
-    if !step.warnings.is_empty() {
-        object.field("warnings", &step.warnings)?;
+    close_with(object, &step.error, &step.warnings, step.carried_over)
+}
+
+/// The fields a step and an iteration end with, then the end of the object.
+fn close_with<W: Write>(
+    mut object: Object<'_, W>,
+    error: &Option<ErrorInfo>,
+    warnings: &[String],
+    carried_over: bool,
+) -> io::Result<()> {
+    object.optional("error", error)?;
+    if !warnings.is_empty() {
+        object.field("warnings", warnings)?;
     }
-    if step.carried_over {
+    if carried_over {
         object.field("carried_over", &true)?;
     }
     object.close()
@@ -119,14 +129,12 @@ fn write_iteration<W: Write>(out: &mut W, iteration: &Iteration, depth: usize) -
     object.field("status", &iteration.status)?;
     object.field("duration_ms", &iteration.duration_ms)?;
     write_execution(&mut object, &iteration.run)?;
-    object.optional("error", &iteration.error)?;
-    if !iteration.warnings.is_empty() {
-        object.field("warnings", &iteration.warnings)?;
-    }
-    if iteration.carried_over {
-        object.field("carried_over", &true)?;
-    }
-    object.close()
+    close_with(
+        object,
+        &iteration.error,
+        &iteration.warnings,
+        iteration.carried_over,
+    )
 }
 
 /// A top-level loop's iterations, copied from its spool (masked again as they are copied
